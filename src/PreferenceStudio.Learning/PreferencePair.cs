@@ -1,0 +1,19 @@
+using PreferenceStudio.Environments;
+
+namespace PreferenceStudio.Learning;
+
+/// <summary>One labelled comparison: which of two segments a rater (or teacher) preferred.</summary>
+public sealed record PreferencePair(Segment Left, Segment Right, PreferenceChoice Label)
+{
+    /// <summary>
+    /// Probability target for "right is preferred": 1 right, 0 left, 0.5 equal; null for incomparable pairs,
+    /// which carry no preference and are left out of training and metrics.
+    /// </summary>
+    public double? RightTarget => Label switch
+    {
+        PreferenceChoice.Right => 1.0,
+        PreferenceChoice.Left => 0.0,
+        PreferenceChoice.Equal => 0.5,
+        _ => null,
+    };
+}

@@ -1,0 +1,66 @@
+using System.Text.Json.Serialization;
+using PreferenceStudio.Environments;
+
+namespace PreferenceStudio.Web.Features.Campaigns;
+
+/// <summary>What a researcher chooses when creating a campaign (the admin form and POST /api/v1/campaigns).</summary>
+public sealed class CampaignSettings
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("environment")] public string Environment { get; set; } = "delivery-gridworld";
+    [JsonPropertyName("board")] public string Board { get; set; } = "standard";
+    [JsonPropertyName("segment_length")] public int SegmentLength { get; set; } = 3;
+    [JsonPropertyName("pairs_per_round")] public int PairsPerRound { get; set; } = 40;
+    [JsonPropertyName("labels_per_round")] public int LabelsPerRound { get; set; } = 40;
+    [JsonPropertyName("rounds")] public int Rounds { get; set; } = 3;
+    [JsonPropertyName("seed")] public int Seed { get; set; } = 1;
+}
+
+/// <summary>Field-level checks of <see cref="CampaignSettings"/>, shared by the admin form and the API.</summary>
+public static class CampaignSettingsValidator
+{
+    public const int MaxSegmentLength = 50;
+    public const int MaxPairsPerRound = 2000;
+    public const int MaxRounds = 100;
+
+    /// <summary>How many raters may label one pair; bounds the labels a round can ask for.</summary>
+    public const int MaxLabelsPerPair = 5;
+
+    public static readonly IReadOnlyList<string> Boards = ["standard"];
+
+    /// <summary>Errors by field name (the JSON name); empty when the settings are usable.</summary>
+    public static Dictionary<string, string[]> Validate(CampaignSettings s)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Add(string field, string message)
+        {
+            if (!errors.TryGetValue(field, out var list)) errors[field] = list = [];
+            list.Add(message);
+        }
+
+        if (string.IsNullOrWhiteSpace(s.Name)) Add("name", "Give the campaign a name.");
+        else if (s.Name.Length > 200) Add("name", "A name has at most 200 characters.");
+
+        IPreferenceEnvironment? env = null;
+        if (!EnvironmentRegistry.TryGet(s.Environment ?? "", out env))
+            Add("environment", $"Unknown environment '{s.Environment}'. Choose one of: {string.Join(", ", EnvironmentRegistry.Names)}.");
+        if (!Boards.Contains(s.Board)) Add("board", $"Unknown board '{s.Board}'. Choose one of: {string.Join(", ", Boards)}.");
+
+        if (s.SegmentLength < 1 || s.SegmentLength > MaxSegmentLength)
+            Add("segment_length", $"Segment length must be between 1 and {MaxSegmentLength} steps.");
+        else if (env is not null && s.SegmentLength > env.MaxEpisodeSteps)
+            Add("segment_length", $"Segment length cannot exceed the environment's episode length ({env.MaxEpisodeSteps} steps).");
+
+        if (s.PairsPerRound < 2 || s.PairsPerRound > MaxPairsPerRound)
+            Add("pairs_per_round", $"Pairs per round must be between 2 and {MaxPairsPerRound}.");
+        if (s.LabelsPerRound < 1)
+            Add("labels_per_round", "A round needs at least one label.");
+        else if (s.PairsPerRound >= 2 && s.LabelsPerRound > s.PairsPerRound * MaxLabelsPerPair)
+            Add("labels_per_round", $"A round of {s.PairsPerRound} pairs can collect at most {s.PairsPerRound * MaxLabelsPerPair} labels ({MaxLabelsPerPair} raters per pair); ask for fewer labels or more pairs.");
+        if (s.Rounds < 1 || s.Rounds > MaxRounds)
+            Add("rounds", $"Number of rounds must be between 1 and {MaxRounds}.");
+        if (s.Seed < 0) Add("seed", "The seed must be zero or positive.");
+
+        return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+    }
+}

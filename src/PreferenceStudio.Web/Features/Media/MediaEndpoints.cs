@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Options;
+using PreferenceStudio.Web.Hosting;
+
+namespace PreferenceStudio.Web.Features.Media;
+
+/// <summary>Serves rendered clips from the media folder (outside wwwroot) with HTTP range requests for video seeking.</summary>
+public static class MediaEndpoints
+{
+    public static IEndpointRouteBuilder MapMedia(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/media/{fileName}", (string fileName, IOptions<StudioOptions> options) =>
+        {
+            // Clip names are content hashes: refuse anything that could walk out of the media folder.
+            if (fileName.Contains('/') || fileName.Contains('\\') || fileName.Contains("..") || fileName.StartsWith('.'))
+                throw StudioProblemException.Invalid("A media file name is a single file name such as '<sha256>.mp4'.");
+            var path = Path.Combine(options.Value.MediaPath, fileName);
+            if (!File.Exists(path)) throw StudioProblemException.NotFound($"No media file named '{fileName}'.");
+            var contentType = Path.GetExtension(fileName).ToLowerInvariant() switch
+            {
+                ".mp4" => "video/mp4",
+                ".png" => "image/png",
+                ".webm" => "video/webm",
+                _ => "application/octet-stream",
+            };
+            return TypedResults.PhysicalFile(path, contentType, enableRangeProcessing: true);
+        }).WithName("GetMedia").WithSummary("A rendered clip or poster, with range requests").ExcludeFromDescription();
+        return app;
+    }
+}

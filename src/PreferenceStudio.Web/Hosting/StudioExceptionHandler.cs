@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace PreferenceStudio.Web.Hosting;
+
+/// <summary>
+/// Turns exceptions that escape an API endpoint into ProblemDetails. <see cref="StudioProblemException"/> carries a
+/// status and a message written for the caller; anything else is a 500 whose details stay in the log.
+/// </summary>
+public sealed class StudioExceptionHandler(IProblemDetailsService problemDetails, ILogger<StudioExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        ProblemDetails problem;
+        if (exception is StudioProblemException known)
+        {
+            problem = new ProblemDetails { Status = known.StatusCode, Title = known.Title, Detail = known.Message };
+        }
+        else if (exception is BadHttpRequestException bad)
+        {
+            problem = new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = bad.Message };
+        }
+        else
+        {
+            logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status500InternalServerError,
+                Title = "Internal error",
+                Detail = "The studio hit an unexpected error; it is in the server log. Retry, or report it with the time of the request.",
+            };
+        }
+        context.Response.StatusCode = problem.Status ?? 500;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+}
+
+/// <summary>An error whose message tells the API caller what to fix.</summary>
+public sealed class StudioProblemException(int statusCode, string title, string message) : Exception(message)
+{
+    public int StatusCode { get; } = statusCode;
+    public string Title { get; } = title;
+
+    public static StudioProblemException NotFound(string what) => new(StatusCodes.Status404NotFound, "Not found", what);
+    public static StudioProblemException Conflict(string message) => new(StatusCodes.Status409Conflict, "Conflict", message);
+    public static StudioProblemException Invalid(string message) => new(StatusCodes.Status400BadRequest, "Invalid request", message);
+}
