@@ -236,16 +236,20 @@ public sealed class DeliveryFrameRenderer : IFrameRenderer
     private void DrawRoadblock(SKCanvas canvas, SKRect rect)
     {
         using var paint = new SKPaint { Color = Barrier, IsAntialias = true };
-        var bar = SKRect.Create(rect.Left + 0.1f * _cell, rect.Top + 0.36f * _cell, 0.8f * _cell, 0.28f * _cell);
-        canvas.DrawRoundRect(bar, 0.05f * _cell, 0.05f * _cell, paint);
+        var bar = SKRect.Create(rect.Left + 0.1f * _cell, rect.Top + 0.32f * _cell, 0.8f * _cell, 0.36f * _cell);
+        canvas.DrawRoundRect(bar, 0.06f * _cell, 0.06f * _cell, paint);
         paint.Color = SKColors.White;
         paint.Style = SKPaintStyle.Stroke;
-        paint.StrokeWidth = Math.Max(1, 0.08f * _cell);
+        paint.StrokeWidth = Math.Max(1, 0.07f * _cell);
         canvas.Save();
         canvas.ClipRect(bar);
-        for (float x = bar.Left - bar.Height; x < bar.Right; x += 0.22f * _cell)
+        for (float x = bar.Left; x < bar.Right; x += 0.3f * _cell)
             canvas.DrawLine(x, bar.Bottom, x + bar.Height, bar.Top, paint);
         canvas.Restore();
+        paint.Color = SheepFace;
+        paint.StrokeWidth = Math.Max(1, 0.06f * _cell);
+        canvas.DrawLine(bar.Left + 0.1f * _cell, bar.Bottom, bar.Left + 0.1f * _cell, rect.Top + 0.88f * _cell, paint);
+        canvas.DrawLine(bar.Right - 0.1f * _cell, bar.Bottom, bar.Right - 0.1f * _cell, rect.Top + 0.88f * _cell, paint);
     }
 
     private static SKPath Triangle(SKPoint a, SKPoint b, SKPoint c)

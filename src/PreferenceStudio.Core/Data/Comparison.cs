@@ -1,0 +1,29 @@
+namespace PreferenceStudio.Core.Data;
+
+/// <summary>A pair of segments put to raters.</summary>
+public class Comparison
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid CampaignId { get; set; }
+    public Guid? RoundId { get; set; }
+    public int? RoundIndex { get; set; }
+    /// <summary>Position within the round.</summary>
+    public int Ordinal { get; set; }
+    public Guid LeftSegmentId { get; set; }
+    public Guid RightSegmentId { get; set; }
+    public Guid? LeftClipId { get; set; }
+    public Guid? RightClipId { get; set; }
+    public Guid? PolicyId { get; set; }
+    /// <summary>Id in the exchange format when imported; unique per campaign when set.</summary>
+    public string? ExternalId { get; set; }
+    public string? Group { get; set; }
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+    /// <summary>Reserved for held-out evaluation: never used for training.</summary>
+    public bool IsHeldOut { get; set; }
+
+    public SegmentRecord? LeftSegment { get; set; }
+    public SegmentRecord? RightSegment { get; set; }
+    public Clip? LeftClip { get; set; }
+    public Clip? RightClip { get; set; }
+    public List<Label> Labels { get; set; } = [];
+}

@@ -1,0 +1,58 @@
+using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Environments;
+
+namespace PreferenceStudio.Core.Data;
+
+/// <summary>
+/// The studio's PostgreSQL database. Tables and columns are snake_case so the schema reads naturally in psql;
+/// enums are stored as their names; arrays are jsonb; times are timestamptz and must be written in UTC.
+/// </summary>
+public class StudioDbContext(DbContextOptions<StudioDbContext> options) : DbContext(options)
+{
+    /// <summary>Assembly holding the migrations; the host must reference it for <c>Migrate</c> to find them.</summary>
+    public const string MigrationsAssemblyName = "PreferenceStudio.Migrations";
+
+    public DbSet<Campaign> Campaigns => Set<Campaign>();
+    public DbSet<Round> Rounds => Set<Round>();
+    public DbSet<Policy> Policies => Set<Policy>();
+    public DbSet<Rollout> Rollouts => Set<Rollout>();
+    public DbSet<SegmentRecord> Segments => Set<SegmentRecord>();
+    public DbSet<Clip> Clips => Set<Clip>();
+    public DbSet<Comparison> Comparisons => Set<Comparison>();
+    public DbSet<Rater> Raters => Set<Rater>();
+    public DbSet<Assignment> Assignments => Set<Assignment>();
+    public DbSet<Label> Labels => Set<Label>();
+    public DbSet<RewardModelRun> RewardModelRuns => Set<RewardModelRun>();
+    public DbSet<Job> Jobs => Set<Job>();
+
+    /// <summary>
+    /// The one place Web, CLI and tests configure the provider, so all of them find the migrations.
+    /// </summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder builder, string connectionString) =>
+        builder.UseNpgsql(connectionString, o => o.MigrationsAssembly(MigrationsAssemblyName));
+
+    /// <summary>A context on <paramref name="connectionString"/> configured by <see cref="Configure"/>.</summary>
+    public static StudioDbContext Create(string connectionString)
+    {
+        var builder = new DbContextOptionsBuilder<StudioDbContext>();
+        Configure(builder, connectionString);
+        return new StudioDbContext(builder.Options);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<CampaignStatus>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<RoundStatus>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<ClipStatus>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<RunStatus>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<JobKind>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<PreferenceChoice>().HaveConversion<string>().HaveMaxLength(32);
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(StudioDbContext).Assembly);
+        SnakeCaseNames.Apply(modelBuilder);
+    }
+}

@@ -1,0 +1,372 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using PreferenceStudio.Environments;
+
+namespace PreferenceStudio.Core.Exchange;
+
+/// <summary>A problem with one line of a preference file, phrased as what to fix.</summary>
+public sealed record PreferenceJsonlError(int Line, string Message)
+{
+    public override string ToString() => $"line {Line}: {Message}";
+}
+
+/// <summary>One parsed line: the record when the line is valid, else its errors.</summary>
+public sealed record PreferenceJsonlLine(int Line, PreferenceRecord? Record, IReadOnlyList<PreferenceJsonlError> Errors);
+
+/// <summary>All records of a file when every line is valid; otherwise no records and every error found.</summary>
+public sealed record PreferenceJsonlReadResult(IReadOnlyList<PreferenceRecord> Records, IReadOnlyList<PreferenceJsonlError> Errors)
+{
+    public bool IsValid => Errors.Count == 0;
+}
+
+/// <summary>
+/// Reads and writes the JSON Lines exchange format <c>preferencestudio/preference@1</c>. Field names are snake_case:
+/// schema, id, environment, rater, group, left, right ({"states": [[...], ...], "actions": [...]}), label
+/// (left | right | equal | incomparable), shown_at, answered_at (ISO-8601 or null), and the optional studio extras
+/// round, left_clip_sha256, right_clip_sha256, policy_id, comparison_id. Unknown fields are ignored; blank lines are
+/// skipped. Every line is checked against its environment (states on the board, actions leading to the next state).
+/// </summary>
+public static class PreferenceJsonl
+{
+    private static readonly string[] Labels = ["left", "right", "equal", "incomparable"];
+
+    /// <summary>Reads every line; returns all records, or (if any line is invalid) no records and all errors.</summary>
+    public static PreferenceJsonlReadResult ReadAll(TextReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var parser = new LineParser();
+        int number = 0;
+        while (reader.ReadLine() is { } text) parser.Add(++number, text);
+        return parser.Result();
+    }
+
+    /// <summary>As <see cref="ReadAll(TextReader)"/> over a UTF-8 stream (a byte-order mark is allowed).</summary>
+    public static PreferenceJsonlReadResult ReadAll(Stream stream)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+        return ReadAll(reader);
+    }
+
+    /// <summary>Reads a file (UTF-8).</summary>
+    public static PreferenceJsonlReadResult ReadFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return ReadAll(stream);
+    }
+
+    /// <summary>Parses lines as they arrive, one result per non-blank line; duplicate ids are reported too.</summary>
+    public static async IAsyncEnumerable<PreferenceJsonlLine> ReadAsync(TextReader reader, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var parser = new LineParser();
+        int number = 0;
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        {
+            var line = parser.Add(++number, text);
+            if (line is not null) yield return line;
+        }
+    }
+
+    /// <summary>Parses a single line on its own (no duplicate-id check).</summary>
+    public static PreferenceJsonlLine ParseLine(string text, int lineNumber = 1) =>
+        new LineParser().Add(lineNumber, text) ?? new PreferenceJsonlLine(lineNumber, null, [new(lineNumber, "the line is blank; expected one JSON object")]);
+
+    /// <summary>One line of JSON (no trailing newline). rater, group, shown_at and answered_at are always written,
+    /// as null when absent; the studio extras only when set.</summary>
+    public static string Write(PreferenceRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", PreferenceRecord.SchemaName);
+            w.WriteString("id", record.Id);
+            w.WriteString("environment", record.Environment);
+            w.WriteString("rater", record.Rater);
+            w.WriteString("group", record.Group);
+            WriteSegment(w, "left", record.Left);
+            WriteSegment(w, "right", record.Right);
+            w.WriteString("label", record.Label.ToString().ToLowerInvariant());
+            WriteTime(w, "shown_at", record.ShownAt);
+            WriteTime(w, "answered_at", record.AnsweredAt);
+            if (record.Round is { } round) w.WriteNumber("round", round);
+            if (record.LeftClipSha256 is not null) w.WriteString("left_clip_sha256", record.LeftClipSha256);
+            if (record.RightClipSha256 is not null) w.WriteString("right_clip_sha256", record.RightClipSha256);
+            if (record.PolicyId is not null) w.WriteString("policy_id", record.PolicyId);
+            if (record.ComparisonId is not null) w.WriteString("comparison_id", record.ComparisonId);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Writes records one per line.</summary>
+    public static void WriteAll(TextWriter writer, IEnumerable<PreferenceRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var record in records) writer.Write(Write(record) + "\n");
+    }
+
+    private static void WriteSegment(Utf8JsonWriter w, string name, Segment segment)
+    {
+        w.WriteStartObject(name);
+        w.WriteStartArray("states");
+        foreach (var state in segment.States)
+        {
+            w.WriteStartArray();
+            foreach (var v in state)
+            {
+                // Whole numbers (grid cells) as integers, so files stay readable and match the published dataset.
+                if (v == Math.Floor(v) && Math.Abs(v) < 1e15) w.WriteNumberValue((long)v); else w.WriteNumberValue(v);
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("actions");
+        foreach (var a in segment.Actions) w.WriteNumberValue(a);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteTime(Utf8JsonWriter w, string name, DateTimeOffset? time)
+    {
+        if (time is { } t) w.WriteString(name, t.ToString("O", CultureInfo.InvariantCulture));
+        else w.WriteNull(name);
+    }
+
+    /// <summary>Validates lines one by one, remembering ids and resolved environments across lines.</summary>
+    private sealed class LineParser
+    {
+        private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, IPreferenceEnvironment?> _environments = new(StringComparer.Ordinal);
+        private readonly List<PreferenceRecord> _records = [];
+        private readonly List<PreferenceJsonlError> _errors = [];
+
+        public PreferenceJsonlLine? Add(int number, string text)
+        {
+            if (string.IsNullOrWhiteSpace(text)) return null;
+            var errors = new List<string>();
+            var record = Parse(text, errors);
+            if (record is not null)
+            {
+                if (_ids.TryGetValue(record.Id, out int first))
+                {
+                    errors.Add($"id \"{record.Id}\" is already used on line {first}; ids must be unique");
+                    record = null;
+                }
+                else _ids[record.Id] = number;
+            }
+            var lineErrors = errors.Select(e => new PreferenceJsonlError(number, e)).ToList();
+            _errors.AddRange(lineErrors);
+            if (record is not null) _records.Add(record);
+            return new PreferenceJsonlLine(number, record, lineErrors);
+        }
+
+        public PreferenceJsonlReadResult Result() =>
+            _errors.Count == 0 ? new(_records, []) : new([], _errors);
+
+        private PreferenceRecord? Parse(string text, List<string> errors)
+        {
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(text);
+            }
+            catch (JsonException e)
+            {
+                errors.Add($"not valid JSON ({e.Message.Split(" Path:")[0].TrimEnd('.')}); each line must be one complete JSON object");
+                return null;
+            }
+            using (doc)
+            {
+                var root = doc.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                {
+                    errors.Add($"expected a JSON object, got {Describe(root.ValueKind)}");
+                    return null;
+                }
+
+                var schema = RequiredString(root, "schema", errors);
+                if (schema is not null && schema != PreferenceRecord.SchemaName)
+                    errors.Add($"unknown schema \"{schema}\"; this reader understands \"{PreferenceRecord.SchemaName}\"");
+                var id = RequiredString(root, "id", errors);
+                var envName = RequiredString(root, "environment", errors);
+                IPreferenceEnvironment? env = null;
+                if (envName is not null)
+                {
+                    if (!_environments.TryGetValue(envName, out env))
+                        _environments[envName] = env = EnvironmentRegistry.TryGet(envName, out var found) ? found : null;
+                    if (env is null)
+                        errors.Add($"unknown environment \"{envName}\"; known environments: {string.Join(", ", EnvironmentRegistry.Names)}");
+                }
+                var rater = OptionalString(root, "rater", errors);
+                var group = OptionalString(root, "group", errors);
+                var left = ReadSegment(root, "left", env, errors);
+                var right = ReadSegment(root, "right", env, errors);
+                var label = ReadLabel(root, errors);
+                var shownAt = OptionalTime(root, "shown_at", errors);
+                var answeredAt = OptionalTime(root, "answered_at", errors);
+                var round = OptionalInt(root, "round", errors);
+                var leftSha = OptionalString(root, "left_clip_sha256", errors);
+                var rightSha = OptionalString(root, "right_clip_sha256", errors);
+                var policyId = OptionalString(root, "policy_id", errors);
+                var comparisonId = OptionalString(root, "comparison_id", errors);
+
+                if (errors.Count > 0) return null;
+                return new PreferenceRecord(id!, envName!, left!, right!, label!.Value)
+                {
+                    Rater = rater,
+                    Group = group,
+                    ShownAt = shownAt,
+                    AnsweredAt = answeredAt,
+                    Round = round,
+                    LeftClipSha256 = leftSha,
+                    RightClipSha256 = rightSha,
+                    PolicyId = policyId,
+                    ComparisonId = comparisonId,
+                };
+            }
+        }
+
+        private static string? RequiredString(JsonElement root, string name, List<string> errors)
+        {
+            if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                errors.Add(name == "schema"
+                    ? $"missing \"schema\"; add \"schema\": \"{PreferenceRecord.SchemaName}\""
+                    : $"missing \"{name}\"; it is required");
+                return null;
+            }
+            if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
+            {
+                errors.Add($"\"{name}\" must be a non-empty string, got {Describe(value.ValueKind)}");
+                return null;
+            }
+            return value.GetString();
+        }
+
+        private static string? OptionalString(JsonElement root, string name, List<string> errors)
+        {
+            if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+            if (value.ValueKind == JsonValueKind.String) return value.GetString();
+            errors.Add($"\"{name}\" must be a string or null, got {Describe(value.ValueKind)}");
+            return null;
+        }
+
+        private static int? OptionalInt(JsonElement root, string name, List<string> errors)
+        {
+            if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+            if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int n)) return n;
+            errors.Add($"\"{name}\" must be a whole number or null, got {Raw(value)}");
+            return null;
+        }
+
+        private static DateTimeOffset? OptionalTime(JsonElement root, string name, List<string> errors)
+        {
+            if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+            var text = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            // Insist on the ISO-8601 shape: DateTimeOffset.TryParse alone would also accept culture formats like 1/2/2024.
+            if (text is { Length: >= 10 } && text[4] == '-' && text[7] == '-'
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+                return time;
+            errors.Add($"\"{name}\" must be an ISO-8601 timestamp such as \"2025-03-01T14:05:09Z\" or null, got {Raw(value)}");
+            return null;
+        }
+
+        private static PreferenceChoice? ReadLabel(JsonElement root, List<string> errors)
+        {
+            if (!root.TryGetProperty("label", out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                errors.Add("missing \"label\"; use one of left, right, equal, incomparable");
+                return null;
+            }
+            var text = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            switch (text)
+            {
+                case "left": return PreferenceChoice.Left;
+                case "right": return PreferenceChoice.Right;
+                case "equal": return PreferenceChoice.Equal;
+                case "incomparable": return PreferenceChoice.Incomparable;
+                default:
+                    errors.Add($"unknown label {Raw(value)}; use one of {string.Join(", ", Labels)}");
+                    return null;
+            }
+        }
+
+        private static Segment? ReadSegment(JsonElement root, string name, IPreferenceEnvironment? env, List<string> errors)
+        {
+            if (!root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add($"\"{name}\" must be an object {{\"states\": [[...], ...], \"actions\": [...]}}");
+                return null;
+            }
+            int before = errors.Count;
+            double[][]? states = null;
+            int[]? actions = null;
+            if (!value.TryGetProperty("states", out var s) || s.ValueKind != JsonValueKind.Array)
+                errors.Add($"{name}.states must be an array of states, each an array of numbers");
+            else
+            {
+                states = new double[s.GetArrayLength()][];
+                int i = 0;
+                foreach (var state in s.EnumerateArray())
+                {
+                    if (state.ValueKind != JsonValueKind.Array || state.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number))
+                    {
+                        errors.Add($"{name}.states[{i}] must be an array of numbers, got {Raw(state)}");
+                        break;
+                    }
+                    states[i++] = state.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+                }
+            }
+            if (!value.TryGetProperty("actions", out var a) || a.ValueKind != JsonValueKind.Array)
+                errors.Add($"{name}.actions must be an array of action indices");
+            else
+            {
+                actions = new int[a.GetArrayLength()];
+                int i = 0;
+                foreach (var action in a.EnumerateArray())
+                {
+                    if (action.ValueKind != JsonValueKind.Number || !action.TryGetInt32(out actions[i]))
+                    {
+                        errors.Add($"{name}.actions[{i}] must be a whole number, got {Raw(action)}");
+                        break;
+                    }
+                    i++;
+                }
+            }
+            if (errors.Count > before || states is null || actions is null) return null;
+            if (states.Length != actions.Length + 1)
+            {
+                errors.Add($"{name} has {states.Length} states and {actions.Length} actions; a segment needs exactly one more state than actions");
+                return null;
+            }
+            var segment = new Segment(states, actions);
+            if (env is not null && env.ValidateSegment(segment) is { } problem)
+            {
+                errors.Add($"{name}: {problem}");
+                return null;
+            }
+            return segment;
+        }
+
+        private static string Describe(JsonValueKind kind) => kind switch
+        {
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "null",
+        };
+
+        private static string Raw(JsonElement value)
+        {
+            var raw = value.GetRawText();
+            return raw.Length > 60 ? raw[..57] + "..." : raw;
+        }
+    }
+}

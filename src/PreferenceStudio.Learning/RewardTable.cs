@@ -1,0 +1,42 @@
+using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Planning;
+
+namespace PreferenceStudio.Learning;
+
+/// <summary>A learned reward tabulated over every (state, action) of a tabular environment, for planning.</summary>
+public static class RewardTable
+{
+    /// <summary>
+    /// r_hat(s, a) = model reward of the step's features under the true (deterministic) transition, evaluated in one
+    /// batch without gradients; 0 for terminal and illegal states. The result feeds <see cref="ValueIteration"/>.
+    /// </summary>
+    public static double[,] ForTabular(IRewardModel model, ITabularEnvironment env, TransitionTable? table = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(env);
+        table ??= TransitionTable.Build(env);
+        var cells = new List<(int S, int A)>();
+        var features = new List<float[]>();
+        for (int s = 0; s < table.StateCount; s++)
+        {
+            if (!table.IsValid(s) || table.IsTerminal(s)) continue;
+            var state = env.StateAt(s);
+            for (int a = 0; a < table.ActionCount; a++)
+            {
+                cells.Add((s, a));
+                features.Add(env.StepFeatures(state, a, env.StateAt(table.Next(s, a))));
+            }
+        }
+        var rewards = model.StepRewards(features);
+        var result = new double[table.StateCount, table.ActionCount];
+        for (int i = 0; i < cells.Count; i++) result[cells[i].S, cells[i].A] = rewards[i];
+        return result;
+    }
+
+    /// <summary>Value iteration (gamma = 1, horizon default MaxEpisodeSteps) on the model's reward: the greedy policy.</summary>
+    public static PlanningResult Plan(IRewardModel model, ITabularEnvironment env, int? horizon = null)
+    {
+        var table = TransitionTable.Build(env);
+        return ValueIteration.Solve(table, ForTabular(model, env, table), 1.0, horizon ?? env.MaxEpisodeSteps);
+    }
+}

@@ -1,0 +1,109 @@
+using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Web.Features.Live;
+using PreferenceStudio.Web.Features.Rounds;
+using PreferenceStudio.Web.Hosting;
+
+namespace PreferenceStudio.Web.Features.Campaigns;
+
+/// <summary>Creates campaigns, starts and pauses them, and reads their state for the admin page and the API.</summary>
+public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker)
+{
+    public async Task<IReadOnlyList<CampaignSummary>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Campaigns
+            .OrderByDescending(c => c.CreatedAt)
+            .Select(c => new CampaignSummary(c.Id, c.Name, c.Environment, c.Status, c.CurrentRound, c.RoundCount, c.JoinCode,
+                db.Labels.Count(l => l.CampaignId == c.Id), c.CreatedAt, c.StatusMessage))
+            .ToListAsync(ct);
+    }
+
+    public async Task<CampaignDetail?> GetAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
+        if (c is null) return null;
+        var labels = await db.Labels.CountAsync(l => l.CampaignId == id, ct);
+        var rounds = await db.Rounds.Where(r => r.CampaignId == id).OrderBy(r => r.Index)
+            .Select(r => new RoundSummary(
+                r.Index, r.Status,
+                db.Comparisons.Count(x => x.RoundId == r.Id),
+                db.Labels.Count(l => l.Comparison!.RoundId == r.Id),
+                c.LabelsPerRound,
+                r.HeldoutAccuracy, r.HeldoutLogLik, r.ScaledReturn,
+                db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Failed),
+                r.Error))
+            .ToListAsync(ct);
+        return new CampaignDetail(ToSummary(c, labels), ToSettings(c), rounds);
+    }
+
+    public async Task<Campaign> CreateAsync(CampaignSettings settings, CancellationToken ct = default)
+    {
+        var errors = CampaignSettingsValidator.Validate(settings);
+        if (errors.Count > 0) throw new CampaignValidationException(errors);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = new Campaign
+        {
+            Name = settings.Name.Trim(),
+            Environment = settings.Environment,
+            Board = settings.Board,
+            SegmentLength = settings.SegmentLength,
+            PairsPerRound = settings.PairsPerRound,
+            LabelsPerRound = settings.LabelsPerRound,
+            RoundCount = settings.Rounds,
+            Seed = settings.Seed,
+            RewardModel = "bt",
+        };
+        db.Campaigns.Add(campaign);
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new CampaignChanged(campaign.Id, CampaignChangeKind.Status));
+        return campaign;
+    }
+
+    /// <summary>Starts a draft campaign (its first round is prepared in the background) or resumes a paused one.</summary>
+    public async Task StartAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var c = await db.Campaigns.FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw StudioProblemException.NotFound($"No campaign {id}.");
+        if (c.Status is CampaignStatus.Completed or CampaignStatus.Failed)
+            throw StudioProblemException.Conflict($"Campaign '{c.Name}' is {c.Status.ToString().ToLowerInvariant()} and cannot be started again; create a new one.");
+        if (c.Status == CampaignStatus.Running) return;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        c.Status = CampaignStatus.Running;
+        c.StatusMessage = null;
+        await db.SaveChangesAsync(ct);
+        // Idempotent: a campaign that was paused after round 0 was prepared keeps the job it had.
+        await JobQueue.EnqueueAsync(db, c.Id, JobKind.PrepareRound, 0, ct);
+        await tx.CommitAsync(ct);
+        worker.Wake();
+        await events.PublishAsync(new CampaignChanged(c.Id, CampaignChangeKind.Status));
+    }
+
+    /// <summary>Stops serving pairs and taking labels; work already running in the background finishes.</summary>
+    public async Task PauseAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var c = await db.Campaigns.FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw StudioProblemException.NotFound($"No campaign {id}.");
+        if (c.Status != CampaignStatus.Running)
+            throw StudioProblemException.Conflict($"Only a running campaign can be paused; '{c.Name}' is {c.Status.ToString().ToLowerInvariant()}.");
+        c.Status = CampaignStatus.Paused;
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new CampaignChanged(c.Id, CampaignChangeKind.Status));
+    }
+
+    internal static CampaignSummary ToSummary(Campaign c, int labels) =>
+        new(c.Id, c.Name, c.Environment, c.Status, c.CurrentRound, c.RoundCount, c.JoinCode, labels, c.CreatedAt, c.StatusMessage);
+
+    internal static CampaignSettings ToSettings(Campaign c) => new()
+    {
+        Name = c.Name,
+        Environment = c.Environment,
+        Board = c.Board,
+        SegmentLength = c.SegmentLength,
+        PairsPerRound = c.PairsPerRound,
+        LabelsPerRound = c.LabelsPerRound,
+        Rounds = c.RoundCount,
+        Seed = c.Seed,
+    };
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using PreferenceStudio.Web.Hosting;
+
+namespace PreferenceStudio.Web.Features.Campaigns;
+
+/// <summary>REST endpoints for campaigns under /api/v1/campaigns.</summary>
+public static class CampaignsApi
+{
+    public static RouteGroupBuilder MapCampaignsApi(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/campaigns").WithTags("Campaigns");
+
+        group.MapGet("/", async (CampaignService campaigns, CancellationToken ct) => TypedResults.Ok(await campaigns.ListAsync(ct)))
+            .WithName("ListCampaigns").WithSummary("All campaigns, newest first");
+
+        group.MapGet("/{id:guid}", async Task<Results<Ok<CampaignDetail>, ProblemHttpResult>> (Guid id, CampaignService campaigns, CancellationToken ct) =>
+                await campaigns.GetAsync(id, ct) is { } detail
+                    ? TypedResults.Ok(detail)
+                    : TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No campaign {id}."))
+            .WithName("GetCampaign").WithSummary("A campaign with its rounds and their metrics");
+
+        group.MapPost("/", async Task<Results<Created<CampaignSummary>, ValidationProblem>> (CampaignSettings settings, CampaignService campaigns, CancellationToken ct) =>
+            {
+                try
+                {
+                    var c = await campaigns.CreateAsync(settings, ct);
+                    return TypedResults.Created($"/api/v1/campaigns/{c.Id}", CampaignService.ToSummary(c, 0));
+                }
+                catch (CampaignValidationException ex)
+                {
+                    return TypedResults.ValidationProblem(ex.Errors, title: "The campaign settings are not usable", detail: "Fix the fields listed in errors and send the request again.");
+                }
+            })
+            .WithName("CreateCampaign").WithSummary("Create a campaign (draft); start it with POST .../start");
+
+        group.MapPost("/{id:guid}/start", async (Guid id, CampaignService campaigns, CancellationToken ct) =>
+            {
+                await campaigns.StartAsync(id, ct);
+                return TypedResults.NoContent();
+            })
+            .WithName("StartCampaign").WithSummary("Start a draft campaign or resume a paused one");
+
+        group.MapPost("/{id:guid}/pause", async (Guid id, CampaignService campaigns, CancellationToken ct) =>
+            {
+                await campaigns.PauseAsync(id, ct);
+                return TypedResults.NoContent();
+            })
+            .WithName("PauseCampaign").WithSummary("Pause a running campaign");
+
+        return api;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Core.Exchange;
+using PreferenceStudio.Environments;
+
+namespace PreferenceStudio.Web.Features.Dataset;
+
+/// <summary>
+/// Streams a campaign's labelled comparisons as <c>preferencestudio/preference@1</c> JSONL, one line per label, with
+/// both segments, the rater, the times, the round, the clip hashes and the policy. Rows are read as a stream, so
+/// a large campaign is never held in memory.
+/// </summary>
+public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory)
+{
+    public async Task WriteJsonlAsync(Guid campaignId, Stream output, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var environment = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.Environment).FirstAsync(ct);
+        var rows = db.Labels.AsNoTracking()
+            .Where(l => l.CampaignId == campaignId)
+            .OrderBy(l => l.Comparison!.RoundIndex).ThenBy(l => l.Comparison!.Ordinal).ThenBy(l => l.Comparison!.CreatedAt)
+            .ThenBy(l => l.CreatedAt).ThenBy(l => l.Id)
+            .Select(l => new
+            {
+                LabelId = l.Id, l.RaterId, l.Choice, l.ShownAt, l.AnsweredAt,
+                ComparisonId = l.ComparisonId, l.Comparison!.ExternalId, l.Comparison.Group, l.Comparison.RoundIndex, l.Comparison.PolicyId,
+                LeftStates = l.Comparison.LeftSegment!.States, LeftActions = l.Comparison.LeftSegment.Actions,
+                RightStates = l.Comparison.RightSegment!.States, RightActions = l.Comparison.RightSegment.Actions,
+                LeftSha = l.Comparison.LeftClip!.Sha256, RightSha = l.Comparison.RightClip!.Sha256,
+            })
+            .AsAsyncEnumerable();
+
+        await using var writer = new StreamWriter(output, new UTF8Encoding(false), bufferSize: 64 * 1024, leaveOpen: true);
+        await foreach (var r in rows.WithCancellation(ct))
+        {
+            var record = new PreferenceRecord(
+                // Imported comparisons keep their own id, so export -> import -> export gives the same ids.
+                r.ExternalId ?? $"{campaignId:N}/{r.ComparisonId:N}/{r.LabelId:N}",
+                environment,
+                new Segment(r.LeftStates, r.LeftActions),
+                new Segment(r.RightStates, r.RightActions),
+                r.Choice)
+            {
+                Rater = r.RaterId,
+                Group = r.Group,
+                ShownAt = r.ShownAt,
+                AnsweredAt = r.AnsweredAt,
+                Round = r.RoundIndex,
+                LeftClipSha256 = r.LeftSha,
+                RightClipSha256 = r.RightSha,
+                PolicyId = r.PolicyId?.ToString(),
+                ComparisonId = r.ComparisonId.ToString(),
+            };
+            await writer.WriteAsync(PreferenceJsonl.Write(record));
+            await writer.WriteAsync('\n');
+        }
+        await writer.FlushAsync(ct);
+    }
+}

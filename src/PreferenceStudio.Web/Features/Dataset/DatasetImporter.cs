@@ -1,0 +1,96 @@
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Core.Exchange;
+
+namespace PreferenceStudio.Web.Features.Dataset;
+
+/// <summary>The outcome of an import: how many comparisons were stored, and how many were already there.</summary>
+public sealed record ImportResult(
+    [property: JsonPropertyName("imported")] int Imported,
+    [property: JsonPropertyName("already_present")] int AlreadyPresent,
+    [property: JsonPropertyName("lines")] int Lines);
+
+/// <summary>An import that was refused as a whole; each error names its line.</summary>
+public sealed class ImportRejectedException(IReadOnlyList<PreferenceJsonlError> errors)
+    : Exception($"The file was not imported: {errors.Count} line(s) have errors. First: {errors[0]}")
+{
+    public IReadOnlyList<PreferenceJsonlError> Errors { get; } = errors;
+}
+
+/// <summary>
+/// Stores a JSONL file of comparisons as labels of a campaign, all or nothing: every line is validated first (schema,
+/// environment, board, dynamics, label), then everything is written in one transaction. Lines whose id the campaign
+/// already holds are skipped, so re-sending the same file stores each comparison once.
+/// </summary>
+public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory)
+{
+    private const int MaxRaterIdLength = 64;
+
+    public async Task<ImportResult> ImportAsync(Guid campaignId, Stream body, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == campaignId, ct);
+
+        var read = PreferenceJsonl.ReadAll(body);
+        var errors = read.Errors.ToList();
+        int lineCount = read.Records.Count;
+        if (read.IsValid)
+        {
+            int line = 0;
+            foreach (var record in read.Records)
+            {
+                line++;
+                if (record.Environment != campaign.Environment)
+                    errors.Add(new(line, $"environment is '{record.Environment}' but this campaign runs '{campaign.Environment}'; import it into a campaign of that environment"));
+                if (record.Rater is { Length: > MaxRaterIdLength })
+                    errors.Add(new(line, $"rater id is longer than {MaxRaterIdLength} characters"));
+            }
+        }
+        if (errors.Count > 0) throw new ImportRejectedException(errors);
+        if (read.Records.Count == 0) throw new ImportRejectedException([new(1, "the file holds no comparisons; send one JSON object per line")]);
+
+        var ids = read.Records.Select(r => r.Id).ToList();
+        var present = (await db.Comparisons.Where(c => c.CampaignId == campaignId && c.ExternalId != null && ids.Contains(c.ExternalId))
+            .Select(c => c.ExternalId!).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var fresh = read.Records.Where(r => !present.Contains(r.Id)).ToList();
+
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var segments = await db.Segments.Where(s => s.CampaignId == campaignId)
+            .Select(s => new { s.ContentHash, s.Id }).ToDictionaryAsync(s => s.ContentHash, s => s.Id, ct);
+        Guid SegmentId(PreferenceStudio.Environments.Segment segment)
+        {
+            var record = SegmentRecord.From(campaignId, segment);
+            if (segments.TryGetValue(record.ContentHash, out var id)) return id;
+            db.Segments.Add(record);
+            segments[record.ContentHash] = record.Id;
+            return record.Id;
+        }
+
+        foreach (var rater in fresh.Select(r => r.Rater).Where(r => r is not null).Distinct())
+            await db.Database.ExecuteSqlAsync($"INSERT INTO raters (id, created_at, kind) VALUES ({rater}, {DateTimeOffset.UtcNow}, 'imported') ON CONFLICT (id) DO NOTHING", ct);
+
+        int ordinal = 0;
+        foreach (var r in fresh)
+        {
+            var comparison = new Comparison
+            {
+                CampaignId = campaignId, Ordinal = ordinal++, ExternalId = r.Id, Group = r.Group,
+                LeftSegmentId = SegmentId(r.Left), RightSegmentId = SegmentId(r.Right),
+            };
+            db.Comparisons.Add(comparison);
+            db.Labels.Add(new Label
+            {
+                ComparisonId = comparison.Id, CampaignId = campaignId, RaterId = r.Rater, Choice = r.Label,
+                ShownAt = r.ShownAt, AnsweredAt = r.AnsweredAt,
+                ResponseMilliseconds = r.ShownAt is { } s && r.AnsweredAt is { } a ? (int)Math.Clamp((a - s).TotalMilliseconds, 0, int.MaxValue) : null,
+                IdempotencyKey = $"import:{campaignId:N}:{r.Id}", Source = "import",
+            });
+        }
+        db.ChangeTracker.DetectChanges();
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new ImportResult(fresh.Count, present.Count, lineCount);
+    }
+}

@@ -1,0 +1,205 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Web.Features.Live;
+using PreferenceStudio.Web.Features.Rounds;
+using PreferenceStudio.Web.Hosting;
+
+namespace PreferenceStudio.Web.Features.Rating;
+
+/// <summary>
+/// Serves pairs to raters and stores their answers. A pair is served (an assignment with its time) before it can be
+/// answered; an answer is stored once per idempotency key and once per rater and pair; the label that completes a
+/// round closes it and queues its training in the same transaction, so no label is lost and none is counted twice.
+/// </summary>
+public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker)
+{
+    public async Task<string> EnsureRaterAsync(string? raterId, string kind = "human", CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var id = RaterCookie.IsWellFormed(raterId) ? raterId! : RaterCookie.NewId();
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO raters (id, created_at, kind) VALUES ({id}, {DateTimeOffset.UtcNow}, {kind}) ON CONFLICT (id) DO NOTHING", ct);
+        return id;
+    }
+
+    public async Task<Guid?> FindCampaignByJoinCodeAsync(string joinCode, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Campaigns.Where(c => c.JoinCode == joinCode).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
+    }
+
+    public async Task<RatingState> NextAsync(string joinCode, string raterId, CancellationToken ct = default)
+    {
+        var id = await FindCampaignByJoinCodeAsync(joinCode, ct)
+            ?? throw StudioProblemException.NotFound($"No campaign has the join code '{joinCode}'. Check the link you were given.");
+        return await NextAsync(id, raterId, ct);
+    }
+
+    /// <summary>The pair this rater should compare now: one already served and not answered, else a new one.</summary>
+    public async Task<RatingState> NextAsync(Guid campaignId, string raterId, CancellationToken ct = default)
+    {
+        if (!RaterCookie.IsWellFormed(raterId))
+            throw StudioProblemException.Invalid("A rater id is 3 to 64 letters, digits, '-' or '_'.");
+        await EnsureRaterAsync(raterId, ct: ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == campaignId, ct)
+            ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
+        var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == c.Id && r.Index == c.CurrentRound, ct);
+        int roundLabels = round is null ? 0 : await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id, ct);
+        RatingState State(RatingStatus status, ServedPair? pair = null) =>
+            new(status, c.Id, c.Name, c.CurrentRound, c.RoundCount, roundLabels, c.LabelsPerRound, pair);
+
+        switch (c.Status)
+        {
+            case CampaignStatus.Draft: return State(RatingStatus.NotStarted);
+            case CampaignStatus.Paused: return State(RatingStatus.Paused);
+            case CampaignStatus.Completed or CampaignStatus.Failed: return State(RatingStatus.Finished);
+        }
+        if (round is null || round.Status != RoundStatus.Open) return State(RatingStatus.WaitingForRound);
+
+        var pending = await db.Assignments.AsNoTracking()
+            .Where(a => a.RaterId == raterId && a.Comparison!.RoundId == round.Id
+                        && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == raterId))
+            .OrderBy(a => a.ShownAt)
+            .Select(a => new { a.ComparisonId, a.ShownAt })
+            .FirstOrDefaultAsync(ct);
+        if (pending is not null)
+            return State(RatingStatus.Ready, await ServedAsync(db, pending.ComparisonId, pending.ShownAt, ct));
+
+        // Least-labelled, then least-served pairs first, so labels spread over the round's pairs.
+        var candidates = await db.Comparisons.AsNoTracking()
+            .Where(x => x.RoundId == round.Id
+                        && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
+                        && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
+            .OrderBy(x => x.Labels.Count)
+            .ThenBy(x => db.Assignments.Count(a => a.ComparisonId == x.Id))
+            .ThenBy(x => x.Ordinal)
+            .Select(x => x.Id)
+            .Take(5)
+            .ToListAsync(ct);
+        foreach (var comparisonId in candidates)
+        {
+            var shownAt = DateTimeOffset.UtcNow;
+            var assignmentId = Guid.CreateVersion7();
+            int inserted = await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO assignments (id, comparison_id, rater_id, shown_at) VALUES ({assignmentId}, {comparisonId}, {raterId}, {shownAt})
+                ON CONFLICT (comparison_id, rater_id) DO NOTHING
+                """, ct);
+            if (inserted == 1) return State(RatingStatus.Ready, await ServedAsync(db, comparisonId, shownAt, ct));
+        }
+        return State(RatingStatus.RoundDoneForRater);
+    }
+
+    private static async Task<ServedPair> ServedAsync(StudioDbContext db, Guid comparisonId, DateTimeOffset shownAt, CancellationToken ct)
+    {
+        var x = await db.Comparisons.AsNoTracking().Where(c => c.Id == comparisonId)
+            .Select(c => new { c.Id, c.RoundIndex, Left = c.LeftClip!.FileName, Right = c.RightClip!.FileName })
+            .FirstAsync(ct);
+        return new ServedPair(x.Id, x.RoundIndex ?? 0, "/media/" + x.Left, "/media/" + x.Right, shownAt);
+    }
+
+    public async Task<int> RoundLabelCountAsync(Guid campaignId, int roundIndex, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex, ct);
+    }
+
+    public async Task<LabelReceipt> SubmitAsync(LabelSubmission s, CancellationToken ct = default)
+    {
+        if (!RaterCookie.IsWellFormed(s.RaterId))
+            throw StudioProblemException.Invalid("A rater id is 3 to 64 letters, digits, '-' or '_'.");
+        if (string.IsNullOrWhiteSpace(s.IdempotencyKey) || s.IdempotencyKey.Length > 200)
+            throw StudioProblemException.Invalid("Send an idempotency_key (1 to 200 characters) that stays the same when the answer is resent.");
+        if (!Enum.IsDefined(s.Choice))
+            throw StudioProblemException.Invalid("choice must be left, right, equal or incomparable.");
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var existing = await FindDuplicateAsync(db, s, ct);
+        if (existing is not null) return existing;
+
+        var comparison = await db.Comparisons.AsNoTracking().FirstOrDefaultAsync(x => x.Id == s.ComparisonId, ct)
+            ?? throw StudioProblemException.NotFound($"No comparison {s.ComparisonId}.");
+        if (comparison.RoundId is not { } roundId)
+            throw StudioProblemException.Conflict("This comparison was imported, not served in a round; it takes no new labels.");
+
+        bool roundClosed;
+        int roundLabels, wanted;
+        Round round;
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            // Serialise answers within a round so exactly one label closes it.
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rounds WHERE id = {roundId} FOR UPDATE", ct);
+            round = await db.Rounds.AsNoTracking().FirstAsync(r => r.Id == roundId, ct);
+            var campaign = await db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == comparison.CampaignId, ct);
+            wanted = campaign.LabelsPerRound;
+            if (round.Status != RoundStatus.Open)
+                throw StudioProblemException.Conflict($"Round {round.Index + 1} is closed ({round.Status.ToString().ToLowerInvariant()}); it takes no more labels. Ask for the next pair.");
+            if (campaign.Status != CampaignStatus.Running)
+                throw StudioProblemException.Conflict($"The campaign is {campaign.Status.ToString().ToLowerInvariant()}; labels are taken only while it runs.");
+            var assignment = await db.Assignments.AsNoTracking()
+                .FirstOrDefaultAsync(a => a.ComparisonId == comparison.Id && a.RaterId == s.RaterId, ct)
+                ?? throw StudioProblemException.Conflict("This pair was never served to this rater; ask for the next pair and answer that one.");
+            if (await db.Labels.AnyAsync(l => l.ComparisonId == comparison.Id && l.RaterId == s.RaterId, ct))
+                throw StudioProblemException.Conflict("This rater has already answered this pair (with another idempotency key).");
+
+            var now = DateTimeOffset.UtcNow;
+            var label = new Label
+            {
+                ComparisonId = comparison.Id,
+                CampaignId = comparison.CampaignId,
+                RaterId = s.RaterId,
+                Choice = s.Choice,
+                ShownAt = assignment.ShownAt,
+                AnsweredAt = now,
+                ResponseMilliseconds = (int)Math.Clamp((now - assignment.ShownAt).TotalMilliseconds, 0, int.MaxValue),
+                IdempotencyKey = s.IdempotencyKey,
+                Source = s.RaterId.StartsWith("sim-", StringComparison.Ordinal) ? "simulated" : "human",
+            };
+            db.Labels.Add(label);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            {
+                await tx.RollbackAsync(ct);
+                db.ChangeTracker.Clear();
+                return await FindDuplicateAsync(db, s, ct)
+                    ?? throw StudioProblemException.Conflict("This answer collided with another one for the same pair; ask for the next pair.");
+            }
+
+            roundLabels = await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId, ct);
+            roundClosed = roundLabels >= wanted;
+            if (roundClosed)
+            {
+                await db.Rounds.Where(r => r.Id == roundId).ExecuteUpdateAsync(u => u
+                    .SetProperty(r => r.Status, RoundStatus.Training)
+                    .SetProperty(r => r.ClosedAt, now), ct);
+                await JobQueue.EnqueueAsync(db, comparison.CampaignId, JobKind.TrainRound, round.Index, ct);
+            }
+            await tx.CommitAsync(ct);
+            await events.PublishAsync(new CampaignChanged(comparison.CampaignId, CampaignChangeKind.Labels, round.Index));
+            if (roundClosed)
+            {
+                worker.Wake();
+                await events.PublishAsync(new CampaignChanged(comparison.CampaignId, CampaignChangeKind.RoundClosed, round.Index));
+            }
+            return new LabelReceipt(label.Id, false, roundLabels, wanted);
+        }
+    }
+
+    private static async Task<LabelReceipt?> FindDuplicateAsync(StudioDbContext db, LabelSubmission s, CancellationToken ct)
+    {
+        var previous = await db.Labels.AsNoTracking()
+            .Where(l => l.IdempotencyKey == s.IdempotencyKey)
+            .Select(l => new { l.Id, l.ComparisonId, l.RaterId, l.Choice, l.CampaignId, l.Comparison!.RoundId })
+            .FirstOrDefaultAsync(ct);
+        if (previous is null) return null;
+        if (previous.ComparisonId != s.ComparisonId || previous.RaterId != s.RaterId)
+            throw StudioProblemException.Conflict("This idempotency key was already used for a different answer; use a new key for a new answer.");
+        var wanted = await db.Campaigns.Where(c => c.Id == previous.CampaignId).Select(c => c.LabelsPerRound).FirstAsync(ct);
+        var count = await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId, ct);
+        return new LabelReceipt(previous.Id, true, count, wanted);
+    }
+}

@@ -1,0 +1,158 @@
+using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Core.Media;
+using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Rendering;
+using PreferenceStudio.Learning.Loop;
+using PreferenceStudio.Web.Features.Live;
+
+namespace PreferenceStudio.Web.Features.Rounds;
+
+/// <summary>
+/// The PrepareRound step: rolls out the round's policy, stores rollouts, segments, clips (pending) and pairs in one
+/// transaction, renders the clips, then opens the round. Each part checks what is already stored, so a step cut
+/// short by a crash resumes where it stopped: nothing is planned twice and a rendered clip is not rendered again.
+/// </summary>
+public sealed class RoundPreparer(
+    IDbContextFactory<StudioDbContext> dbFactory,
+    ClipEncoder encoder,
+    CampaignEvents events,
+    ILogger<RoundPreparer> logger)
+{
+    /// <summary>Exploration of the rollouts that make a round's segments (epsilon-greedy around the policy).</summary>
+    public const double RolloutEpsilon = 0.2;
+
+    public async Task PrepareAsync(Guid campaignId, int roundIndex, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await db.Campaigns.FirstAsync(c => c.Id == campaignId, ct);
+        var env = EnvironmentRegistry.Get(campaign.Environment);
+
+        var round = await db.Rounds.FirstOrDefaultAsync(r => r.CampaignId == campaignId && r.Index == roundIndex, ct);
+        if (round is null)
+        {
+            round = await PlanAsync(db, campaign, env, roundIndex, ct);
+            logger.LogInformation("Planned round {Round} of campaign {Campaign}", roundIndex + 1, campaign.Name);
+        }
+        if (round.Status != RoundStatus.Preparing) return;
+
+        await RenderPendingClipsAsync(round.Id, env, ct);
+
+        var failed = await db.Clips.CountAsync(c => c.RoundId == round.Id && c.Status == ClipStatus.Failed, ct);
+        var usable = await db.Comparisons.CountAsync(x => x.RoundId == round.Id
+            && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered, ct);
+        if (usable == 0)
+        {
+            var firstError = await db.Clips.Where(c => c.RoundId == round.Id && c.Status == ClipStatus.Failed)
+                .Select(c => c.Error).FirstOrDefaultAsync(ct);
+            throw new InvalidOperationException($"No clip pair of round {roundIndex + 1} could be rendered: {firstError}");
+        }
+        await db.Rounds.Where(r => r.Id == round.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(r => r.Status, RoundStatus.Open)
+            .SetProperty(r => r.OpenedAt, DateTimeOffset.UtcNow)
+            .SetProperty(r => r.Error, failed > 0 ? $"{failed} clip(s) failed to render; their pairs are not shown." : null), ct);
+        await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.RoundOpened, roundIndex));
+    }
+
+    private async Task<Round> PlanAsync(StudioDbContext db, Campaign campaign, IPreferenceEnvironment env, int roundIndex, CancellationToken ct)
+    {
+        Policy policy;
+        int[]? actions = null;
+        if (roundIndex == 0)
+        {
+            policy = new Policy { CampaignId = campaign.Id, RoundIndex = 0, Kind = "uniform" };
+            db.Policies.Add(policy);
+        }
+        else
+        {
+            policy = await db.Policies.Where(p => p.CampaignId == campaign.Id && p.RoundIndex == roundIndex)
+                .OrderByDescending(p => p.CreatedAt).FirstOrDefaultAsync(ct)
+                ?? throw new InvalidOperationException($"Round {roundIndex + 1} has no policy; the previous round's training did not finish.");
+            if (policy.CheckpointPath is not null) actions = PolicyFiles.Read(policy.CheckpointPath);
+        }
+
+        // Seeded by campaign and round, so a re-planned round (after a crash before commit) is the same round.
+        var rng = new Random(HashCode.Combine(campaign.Seed, roundIndex, 0x5eed));
+        var plan = RoundPlanner.Plan(env, actions, new RoundPlanSettings(campaign.SegmentLength, campaign.PairsPerRound, RolloutEpsilon), rng);
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var round = new Round { CampaignId = campaign.Id, Index = roundIndex, Status = RoundStatus.Preparing, PolicyId = policy.Id };
+        db.Rounds.Add(round);
+        var rollouts = plan.Episodes.Select((e, i) => new Rollout
+        {
+            CampaignId = campaign.Id, RoundId = round.Id, PolicyId = policy.Id, EpisodeIndex = i,
+            Seed = campaign.Seed, States = e.States, Actions = e.Actions, TrueReturn = env.TrueReturn(e),
+            Epsilon = actions is null ? 1.0 : RolloutEpsilon,
+        }).ToList();
+        db.Rollouts.AddRange(rollouts);
+
+        var clips = new Clip[plan.Segments.Count];
+        var records = new SegmentRecord[plan.Segments.Count];
+        for (int i = 0; i < plan.Segments.Count; i++)
+        {
+            var planned = plan.Segments[i];
+            var record = SegmentRecord.From(campaign.Id, planned.Segment);
+            record.RoundId = round.Id;
+            record.RolloutId = rollouts[planned.Episode].Id;
+            record.StartStep = planned.StartStep;
+            record.TrueReturn = env.TrueReturn(planned.Segment);
+            record.Features = Enumerable.Range(0, planned.Segment.Actions.Length)
+                .Select(t => env.StepFeatures(planned.Segment.States[t], planned.Segment.Actions[t], planned.Segment.States[t + 1]))
+                .ToArray();
+            records[i] = record;
+            clips[i] = new Clip { SegmentId = record.Id, RoundId = round.Id, Status = ClipStatus.Pending };
+        }
+        db.Segments.AddRange(records);
+        db.Clips.AddRange(clips);
+        db.Comparisons.AddRange(plan.Pairs.Select((p, ordinal) => new Comparison
+        {
+            CampaignId = campaign.Id, RoundId = round.Id, RoundIndex = roundIndex, Ordinal = ordinal,
+            LeftSegmentId = records[p.Left].Id, RightSegmentId = records[p.Right].Id,
+            LeftClipId = clips[p.Left].Id, RightClipId = clips[p.Right].Id,
+            PolicyId = policy.Id, IsHeldOut = p.HeldOut,
+        }));
+        campaign.CurrentRound = roundIndex;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return round;
+    }
+
+    /// <summary>Renders the round's pending clips, several at once; a clip that fails is marked with ffmpeg's message.</summary>
+    private async Task RenderPendingClipsAsync(Guid roundId, IPreferenceEnvironment env, CancellationToken ct)
+    {
+        List<(Guid Id, Segment Segment)> pending;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            pending = (await db.Clips.Where(c => c.RoundId == roundId && c.Status == ClipStatus.Pending)
+                    .Select(c => new { c.Id, c.Segment!.States, c.Segment.Actions }).ToListAsync(ct))
+                .Select(c => (c.Id, new Segment(c.States, c.Actions))).ToList();
+        }
+        if (pending.Count == 0) return;
+        var renderer = FrameRenderers.For(env);
+        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
+            async (clip, token) =>
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(token);
+                try
+                {
+                    var encoded = await encoder.EncodeAsync(clip.Segment, renderer, token);
+                    await db.Clips.Where(c => c.Id == clip.Id).ExecuteUpdateAsync(u => u
+                        .SetProperty(c => c.Status, ClipStatus.Rendered)
+                        .SetProperty(c => c.FileName, Path.GetFileName(encoded.Path))
+                        .SetProperty(c => c.PosterFileName, Path.GetFileName(encoded.PosterPath))
+                        .SetProperty(c => c.Sha256, encoded.Sha256)
+                        .SetProperty(c => c.Frames, encoded.Frames)
+                        .SetProperty(c => c.Width, encoded.Width)
+                        .SetProperty(c => c.Height, encoded.Height)
+                        .SetProperty(c => c.RenderedAt, DateTimeOffset.UtcNow), token);
+                }
+                catch (ClipEncodingException ex)
+                {
+                    logger.LogWarning("Clip {Clip} failed to render: {Error}", clip.Id, ex.Message);
+                    await db.Clips.Where(c => c.Id == clip.Id).ExecuteUpdateAsync(u => u
+                        .SetProperty(c => c.Status, ClipStatus.Failed)
+                        .SetProperty(c => c.Error, ex.Message), token);
+                }
+            });
+    }
+}
