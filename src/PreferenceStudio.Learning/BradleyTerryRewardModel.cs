@@ -80,26 +80,39 @@ public sealed class BradleyTerryRewardModel : IRewardModel
                 using var noGrad = torch.no_grad();
                 using var scope = torch.NewDisposeScope();
                 _net.eval();
-                var (features, mask) = SegmentTensors.Encode(_env, chunk, SegmentTensors.MaxLength(chunk), _device);
+                var (features, mask) = SegmentTensors.Encode(_env, chunk, _device);
                 ToDoubles(RewardNetwork.SegmentReturns(_net, features, mask)).CopyTo(result, start);
             }
         }
         return result;
     }
 
-    public double PreferRightProbability(Segment left, Segment right)
-    {
-        var r = SegmentReturns([left, right]);
-        return Probability(r[1] - r[0]);
-    }
+    public double PreferRightProbability(Segment left, Segment right) =>
+        PreferRightProbabilities([new PreferencePair(left, right, PreferenceChoice.Equal)])[0];
 
+    /// <summary>
+    /// Compares returns over the same number of steps: a segment that ended at a terminal state earlier than its
+    /// partner continues with absorbing steps, as in training.
+    /// </summary>
     public double[] PreferRightProbabilities(IReadOnlyList<PreferencePair> pairs)
     {
         ArgumentNullException.ThrowIfNull(pairs);
-        var returns = SegmentReturns(pairs.SelectMany(p => new[] { p.Left, p.Right }).ToList());
-        var p = new double[pairs.Count];
-        for (int i = 0; i < pairs.Count; i++) p[i] = Probability(returns[2 * i + 1] - returns[2 * i]);
-        return p;
+        var result = new double[pairs.Count];
+        for (int start = 0; start < pairs.Count; start += InferenceChunk)
+        {
+            var chunk = pairs.Skip(start).Take(InferenceChunk).ToList();
+            double[] d;
+            lock (_gate)
+            {
+                using var noGrad = torch.no_grad();
+                using var scope = torch.NewDisposeScope();
+                _net.eval();
+                var (lx, lm, rx, rm) = SegmentTensors.EncodePairs(_env, chunk, _device);
+                d = ToDoubles(RewardNetwork.SegmentReturns(_net, rx, rm) - RewardNetwork.SegmentReturns(_net, lx, lm));
+            }
+            for (int i = 0; i < d.Length; i++) result[start + i] = Probability(d[i]);
+        }
+        return result;
     }
 
     /// <summary>One file: a JSON header (architecture, environment) followed by the module's weights.</summary>

@@ -57,9 +57,7 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
         try
         {
             net.to(device);
-            int length = SegmentTensors.MaxLength(usable.SelectMany(p => new[] { p.Left, p.Right }));
-            var (leftX, leftMask) = SegmentTensors.Encode(env, usable.Select(p => p.Left).ToList(), length, device);
-            var (rightX, rightMask) = SegmentTensors.Encode(env, usable.Select(p => p.Right).ToList(), length, device);
+            var (leftX, leftMask, rightX, rightMask) = SegmentTensors.EncodePairs(env, usable, device);
             using var target = tensor(usable.Select(p => (float)p.RightTarget!.Value).ToArray(), device: device);
             using (leftX) using (leftMask) using (rightX) using (rightMask)
             using (var optimizer = optim.Adam(net.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay))

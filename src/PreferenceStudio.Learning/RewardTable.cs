@@ -8,7 +8,10 @@ public static class RewardTable
 {
     /// <summary>
     /// r_hat(s, a) = model reward of the step's features under the true (deterministic) transition, evaluated in one
-    /// batch without gradients; 0 for terminal and illegal states. The result feeds <see cref="ValueIteration"/>.
+    /// batch without gradients; 0 for illegal states. Terminal states hold the learned reward of the absorbing step
+    /// (acting in place there), which the planner accrues on every remaining step: the model is trained with
+    /// terminated segments padded by such steps, so it fixes rewards only relative to that value, and a finite-horizon
+    /// undiscounted plan is unchanged by adding a constant to every step reward including the absorbing one.
     /// </summary>
     public static double[,] ForTabular(IRewardModel model, ITabularEnvironment env, TransitionTable? table = null)
     {
@@ -19,7 +22,7 @@ public static class RewardTable
         var features = new List<float[]>();
         for (int s = 0; s < table.StateCount; s++)
         {
-            if (!table.IsValid(s) || table.IsTerminal(s)) continue;
+            if (!table.IsValid(s)) continue;
             var state = env.StateAt(s);
             for (int a = 0; a < table.ActionCount; a++)
             {
@@ -36,6 +39,7 @@ public static class RewardTable
     /// <summary>Value iteration (gamma = 1, horizon default MaxEpisodeSteps) on the model's reward: the greedy policy.</summary>
     public static PlanningResult Plan(IRewardModel model, ITabularEnvironment env, int? horizon = null)
     {
+        ArgumentNullException.ThrowIfNull(env);
         var table = TransitionTable.Build(env);
         return ValueIteration.Solve(table, ForTabular(model, env, table), 1.0, horizon ?? env.MaxEpisodeSteps);
     }

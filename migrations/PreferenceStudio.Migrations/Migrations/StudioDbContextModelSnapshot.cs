@@ -425,6 +425,10 @@ namespace PreferenceStudio.Migrations.Migrations
 
                     b.HasIndex("CampaignId", "CreatedAt");
 
+                    b.HasIndex("ComparisonId", "RaterId")
+                        .IsUnique()
+                        .HasFilter("rater_id IS NOT NULL");
+
                     b.ToTable("labels", (string)null);
                 });
 

@@ -147,6 +147,8 @@ internal sealed class LabelConfiguration : IEntityTypeConfiguration<Label>
         b.HasIndex(x => new { x.CampaignId, x.CreatedAt });
         b.HasIndex(x => x.ComparisonId);
         b.HasIndex(x => x.RaterId);
+        // One answer per rater and pair, whatever idempotency key a client sends.
+        b.HasIndex(x => new { x.ComparisonId, x.RaterId }).IsUnique().HasFilter("rater_id IS NOT NULL");
     }
 }
 

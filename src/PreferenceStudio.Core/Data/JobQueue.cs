@@ -63,7 +63,7 @@ public static class JobQueue
                    OR (status = {Running} AND lease_expires_at < clock_timestamp() AND attempts < {maxAttempts})
                 ORDER BY created_at, id
                 LIMIT 1
-                )
+                FOR UPDATE SKIP LOCKED)
             RETURNING *
             """).AsNoTracking().ToListAsync(cancellationToken);
         return claimed.Count == 0 ? null : claimed[0];

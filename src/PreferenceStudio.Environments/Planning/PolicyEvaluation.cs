@@ -2,7 +2,8 @@ namespace PreferenceStudio.Environments.Planning;
 
 /// <summary>
 /// Exact finite-horizon evaluation (gamma = 1 by default) of deterministic and uniform-random policies on
-/// deterministic tabular dynamics.
+/// deterministic tabular dynamics. Terminal states are absorbing and earn their reward-table entry on each remaining
+/// step (0 for the true reward), as in <see cref="ValueIteration"/>.
 /// </summary>
 public static class PolicyEvaluation
 {
@@ -46,7 +47,7 @@ public static class PolicyEvaluation
     }
 
     private static double Backup(TransitionTable table, double[,] reward, double[] v, int s, int a, double gamma) =>
-        reward[s, a] + (table.NextIsTerminal(s, a) ? 0 : gamma * v[table.Next(s, a)]);
+        reward[s, a] + gamma * v[table.Next(s, a)];
 
     private static double[] Evaluate(TransitionTable table, int horizon, Func<int, double[], double> backup)
     {
@@ -55,7 +56,7 @@ public static class PolicyEvaluation
         {
             var next = new double[table.StateCount];
             for (int s = 0; s < table.StateCount; s++)
-                if (table.IsValid(s) && !table.IsTerminal(s)) next[s] = backup(s, v);
+                if (table.IsValid(s)) next[s] = backup(s, v);
             v = next;
         }
         return v;

@@ -11,7 +11,7 @@ public static class TabularRewards
         return FromFunction(table, (s, a) => env.Step(env.StateAt(s), a).Reward);
     }
 
-    /// <summary>Tabulates a reward function, skipping terminal and illegal states (they are absorbing with 0).</summary>
+    /// <summary>Tabulates a reward function; terminal and illegal states get 0 (absorbing with reward 0).</summary>
     public static double[,] FromFunction(TransitionTable table, Func<int, int, double> reward)
     {
         ArgumentNullException.ThrowIfNull(table);

@@ -31,7 +31,7 @@ public sealed class TransitionTable
     /// <summary>Whether the state reached by (state, action) is terminal.</summary>
     public bool NextIsTerminal(int state, int action) => _nextTerminal[state * ActionCount + action];
 
-    /// <summary>Whether the state itself is terminal (absorbing, reward 0).</summary>
+    /// <summary>Whether the state itself is terminal (absorbing: every action stays in it).</summary>
     public bool IsTerminal(int state) => _terminal[state];
 
     /// <summary>
@@ -58,7 +58,7 @@ public sealed class TransitionTable
             {
                 if (!valid[s] || terminal[s])
                 {
-                    // Absorbing: the planner never leaves these states and earns nothing in them.
+                    // Absorbing: the planner never leaves these states.
                     next[s * m + a] = s;
                     nextTerminal[s * m + a] = true;
                     continue;

@@ -1,7 +1,7 @@
 namespace PreferenceStudio.Environments.Planning;
 
 /// <summary>Optimal values and a greedy deterministic policy of a tabular environment under some reward.</summary>
-/// <param name="Values">V(s) over the horizon; 0 for terminal and illegal states.</param>
+/// <param name="Values">V(s) over the horizon; 0 for illegal states and for terminal states under a reward that is 0 there.</param>
 /// <param name="QValues">Q(s, a) = r(s, a) + gamma * V_{H-1}(s') at the full horizon.</param>
 /// <param name="Policy">Greedy action per state (lowest action index on ties; 0 for terminal/illegal states).</param>
 public sealed record PlanningResult(double[] Values, double[,] QValues, int[] Policy);
@@ -16,6 +16,10 @@ public sealed record PlanningResult(double[] Values, double[,] QValues, int[] Po
 /// rollout may take, so the plan covers exactly what a rollout can experience. On the delivery board (10 x 10, every
 /// start within a few dozen moves of a goal) 50 steps is long enough for V* to equal the infinite-horizon optimum.
 /// The returned policy is stationary: greedy on Q at the full horizon.
+/// Terminal states are absorbing: every action stays put and earns the reward table's entry for that state on each
+/// remaining step. Tables of the true reward (and <see cref="TabularRewards.FromFunction"/>) hold 0 there, the usual
+/// "absorbing with reward 0"; a learned reward may hold its own absorbing-step reward, so that only reward differences
+/// relative to the absorbing state matter (see the Learning project's RewardTable).
 /// </remarks>
 public static class ValueIteration
 {
@@ -45,11 +49,11 @@ public static class ValueIteration
             var next = new double[n];
             for (int s = 0; s < n; s++)
             {
-                if (!table.IsValid(s) || table.IsTerminal(s)) continue;
+                if (!table.IsValid(s)) continue;
                 double best = double.NegativeInfinity;
                 for (int a = 0; a < m; a++)
                 {
-                    double value = reward[s, a] + (table.NextIsTerminal(s, a) ? 0 : gamma * v[table.Next(s, a)]);
+                    double value = reward[s, a] + gamma * v[table.Next(s, a)];
                     q[s, a] = value;
                     if (value > best) best = value;
                 }

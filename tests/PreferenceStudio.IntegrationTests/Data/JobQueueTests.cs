@@ -46,13 +46,18 @@ public sealed class JobQueueTests(PostgresFixture postgres) : IClassFixture<Post
                 await JobQueue.EnqueueAsync(db, campaignId, JobKind.TrainRound, r);
             }
 
+        const int workerCount = 6;
         var claims = new ConcurrentBag<(string Owner, Guid JobId)>();
-        using var start = new Barrier(6);
-        var workers = Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
+        // Every worker opens its connection first, then all start claiming together.
+        int ready = 0;
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var workers = Enumerable.Range(0, workerCount).Select(w => Task.Run(async () =>
         {
             var owner = $"worker-{w}";
             await using var db = StudioDbContext.Create(cs);
-            start.SignalAndWait();
+            await db.Database.OpenConnectionAsync();
+            if (Interlocked.Increment(ref ready) == workerCount) go.SetResult();
+            await go.Task;
             while (await JobQueue.TryClaimAsync(db, owner, TimeSpan.FromMinutes(5)) is { } job)
             {
                 claims.Add((owner, job.Id));

@@ -26,6 +26,7 @@ public sealed class ImportRejectedException(IReadOnlyList<PreferenceJsonlError> 
 public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory)
 {
     private const int MaxRaterIdLength = 64;
+    private const int MaxTextLength = 200;
 
     public async Task<ImportResult> ImportAsync(Guid campaignId, Stream body, CancellationToken ct)
     {
@@ -45,6 +46,10 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                     errors.Add(new(line, $"environment is '{record.Environment}' but this campaign runs '{campaign.Environment}'; import it into a campaign of that environment"));
                 if (record.Rater is { Length: > MaxRaterIdLength })
                     errors.Add(new(line, $"rater id is longer than {MaxRaterIdLength} characters"));
+                if (record.Id.Length > MaxTextLength)
+                    errors.Add(new(line, $"id is longer than {MaxTextLength} characters"));
+                if (record.Group is { Length: > MaxTextLength })
+                    errors.Add(new(line, $"group is longer than {MaxTextLength} characters"));
             }
         }
         if (errors.Count > 0) throw new ImportRejectedException(errors);
@@ -85,7 +90,7 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                 ComparisonId = comparison.Id, CampaignId = campaignId, RaterId = r.Rater, Choice = r.Label,
                 ShownAt = r.ShownAt, AnsweredAt = r.AnsweredAt,
                 ResponseMilliseconds = r.ShownAt is { } s && r.AnsweredAt is { } a ? (int)Math.Clamp((a - s).TotalMilliseconds, 0, int.MaxValue) : null,
-                IdempotencyKey = $"import:{campaignId:N}:{r.Id}", Source = "import",
+                IdempotencyKey = $"import:{comparison.Id:N}", Source = "import",
             });
         }
         db.ChangeTracker.DetectChanges();

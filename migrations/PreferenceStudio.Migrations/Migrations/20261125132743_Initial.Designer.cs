@@ -12,7 +12,7 @@ using PreferenceStudio.Core.Data;
 namespace PreferenceStudio.Migrations.Migrations
 {
     [DbContext(typeof(StudioDbContext))]
-    [Migration("20261125132049_Initial")]
+    [Migration("20261125132743_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -427,6 +427,10 @@ namespace PreferenceStudio.Migrations.Migrations
                     b.HasIndex("RaterId");
 
                     b.HasIndex("CampaignId", "CreatedAt");
+
+                    b.HasIndex("ComparisonId", "RaterId")
+                        .IsUnique()
+                        .HasFilter("rater_id IS NOT NULL");
 
                     b.ToTable("labels", (string)null);
                 });

@@ -514,6 +514,13 @@ namespace PreferenceStudio.Migrations.Migrations
                 column: "comparison_id");
 
             migrationBuilder.CreateIndex(
+                name: "IX_labels_comparison_id_rater_id",
+                table: "labels",
+                columns: new[] { "comparison_id", "rater_id" },
+                unique: true,
+                filter: "rater_id IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_labels_idempotency_key",
                 table: "labels",
                 column: "idempotency_key",

@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using PreferenceStudio.Core.Infrastructure;
+
+namespace PreferenceStudio.IntegrationTests.Infrastructure;
+
+/// <summary>The bootstrap's whole life cycle on a throw-away cluster: init, reuse, stop, restart with data kept.</summary>
+public sealed class LocalPostgresTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(StudioPaths.DataRoot, $"test-pg-lifecycle-{Guid.NewGuid():N}");
+
+    [Fact]
+    public async Task Initialises_reuses_stops_and_restarts_a_cluster()
+    {
+        int port = FreePort();
+        var options = new LocalPostgresOptions(_directory, port) { Database = "lifecycle", Fsync = false };
+
+        var cs = await LocalPostgres.EnsureRunningAsync(options);
+        Assert.Equal(port, new NpgsqlConnectionStringBuilder(cs).Port);
+        Assert.Equal("lifecycle", new NpgsqlConnectionStringBuilder(cs).Database);
+        await ExecuteAsync(cs, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)");
+
+        // Already running: reused even when asked for another port, and nothing is re-initialised.
+        var again = await LocalPostgres.EnsureRunningAsync(options with { Port = FreePort() });
+        Assert.Equal(cs, again);
+
+        await LocalPostgres.StopAsync(_directory);
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => ExecuteAsync(cs, "SELECT 1"));
+        await LocalPostgres.StopAsync(_directory); // stopping a stopped cluster is a no-op
+
+        var restarted = await LocalPostgres.EnsureRunningAsync(options);
+        Assert.Equal(42, await ScalarAsync(restarted, "SELECT v FROM kept"));
+        Assert.Equal("off", await ScalarAsync(restarted, "SHOW fsync"));
+        await LocalPostgres.StopAsync(_directory);
+    }
+
+    [Fact]
+    public void Finds_the_server_binaries_on_this_machine()
+    {
+        var bin = LocalPostgres.FindServerBinaries();
+        Assert.NotNull(bin);
+        Assert.True(File.Exists(Path.Combine(bin, "pg_ctl")));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            LocalPostgres.StopAsync(_directory).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task ExecuteAsync(string cs, string sql)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(cs) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<object?> ScalarAsync(string cs, string sql)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(cs) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+}
