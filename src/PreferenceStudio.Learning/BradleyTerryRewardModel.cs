@@ -156,7 +156,7 @@ public sealed class BradleyTerryRewardModel : IRewardModel
         if (env.Name != header.Environment || env.FeatureSize != header.FeatureSize)
             throw new RewardTrainingException($"{path} was trained on {header.Environment} ({header.FeatureSize} features), not {env.Name} ({env.FeatureSize}).");
         var dev = TorchDevices.Resolve(device);
-        var net = RewardNetwork.Build(header.FeatureSize, header.HiddenSizes, header.LeakySlope, header.TanhOutput);
+        var net = RewardNetwork.Build(header.FeatureSize, header.HiddenSizes, header.LeakySlope, header.TanhOutput, header.Bias);
         net.load(reader);
         net.to(dev);
         return new BradleyTerryRewardModel(net, env, header, dev);
@@ -173,5 +173,5 @@ public sealed class BradleyTerryRewardModel : IRewardModel
     private static double[] ToDoubles(Tensor t) => t.to(torch.CPU).to_type(ScalarType.Float64).data<double>().ToArray();
 
     internal sealed record CheckpointHeader(
-        string ModelType, string Environment, int FeatureSize, int[] HiddenSizes, double LeakySlope, bool TanhOutput, bool LabelNoise);
+        string ModelType, string Environment, int FeatureSize, int[] HiddenSizes, double LeakySlope, bool TanhOutput, bool LabelNoise, bool Bias = true);
 }

@@ -52,8 +52,8 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
         var rng = new Random(options.Seed);
         var header = new BradleyTerryRewardModel.CheckpointHeader(
             BradleyTerryRewardModel.TypeName, env.Name, env.FeatureSize, options.HiddenSizes.ToArray(),
-            options.LeakySlope, options.TanhOutput, options.LabelNoise);
-        var net = RewardNetwork.Build(env.FeatureSize, options.HiddenSizes, options.LeakySlope, options.TanhOutput);
+            options.LeakySlope, options.TanhOutput, options.LabelNoise, options.Bias);
+        var net = RewardNetwork.Build(env.FeatureSize, options.HiddenSizes, options.LeakySlope, options.TanhOutput, options.Bias);
         try
         {
             net.to(device);

@@ -12,6 +12,12 @@ public sealed record RewardModelOptions
     /// <summary>Negative slope of the LeakyReLU activations.</summary>
     public double LeakySlope { get; init; } = 0.01;
 
+    /// <summary>
+    /// Bias terms in the layers. Without them the network maps all-zero features to exactly 0 reward, which anchors
+    /// the reward of steps with no features (the delivery gridworld's absorbing steps) at 0.
+    /// </summary>
+    public bool Bias { get; init; } = true;
+
     /// <summary>Squash the per-step reward into (-1, 1), as B-Pref does.</summary>
     public bool TanhOutput { get; init; }
 

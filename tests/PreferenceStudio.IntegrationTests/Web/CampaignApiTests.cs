@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using PreferenceStudio.IntegrationTests.Infrastructure;
+
+namespace PreferenceStudio.IntegrationTests.Web;
+
+public sealed class CampaignApiTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
+{
+    private StudioAppFactory _app = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _app = new StudioAppFactory(await postgres.CreateDatabaseAsync("campaigns"), StudioAppFactory.NewDataRoot("campaigns"), runWorker: false);
+        _http = _app.CreateClient();
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task Impossible_settings_are_refused_with_field_errors()
+    {
+        var response = await _http.PostAsJsonAsync("/api/v1/campaigns", new
+        {
+            name = "", environment = "chess", board = "standard", segment_length = 0,
+            pairs_per_round = 1, labels_per_round = 0, rounds = 0, seed = 1,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        foreach (var field in new[] { "name", "environment", "segment_length", "pairs_per_round", "labels_per_round", "rounds" })
+            Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}: {errors}");
+        Assert.Contains("delivery-gridworld", errors.GetProperty("environment")[0].GetString());
+
+        var tooManyLabels = await _http.PostAsJsonAsync("/api/v1/campaigns", new
+        {
+            name = "x", environment = "delivery-gridworld", board = "standard", segment_length = 3,
+            pairs_per_round = 2, labels_per_round = 11, rounds = 1, seed = 1,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, tooManyLabels.StatusCode);
+        Assert.True((await tooManyLabels.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("labels_per_round", out _));
+
+        Assert.Empty(await _http.GetFromJsonAsync<JsonElement[]>("/api/v1/campaigns") ?? []);
+    }
+
+    [Fact]
+    public async Task A_campaign_starts_pauses_and_resumes_and_the_hub_tells_watchers()
+    {
+        var id = await StudioTestApi.CreateCampaignAsync(_http, "lifecycle", pairs: 10, labels: 10, rounds: 2, start: false);
+
+        var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(_http.BaseAddress!, "/hubs/studio"), o => o.HttpMessageHandlerFactory = _ => _app.Server.CreateHandler())
+            .Build();
+        var changes = new List<JsonElement>();
+        hub.On<JsonElement>("CampaignChanged", c => { lock (changes) changes.Add(c); });
+        await hub.StartAsync();
+        await hub.InvokeAsync("WatchCampaign", id);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.PostAsync($"/api/v1/campaigns/{id}/start", null)).StatusCode);
+        Assert.Equal("running", (await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{id}")).GetProperty("campaign").GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.PostAsync($"/api/v1/campaigns/{id}/pause", null)).StatusCode);
+        Assert.Equal("paused", (await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{id}")).GetProperty("campaign").GetProperty("status").GetString());
+        var pauseAgain = await _http.PostAsync($"/api/v1/campaigns/{id}/pause", null);
+        Assert.Equal(HttpStatusCode.Conflict, pauseAgain.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.PostAsync($"/api/v1/campaigns/{id}/start", null)).StatusCode);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (changes) if (changes.Count >= 3) break;
+            await Task.Delay(50);
+        }
+        lock (changes)
+        {
+            Assert.True(changes.Count >= 3, $"hub delivered {changes.Count} changes");
+            Assert.All(changes, c => Assert.Equal(id, c.GetProperty("campaignId").GetGuid()));
+        }
+        await hub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Health_endpoints_answer()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/health/ready")).StatusCode);
+    }
+}

@@ -1,0 +1,72 @@
+using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Core.Media;
+using PreferenceStudio.IntegrationTests.Infrastructure;
+
+namespace PreferenceStudio.IntegrationTests.Web;
+
+/// <summary>
+/// The whole loop through the real host: clips rendered by ffmpeg, a simulated oracle rater answering over the HTTP
+/// API, the background worker training the reward model (TorchSharp) and planning the next policy, the next round's
+/// clips rendered and playable.
+/// </summary>
+public sealed class LoopTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task Two_rounds_with_an_oracle_rater_learn_a_reward_and_render_the_next_round()
+    {
+        var cs = await postgres.CreateDatabaseAsync("loop");
+        await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("loop"));
+        var http = app.CreateClient();
+        const int pairs = 60;
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "loop", pairs: pairs, labels: pairs, rounds: 3, seed: 3);
+
+        for (int round = 0; round < 2; round++)
+        {
+            await StudioTestApi.WaitForRoundAsync(app, campaign, round, RoundStatus.Open, TimeSpan.FromSeconds(120));
+            int answered = await StudioTestApi.AnswerAsOracleAsync(app, http, campaign, "sim-oracle", pairs);
+            Assert.Equal(pairs, answered);
+            await StudioTestApi.WaitForRoundAsync(app, campaign, round, RoundStatus.Completed, TimeSpan.FromSeconds(120));
+        }
+        var third = await StudioTestApi.WaitForRoundAsync(app, campaign, 2, RoundStatus.Open, TimeSpan.FromSeconds(120));
+
+        await using var db = app.CreateDb();
+        var second = await db.Rounds.AsNoTracking().FirstAsync(r => r.CampaignId == campaign && r.Index == 1);
+        // Held-out pairs are ones the model never trained on; an oracle's labels are learnable from the step features.
+        Assert.NotNull(second.HeldoutAccuracy);
+        Assert.True(second.HeldoutAccuracy > 0.8, $"held-out accuracy after round 2 was {second.HeldoutAccuracy}");
+        var runs = await db.RewardModelRuns.AsNoTracking().Where(r => r.CampaignId == campaign).OrderBy(r => r.RoundIndex).ToListAsync();
+        Assert.Equal([0, 1], runs.Select(r => r.RoundIndex));
+        Assert.All(runs, r =>
+        {
+            Assert.Equal(RunStatus.Succeeded, r.Status);
+            Assert.True(File.Exists(r.CheckpointPath), $"checkpoint {r.CheckpointPath} missing");
+        });
+        Assert.NotNull(second.ScaledReturn);
+
+        // The third round was made from the policy learned after round 2, and its clips play.
+        var policy = await db.Policies.AsNoTracking().FirstAsync(p => p.Id == third.PolicyId);
+        Assert.Equal("value-iteration", policy.Kind);
+        Assert.Equal(runs[1].Id, policy.RewardModelRunId);
+        var clips = await db.Clips.AsNoTracking().Where(c => c.RoundId == third.Id).ToListAsync();
+        Assert.NotEmpty(clips);
+        Assert.All(clips, c => Assert.Equal(ClipStatus.Rendered, c.Status));
+        var media = Path.Combine(app.DataRoot, "media");
+        foreach (var clip in clips.Take(5))
+        {
+            var probe = Ffprobe.Probe(Path.Combine(media, clip.FileName));
+            Assert.Equal("h264", probe.Codec);
+            Assert.Equal("yuv420p", probe.PixelFormat);
+            Assert.Equal(clip.Frames, probe.Frames);
+            Assert.True(probe.Duration > TimeSpan.FromSeconds(0.5), $"clip lasts {probe.Duration}");
+        }
+
+        // Served over HTTP with range requests, as a browser's video element asks for it.
+        var request = new HttpRequestMessage(HttpMethod.Get, "/media/" + clips[0].FileName);
+        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 99);
+        var response = await http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(100, (await response.Content.ReadAsByteArrayAsync()).Length);
+        Assert.Equal("video/mp4", response.Content.Headers.ContentType?.MediaType);
+    }
+}

@@ -1,0 +1,60 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Environments;
+using PreferenceStudio.IntegrationTests.Infrastructure;
+
+namespace PreferenceStudio.IntegrationTests.Web;
+
+/// <summary>A person in Chromium: joins by link, compares two playing clips, answers with the mouse and the keyboard.</summary>
+public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task A_rater_answers_one_pair_with_the_mouse_and_one_with_the_keyboard()
+    {
+        await using var app = new StudioAppFactory(await postgres.CreateDatabaseAsync("browser"), StudioAppFactory.NewDataRoot("browser"), kestrel: true);
+        app.StartServer();
+        var http = app.CreateClient();
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "browser", pairs: 6, labels: 6, rounds: 2);
+        await StudioTestApi.WaitForRoundAsync(app, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        string joinCode;
+        await using (var db = app.CreateDb())
+            joinCode = (await db.Campaigns.FirstAsync(c => c.Id == campaign)).JoinCode;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium.ExecutablePath, Headless = true, Args = Chromium.Args });
+        var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(http.BaseAddress!, $"/join/{joinCode}").ToString());
+        Assert.EndsWith($"/rate/{joinCode}", page.Url);
+        await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+
+        var pair = page.Locator("#pair");
+        await pair.WaitForAsync(new() { Timeout = 30_000 });
+        var first = Guid.Parse((await pair.GetAttributeAsync("data-comparison-id"))!);
+        // Both clips load and play in the browser, muted and started together.
+        await page.WaitForFunctionAsync(
+            "() => ['left-clip','right-clip'].every(id => { const v = document.getElementById(id); return v && v.muted && v.readyState >= 2 && v.currentTime > 0; })",
+            null, new() { Timeout = 30_000 });
+
+        await page.ClickAsync("#answer-left");
+        await page.WaitForFunctionAsync("id => { const p = document.getElementById('pair'); return p && p.dataset.comparisonId !== id; }",
+            first.ToString(), new() { Timeout = 30_000 });
+        var second = Guid.Parse((await pair.GetAttributeAsync("data-comparison-id"))!);
+        Assert.NotEqual(first, second);
+
+        await page.Keyboard.PressAsync("ArrowRight");
+        await page.WaitForFunctionAsync("id => { const p = document.getElementById('pair'); return p && p.dataset.comparisonId !== id; }",
+            second.ToString(), new() { Timeout = 30_000 });
+        var progress = await page.Locator("#round-label").InnerTextAsync();
+        Assert.Contains("2 / 6 labels", progress);
+
+        var rater = (await context.CookiesAsync()).Single(c => c.Name == "ps_rater").Value;
+        await using var check = app.CreateDb();
+        var labels = await check.Labels.AsNoTracking().Where(l => l.CampaignId == campaign).ToListAsync();
+        Assert.Equal(2, labels.Count);
+        Assert.All(labels, l => Assert.Equal(rater, l.RaterId));
+        Assert.Equal(PreferenceChoice.Left, labels.Single(l => l.ComparisonId == first).Choice);
+        Assert.Equal(PreferenceChoice.Right, labels.Single(l => l.ComparisonId == second).Choice);
+    }
+}
