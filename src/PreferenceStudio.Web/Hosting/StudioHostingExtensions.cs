@@ -92,7 +92,6 @@ public static class StudioHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseStaticFiles();
         app.UseAntiforgery();
         app.MapStaticAssets();
 
