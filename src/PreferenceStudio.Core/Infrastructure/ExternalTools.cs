@@ -11,6 +11,10 @@ public sealed class ExternalTools
     /// <summary>The command a person should run when ffmpeg is missing.</summary>
     public const string InstallHint = "sudo apt-get install ffmpeg";
 
+    // Several test hosts start at once; one install at a time, and apt waits for another process's dpkg lock.
+    private static readonly Lock InstallLock = new();
+    private const string AptInstall = "-o DPkg::Lock::Timeout=600 install -y ";
+
     private static readonly TimeSpan AptTimeout = TimeSpan.FromMinutes(10);
 
     /// <param name="binaryFolder">Folder holding ffmpeg and ffprobe; null or empty searches PATH.</param>
@@ -38,17 +42,22 @@ public sealed class ExternalTools
     /// <exception cref="InvalidOperationException">ffmpeg is missing and could not be installed; the message says what to install.</exception>
     public string EnsureFfmpeg(bool allowInstall = true)
     {
+        lock (InstallLock) return EnsureFfmpegLocked(allowInstall);
+    }
+
+    private string EnsureFfmpegLocked(bool allowInstall)
+    {
         if (FindFfmpeg() is { } ffmpeg && FindFfprobe() is not null) return Path.GetDirectoryName(ffmpeg)!;
 
         string where = BinaryFolder is null ? "on PATH" : $"in '{BinaryFolder}'";
         string? installLog = null;
         if (allowInstall && BinaryFolder is null && Environment.IsPrivilegedProcess && Find("apt-get") is { } apt)
         {
-            var (ok, log) = RunApt(apt, "install -y ffmpeg");
+            var (ok, log) = RunApt(apt, AptInstall + "ffmpeg");
             if (!ok)
             {
                 var (_, updateLog) = RunApt(apt, "update");
-                (ok, var retryLog) = RunApt(apt, "install -y ffmpeg");
+                (ok, var retryLog) = RunApt(apt, AptInstall + "ffmpeg");
                 log = updateLog + retryLog;
             }
             if (FindFfmpeg() is { } installed && FindFfprobe() is not null) return Path.GetDirectoryName(installed)!;

@@ -289,12 +289,12 @@ public static class LocalPostgres
         if (allowInstall && Environment.IsPrivilegedProcess && apt is not null)
         {
             logger?.LogWarning("PostgreSQL server binaries not found; installing them with apt-get");
-            var (exit, log) = await RunAsync(apt, ["install", "-y", "postgresql"], null, cancellationToken, AptTimeout);
+            var (exit, log) = await RunAsync(apt, ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "postgresql"], null, cancellationToken, AptTimeout);
             if (exit != 0)
             {
                 // A fresh image usually has no package lists yet.
                 var (_, updateLog) = await RunAsync(apt, ["update"], null, cancellationToken, AptTimeout);
-                (_, var retryLog) = await RunAsync(apt, ["install", "-y", "postgresql"], null, cancellationToken, AptTimeout);
+                (_, var retryLog) = await RunAsync(apt, ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "postgresql"], null, cancellationToken, AptTimeout);
                 log = log + updateLog + retryLog;
             }
             if (FindServerBinaries() is { } installed) return installed;

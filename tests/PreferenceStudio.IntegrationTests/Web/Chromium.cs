@@ -24,12 +24,12 @@ public static class Chromium
         if (found is not null) return found;
         if (Environment.UserName == "root" && File.Exists("/usr/bin/apt-get"))
         {
-            Run("apt-get", "install -y -q chromium");
+            Run("apt-get", "-o DPkg::Lock::Timeout=600 install -y -q chromium");
             found = Candidates.FirstOrDefault(File.Exists);
             if (found is null)
             {
                 Run("apt-get", "update -q");
-                Run("apt-get", "install -y -q chromium");
+                Run("apt-get", "-o DPkg::Lock::Timeout=600 install -y -q chromium");
                 found = Candidates.FirstOrDefault(File.Exists);
             }
         }

@@ -5,10 +5,10 @@ using PreferenceStudio.Learning;
 
 namespace PreferenceStudio.Tests.Learning;
 
-/// <summary>Random 3-move delivery segments paired at random and labelled by comparing their true returns.</summary>
+/// <summary>Random-rollout delivery segments paired at random and labelled by comparing their true returns.</summary>
 internal static class OraclePairs
 {
-    public static List<PreferencePair> Make(int count, int seed)
+    public static List<PreferencePair> Make(int count, int seed, int length = 3)
     {
         var env = DeliveryGridworld.Standard;
         IPreferenceEnvironment penv = env;
@@ -16,7 +16,7 @@ internal static class OraclePairs
         var segments = new List<Segment>();
         while (segments.Count < 2 * count)
             foreach (var t in Rollouts.CollectRandom(env, 1, rng))
-                segments.AddRange(SegmentCutter.Cut(env, t, env.DefaultSegmentLength));
+                segments.AddRange(SegmentCutter.Cut(env, t, length));
         rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(segments));
         var pairs = new List<PreferencePair>(count);
         for (int i = 0; i < count; i++)

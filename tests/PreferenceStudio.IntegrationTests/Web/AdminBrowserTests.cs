@@ -1,0 +1,60 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.IntegrationTests.Infrastructure;
+
+namespace PreferenceStudio.IntegrationTests.Web;
+
+/// <summary>A researcher in Chromium: the form refuses impossible settings, creates and starts a campaign, and the
+/// campaign page follows labels as they arrive, without a reload.</summary>
+public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task A_researcher_creates_and_starts_a_campaign_and_watches_labels_arrive_live()
+    {
+        await using var app = new StudioAppFactory(await postgres.CreateDatabaseAsync("admin"), StudioAppFactory.NewDataRoot("admin"), kestrel: true);
+        app.StartServer();
+        var http = app.CreateClient();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium.ExecutablePath, Headless = true, Args = Chromium.Args });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(new Uri(http.BaseAddress!, "/admin").ToString());
+        await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+
+        // Impossible settings: no name and more labels than the pairs can hold. Nothing is created.
+        await page.GetByLabel("Pairs per round").FillAsync("2");
+        await page.GetByLabel("Labels wanted per round").FillAsync("50");
+        await page.ClickAsync("#create-campaign");
+        await page.GetByText("Give the campaign a name.").WaitForAsync(new() { Timeout = 10_000 });
+        await page.GetByText("can collect at most 10 labels").WaitForAsync(new() { Timeout = 10_000 });
+        await using (var db = app.CreateDb())
+            Assert.Equal(0, await db.Campaigns.CountAsync());
+
+        await page.GetByLabel("Name").FillAsync("From the browser");
+        await page.GetByLabel("Pairs per round").FillAsync("4");
+        await page.GetByLabel("Labels wanted per round").FillAsync("3");
+        await page.GetByLabel("Rounds").FillAsync("2");
+        await page.ClickAsync("#create-and-start");
+        var link = page.Locator("#campaign-table a", new() { HasText = "From the browser" });
+        await link.WaitForAsync(new() { Timeout = 10_000 });
+
+        Campaign campaign;
+        await using (var db = app.CreateDb())
+            campaign = await db.Campaigns.AsNoTracking().SingleAsync();
+        Assert.Equal(4, campaign.PairsPerRound);
+        Assert.Equal(3, campaign.LabelsPerRound);
+        Assert.Equal(2, campaign.RoundCount);
+        Assert.Equal(CampaignStatus.Running, campaign.Status);
+
+        await link.ClickAsync();
+        await page.WaitForURLAsync($"**/admin/campaigns/{campaign.Id}");
+        await StudioTestApi.WaitForRoundAsync(app, campaign.Id, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        var labelsCell = page.Locator("[data-round-labels='0']");
+        await Assertions.Expect(labelsCell).ToHaveTextAsync("0 / 3", new() { Timeout = 20_000 });
+
+        // A rater answers elsewhere; the open page updates by itself.
+        Assert.Equal(1, await StudioTestApi.AnswerAsOracleAsync(app, http, campaign.Id, "sim-live", 1));
+        await Assertions.Expect(labelsCell).ToHaveTextAsync("1 / 3", new() { Timeout = 20_000 });
+    }
+}
