@@ -49,12 +49,12 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
 
         await link.ClickAsync();
         await page.WaitForURLAsync($"**/admin/campaigns/{campaign.Id}");
-        await StudioTestApi.WaitForRoundAsync(app, campaign.Id, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign.Id, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
         var labelsCell = page.Locator("[data-round-labels='0']");
         await Assertions.Expect(labelsCell).ToHaveTextAsync("0 / 3", new() { Timeout = 20_000 });
 
         // A rater answers elsewhere; the open page updates by itself.
-        Assert.Equal(1, await StudioTestApi.AnswerAsOracleAsync(app, http, campaign.Id, "sim-live", 1));
+        Assert.Equal(1, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 1));
         await Assertions.Expect(labelsCell).ToHaveTextAsync("1 / 3", new() { Timeout = 20_000 });
     }
 }

@@ -23,12 +23,12 @@ public sealed class LoopTests(PostgresFixture postgres) : IClassFixture<Postgres
 
         for (int round = 0; round < 2; round++)
         {
-            await StudioTestApi.WaitForRoundAsync(app, campaign, round, RoundStatus.Open, TimeSpan.FromSeconds(120));
-            int answered = await StudioTestApi.AnswerAsOracleAsync(app, http, campaign, "sim-oracle", pairs);
+            await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign, round, RoundStatus.Open, TimeSpan.FromSeconds(120));
+            int answered = await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign, "sim-oracle", pairs);
             Assert.Equal(pairs, answered);
-            await StudioTestApi.WaitForRoundAsync(app, campaign, round, RoundStatus.Completed, TimeSpan.FromSeconds(120));
+            await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign, round, RoundStatus.Completed, TimeSpan.FromSeconds(120));
         }
-        var third = await StudioTestApi.WaitForRoundAsync(app, campaign, 2, RoundStatus.Open, TimeSpan.FromSeconds(120));
+        var third = await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign, 2, RoundStatus.Open, TimeSpan.FromSeconds(120));
 
         await using var db = app.CreateDb();
         var second = await db.Rounds.AsNoTracking().FirstAsync(r => r.CampaignId == campaign && r.Index == 1);

@@ -16,7 +16,7 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
         app.StartServer();
         var http = app.CreateClient();
         var campaign = await StudioTestApi.CreateCampaignAsync(http, "browser", pairs: 6, labels: 6, rounds: 2);
-        await StudioTestApi.WaitForRoundAsync(app, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
         string joinCode;
         await using (var db = app.CreateDb())
             joinCode = (await db.Campaigns.FirstAsync(c => c.Id == campaign)).JoinCode;

@@ -19,7 +19,7 @@ public sealed class RatingApiTests(PostgresFixture postgres) : IClassFixture<Pos
         _app = new StudioAppFactory(await postgres.CreateDatabaseAsync("rating"), StudioAppFactory.NewDataRoot("rating"));
         _http = _app.CreateClient();
         _campaign = await StudioTestApi.CreateCampaignAsync(_http, "rating", pairs: 4, labels: 3, rounds: 2);
-        await StudioTestApi.WaitForRoundAsync(_app, _campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        await StudioTestApi.WaitForRoundAsync(_app.ConnectionString, _campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
     }
 
     public async Task DisposeAsync() => await _app.DisposeAsync();

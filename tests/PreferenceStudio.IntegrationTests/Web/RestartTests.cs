@@ -19,8 +19,8 @@ public sealed class RestartTests(PostgresFixture postgres) : IClassFixture<Postg
         {
             var http = first.CreateClient();
             campaign = await StudioTestApi.CreateCampaignAsync(http, "restart", pairs: pairs, labels: pairs, rounds: 2, seed: 5);
-            await StudioTestApi.WaitForRoundAsync(first, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(120));
-            Assert.Equal(10, await StudioTestApi.AnswerAsOracleAsync(first, http, campaign, "sim-a", 10));
+            await StudioTestApi.WaitForRoundAsync(first.ConnectionString, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(120));
+            Assert.Equal(10, await StudioTestApi.AnswerAsOracleAsync(first.ConnectionString, http, campaign, "sim-a", 10));
             // One pair served but not yet answered when the host goes down.
             var pending = await StudioTestApi.NextAsync(http, campaign, "sim-a");
             Assert.Equal("ready", pending.GetProperty("status").GetString());
@@ -38,8 +38,8 @@ public sealed class RestartTests(PostgresFixture postgres) : IClassFixture<Postg
             Assert.Equal(RoundStatus.Open, (await db.Rounds.FirstAsync(r => r.CampaignId == campaign)).Status);
         }
         // The rest of the round is answered after the restart; the round closes, trains and the next one opens.
-        Assert.Equal(pairs - 10, await StudioTestApi.AnswerAsOracleAsync(second, client, campaign, "sim-a", pairs - 10));
-        await StudioTestApi.WaitForRoundAsync(second, campaign, 1, RoundStatus.Open, TimeSpan.FromSeconds(120));
+        Assert.Equal(pairs - 10, await StudioTestApi.AnswerAsOracleAsync(second.ConnectionString, client, campaign, "sim-a", pairs - 10));
+        await StudioTestApi.WaitForRoundAsync(second.ConnectionString, campaign, 1, RoundStatus.Open, TimeSpan.FromSeconds(120));
         await using (var db = second.CreateDb())
         {
             Assert.Equal(pairs, await db.Labels.CountAsync(l => l.CampaignId == campaign && l.Comparison!.RoundIndex == 0));

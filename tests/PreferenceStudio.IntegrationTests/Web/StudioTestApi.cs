@@ -40,12 +40,12 @@ public static class StudioTestApi
         });
 
     /// <summary>Waits until the campaign's current round is open (or the campaign has ended), polling the database.</summary>
-    public static async Task<Round> WaitForRoundAsync(StudioAppFactory app, Guid campaign, int index, RoundStatus status, TimeSpan timeout)
+    public static async Task<Round> WaitForRoundAsync(string connectionString, Guid campaign, int index, RoundStatus status, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            await using var db = app.CreateDb();
+            await using var db = StudioDbContext.Create(connectionString);
             var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == campaign && r.Index == index);
             if (round is not null && round.Status == status) return round;
             var c = await db.Campaigns.AsNoTracking().FirstAsync(x => x.Id == campaign);
@@ -61,7 +61,7 @@ public static class StudioTestApi
     /// Answers pairs of the open round as a simulated oracle rater until the round has <paramref name="count"/> labels
     /// from this rater or nothing is left to answer. Returns how many were answered.
     /// </summary>
-    public static async Task<int> AnswerAsOracleAsync(StudioAppFactory app, HttpClient http, Guid campaign, string rater, int count)
+    public static async Task<int> AnswerAsOracleAsync(string connectionString, HttpClient http, Guid campaign, string rater, int count)
     {
         var env = EnvironmentRegistry.Get("delivery-gridworld");
         var teacher = SimulatedTeacher.Create("oracle", 1.0, seed: 7);
@@ -71,7 +71,7 @@ public static class StudioTestApi
             var state = await NextAsync(http, campaign, rater);
             if (state.GetProperty("status").GetString() != "ready") break;
             var comparisonId = state.GetProperty("pair").GetProperty("comparison_id").GetGuid();
-            await using var db = app.CreateDb();
+            await using var db = StudioDbContext.Create(connectionString);
             var pair = await db.Comparisons.AsNoTracking().Where(c => c.Id == comparisonId)
                 .Select(c => new { L = c.LeftSegment!, R = c.RightSegment! }).FirstAsync();
             var choice = teacher.Answer(env, pair.L.ToSegment(), pair.R.ToSegment()) ?? PreferenceChoice.Incomparable;
