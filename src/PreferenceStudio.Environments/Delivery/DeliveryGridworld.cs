@@ -45,7 +45,10 @@ public sealed class DeliveryGridworld : ITabularEnvironment
     public IReadOnlyList<string> ActionNames { get; } = ["up", "down", "left", "right"];
     public int FeatureSize => 6;
     public IReadOnlyList<string> FeatureNames { get; } = ["gas", "goal", "sheep", "coin", "roadblock", "mud"];
-    public int DefaultSegmentLength => 3;
+    // The human study showed 3-move segments, but partial-return labels on such short segments rarely include a goal
+    // or a sheep and leave the reward's level unpinned: the planned policy then circles coins (scaled return about 0.12
+    // to 0.19 after 300 oracle labels, seeds 1-5). With 10 moves it passed 0.99 in 4 of 5 seeds (README, "Measured").
+    public int DefaultSegmentLength => 10;
     public int MaxEpisodeSteps => 50;
     public int StateCount => Rows * Cols;
     public IReadOnlyList<int> StartStates => _startStates;

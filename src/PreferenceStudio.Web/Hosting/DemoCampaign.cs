@@ -21,7 +21,7 @@ public static class DemoCampaign
         var created = await campaigns.CreateAsync(new CampaignSettings
         {
             Name = "Delivery demo", Environment = "delivery-gridworld", Board = "standard",
-            SegmentLength = 3, PairsPerRound = 30, LabelsPerRound = 20, Rounds = 5, Seed = 1,
+            SegmentLength = 10, PairsPerRound = 30, LabelsPerRound = 20, Rounds = 5, Seed = 1,
         });
         await using (var db = await dbFactory.CreateDbContextAsync())
         {

@@ -9,7 +9,7 @@ public sealed class CampaignSettings
     [JsonPropertyName("name")] public string Name { get; set; } = "";
     [JsonPropertyName("environment")] public string Environment { get; set; } = "delivery-gridworld";
     [JsonPropertyName("board")] public string Board { get; set; } = "standard";
-    [JsonPropertyName("segment_length")] public int SegmentLength { get; set; } = 3;
+    [JsonPropertyName("segment_length")] public int SegmentLength { get; set; } = 10;
     [JsonPropertyName("pairs_per_round")] public int PairsPerRound { get; set; } = 40;
     [JsonPropertyName("labels_per_round")] public int LabelsPerRound { get; set; } = 40;
     [JsonPropertyName("rounds")] public int Rounds { get; set; } = 3;
