@@ -68,5 +68,28 @@ public sealed class LoopTests(PostgresFixture postgres) : IClassFixture<Postgres
         Assert.Equal(System.Net.HttpStatusCode.PartialContent, response.StatusCode);
         Assert.Equal(100, (await response.Content.ReadAsByteArrayAsync()).Length);
         Assert.Equal("video/mp4", response.Content.Headers.ContentType?.MediaType);
+
+        // The dataset rebuilds from the database: every label with both segments, rater, times, round and clip hashes;
+        // importing it into a new campaign and exporting again gives the same comparisons.
+        var exported = (await http.GetStringAsync($"/api/v1/campaigns/{campaign}/export?format=jsonl"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2 * pairs, exported.Length);
+        var hashes = (await db.Clips.AsNoTracking().Where(c => c.Sha256 != null).Select(c => c.Sha256!).ToListAsync()).ToHashSet();
+        foreach (var line in exported)
+        {
+            var record = System.Text.Json.JsonDocument.Parse(line).RootElement;
+            Assert.Equal("sim-oracle", record.GetProperty("rater").GetString());
+            Assert.True(record.GetProperty("answered_at").GetDateTimeOffset() >= record.GetProperty("shown_at").GetDateTimeOffset());
+            Assert.InRange(record.GetProperty("round").GetInt32(), 0, 1);
+            Assert.Contains(record.GetProperty("left_clip_sha256").GetString()!, hashes);
+            Assert.Contains(record.GetProperty("right_clip_sha256").GetString()!, hashes);
+        }
+        var copy = await StudioTestApi.CreateCampaignAsync(http, "copy", pairs: 10, labels: 10, rounds: 1, start: false);
+        var import = await http.PostAsync($"/api/v1/campaigns/{copy}/preferences/import",
+            new StringContent(string.Join("\n", exported), System.Text.Encoding.UTF8, "application/x-ndjson"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, import.StatusCode);
+        var again = (await http.GetStringAsync($"/api/v1/campaigns/{copy}/export?format=jsonl"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(exported.Select(DatasetApiTests.Core), again.Select(DatasetApiTests.Core));
     }
 }
