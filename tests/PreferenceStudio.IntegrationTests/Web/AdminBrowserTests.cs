@@ -28,6 +28,7 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
         await page.ClickAsync("#create-campaign");
         await page.GetByText("Give the campaign a name.").WaitForAsync(new() { Timeout = 10_000 });
         await page.GetByText("can collect at most 10 labels").WaitForAsync(new() { Timeout = 10_000 });
+        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("admin-form-errors.png"), FullPage = true });
         await using (var db = app.CreateDb())
             Assert.Equal(0, await db.Campaigns.CountAsync());
 
@@ -56,5 +57,6 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
         // A rater answers elsewhere; the open page updates by itself.
         Assert.Equal(1, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 1));
         await Assertions.Expect(labelsCell).ToHaveTextAsync("1 / 3", new() { Timeout = 20_000 });
+        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-page.png") });
     }
 }

@@ -37,6 +37,7 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
             "() => ['left-clip','right-clip'].every(id => { const v = document.getElementById(id); return v && v.muted && v.readyState >= 2 && v.currentTime > 0; })",
             null, new() { Timeout = 30_000 });
 
+        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("rate-page.png") });
         await page.ClickAsync("#answer-left");
         await page.WaitForFunctionAsync("id => { const p = document.getElementById('pair'); return p && p.dataset.comparisonId !== id; }",
             first.ToString(), new() { Timeout = 30_000 });
