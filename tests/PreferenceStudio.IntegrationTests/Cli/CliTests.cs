@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Npgsql;
+using PreferenceStudio.Core.Exchange;
+using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Planning;
+using PreferenceStudio.IntegrationTests.Infrastructure;
+using PreferenceStudio.IntegrationTests.Web;
+
+namespace PreferenceStudio.IntegrationTests.Cli;
+
+/// <summary>The studio CLI as a user runs it: the built program, its exit code, its last stdout line.</summary>
+public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    private static async Task<(int Exit, string[] Stdout, string Stderr)> StudioAsync(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "studio.dll");
+        var start = new ProcessStartInfo("dotnet", ["exec", dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        return (process.ExitCode, (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries), await stderr);
+    }
+
+    private static string WriteOracleDataset(int pairs, int seed)
+    {
+        var env = EnvironmentRegistry.Get("delivery-gridworld");
+        var rng = new Random(seed);
+        var segments = Rollouts.CollectRandom(env, pairs * 2, rng).SelectMany(t => SegmentCutter.Cut(env, t, 3)).ToList();
+        var path = Path.Combine(Path.GetTempPath(), $"oracle-{Guid.NewGuid():N}.jsonl");
+        using var writer = new StreamWriter(path);
+        for (int i = 0; i < pairs; i++)
+        {
+            var (left, right) = (segments[2 * i], segments[2 * i + 1]);
+            double l = env.TrueReturn(left), r = env.TrueReturn(right);
+            var label = l > r ? PreferenceChoice.Left : r > l ? PreferenceChoice.Right : PreferenceChoice.Equal;
+            writer.WriteLine(PreferenceJsonl.Write(new PreferenceRecord($"oracle/{i}", env.Name, left, right, label)));
+        }
+        return path;
+    }
+
+    [Fact]
+    public async Task Train_prints_held_out_metrics_as_its_last_line()
+    {
+        var data = WriteOracleDataset(400, seed: 21);
+        var (exit, stdout, stderr) = await StudioAsync("train", "--env", "delivery-gridworld", "--data", data, "--model", "bt", "--holdout", "0.2", "--seed", "1");
+        Assert.True(exit == 0, stderr);
+        var result = JsonDocument.Parse(stdout[^1]).RootElement;
+        Assert.Equal("bt", result.GetProperty("model").GetString());
+        Assert.Equal(320, result.GetProperty("n_train").GetInt32());
+        Assert.Equal(80, result.GetProperty("n_test").GetInt32());
+        Assert.True(result.GetProperty("heldout_accuracy").GetDouble() > 0.9, stdout[^1]);
+        Assert.InRange(result.GetProperty("heldout_loglik").GetDouble(), -0.7, 0);
+    }
+
+    [Fact]
+    public async Task Train_refuses_a_malformed_file_naming_the_line()
+    {
+        var data = WriteOracleDataset(5, seed: 22);
+        var lines = File.ReadAllLines(data).ToList();
+        lines.Insert(2, "{ not json");
+        File.WriteAllLines(data, lines);
+        var (exit, stdout, stderr) = await StudioAsync("train", "--env", "delivery-gridworld", "--data", data);
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("line 3", stderr);
+    }
+
+    [Fact]
+    public async Task Simulate_prints_a_json_line_per_round()
+    {
+        var (exit, stdout, stderr) = await StudioAsync("simulate", "--env", "delivery-gridworld", "--teacher", "oracle",
+            "--rounds", "2", "--pairs-per-round", "60", "--segment-length", "3", "--seed", "1");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(2, stdout.Length);
+        var rounds = stdout.Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal([1, 2], rounds.Select(r => r.GetProperty("round").GetInt32()));
+        Assert.Equal([60, 120], rounds.Select(r => r.GetProperty("labels").GetInt32()));
+        Assert.All(rounds, r =>
+        {
+            Assert.True(r.GetProperty("heldout_accuracy").GetDouble() > 0.8, r.ToString());
+            Assert.InRange(r.GetProperty("scaled_return").GetDouble(), -1, 1.0001);
+        });
+
+        var (badExit, _, badErr) = await StudioAsync("simulate", "--env", "delivery-gridworld", "--teacher", "psychic");
+        Assert.Equal(2, badExit);
+        Assert.Contains("oracle", badErr);
+    }
+
+    [Fact]
+    public async Task Migrate_applies_the_migrations_to_the_given_database()
+    {
+        var server = postgres.ServerConnectionString;
+        var name = $"t_cli_migrate_{Guid.NewGuid():N}"[..30];
+        var target = new NpgsqlConnectionStringBuilder(postgres.ServerConnectionString) { Database = name }.ConnectionString;
+        var (exit, stdout, stderr) = await StudioAsync("migrate", "--connection", target);
+        Assert.True(exit == 0, stderr);
+        var result = JsonDocument.Parse(stdout[^1]).RootElement;
+        Assert.True(result.GetProperty("applied").GetInt32() >= 1);
+        var (again, againOut, _) = await StudioAsync("migrate", "--connection", target);
+        Assert.Equal(0, again);
+        Assert.Equal(0, JsonDocument.Parse(againOut[^1]).RootElement.GetProperty("applied").GetInt32());
+
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
