@@ -57,6 +57,11 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
         // A rater answers elsewhere; the open page updates by itself.
         Assert.Equal(1, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 1));
         await Assertions.Expect(labelsCell).ToHaveTextAsync("1 / 3", new() { Timeout = 20_000 });
-        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-page.png") });
+
+        // The round's last labels: it trains, and the scaled return and the learning curves appear without a reload.
+        Assert.Equal(2, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 2));
+        await page.Locator("#learning-curves").WaitForAsync(new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("[data-round-return='0']")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^-?\d\.\d{3}$"), new() { Timeout = 20_000 });
+        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-page.png"), FullPage = true });
     }
 }
