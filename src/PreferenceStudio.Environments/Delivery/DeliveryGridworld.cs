@@ -75,32 +75,6 @@ public sealed class DeliveryGridworld : ITabularEnvironment
         return null;
     }
 
-    /// <summary>
-    /// As <see cref="IPreferenceEnvironment.ValidateSegment"/>, except that moves after a terminal cell are legal:
-    /// terminal cells are absorbing (the agent stays, reward 0), and the human-study data records such moves
-    /// (449 of its 19,260 segments keep moving after entering a sheep or goal cell).
-    /// </summary>
-    public string? ValidateSegment(Segment segment)
-    {
-        if (segment.States.Length == 0) return "a segment needs at least one state";
-        if (segment.States.Length != segment.Actions.Length + 1)
-            return $"states must have one more entry than actions (got {segment.States.Length} states, {segment.Actions.Length} actions)";
-        for (int t = 0; t < segment.States.Length; t++)
-        {
-            var error = ValidateState(segment.States[t]);
-            if (error is not null) return $"state {t}: {error}";
-        }
-        for (int t = 0; t < segment.Actions.Length; t++)
-        {
-            int a = segment.Actions[t];
-            if (a < 0 || a >= ActionCount) return $"action {t} is {a}; actions are 0..{ActionCount - 1} ({string.Join(", ", ActionNames)})";
-            var next = NextState(segment.States[t], a);
-            if (!next.AsSpan().SequenceEqual(segment.States[t + 1]))
-                return $"action {t} ({ActionNames[a]}) from [{string.Join(", ", segment.States[t])}] leads to [{string.Join(", ", next)}], not [{string.Join(", ", segment.States[t + 1])}]";
-        }
-        return null;
-    }
-
     public Transition Step(double[] state, int action)
     {
         var next = NextState(state, action);
