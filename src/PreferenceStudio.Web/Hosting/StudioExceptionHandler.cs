@@ -19,7 +19,9 @@ public sealed class StudioExceptionHandler(IProblemDetailsService problemDetails
         }
         else if (exception is BadHttpRequestException bad)
         {
-            problem = new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = bad.Message };
+            // The JSON reader's own message names the field and position that could not be read: pass it on.
+            var detail = bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
+            problem = new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = detail };
         }
         else
         {

@@ -49,7 +49,12 @@ public static class StudioHostingExtensions
 
         services.AddDbContextFactory<StudioDbContext>(o => StudioDbContext.Configure(o, connectionString));
         services.AddHealthChecks().AddDbContextCheck<StudioDbContext>("database", tags: ["ready"]);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            // Status-code pages (an unknown route, a wrong method) get a detail that says where to look.
+            if (context.ProblemDetails.Detail is null && context.ProblemDetails.Status is 404 or 405)
+                context.ProblemDetails.Detail = $"No endpoint answers {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}. The API is listed at /openapi/v1.json.";
+        });
         services.AddExceptionHandler<StudioExceptionHandler>();
         services.AddOpenApi();
         services.AddSignalR();

@@ -81,6 +81,21 @@ public sealed class CampaignApiTests(PostgresFixture postgres) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Unreadable_bodies_and_unknown_routes_get_problem_details_that_say_what_to_fix()
+    {
+        var wrongType = await _http.PostAsync("/api/v1/campaigns",
+            new StringContent("{\"name\": \"x\", \"rounds\": \"three\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        Assert.Equal("application/problem+json", wrongType.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("$.rounds", (await wrongType.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+
+        var unknown = await _http.GetAsync("/api/v1/no-such-thing");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("/openapi/v1.json", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task Health_endpoints_answer()
     {
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/health")).StatusCode);
