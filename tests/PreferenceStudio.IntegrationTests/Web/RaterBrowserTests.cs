@@ -57,5 +57,11 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
         Assert.All(labels, l => Assert.Equal(rater, l.RaterId));
         Assert.Equal(PreferenceChoice.Left, labels.Single(l => l.ComparisonId == first).Choice);
         Assert.Equal(PreferenceChoice.Right, labels.Single(l => l.ComparisonId == second).Choice);
+
+        // Others finish the round; the studio trains and opens the next one, and the page says so without a reload.
+        Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign, "sim-others", 4));
+        await page.Locator("#new-round-notice").WaitForAsync(new() { Timeout = 90_000 });
+        await Assertions.Expect(page.Locator("#round-label")).ToContainTextAsync("Round 2 of 2", new() { Timeout = 30_000 });
+        await page.Locator("#pair").WaitForAsync(new() { Timeout = 30_000 });
     }
 }
