@@ -10,7 +10,7 @@ namespace PreferenceStudio.IntegrationTests.Web;
 /// API, the background worker training the reward model (TorchSharp) and planning the next policy, the next round's
 /// clips rendered and playable.
 /// </summary>
-public sealed class LoopTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+public sealed class LoopTests(PostgresFixture postgres, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PostgresFixture>
 {
     [Fact]
     public async Task Two_rounds_with_an_oracle_rater_learn_a_reward_and_render_the_next_round()
@@ -36,6 +36,7 @@ public sealed class LoopTests(PostgresFixture postgres) : IClassFixture<Postgres
         Assert.NotNull(second.HeldoutAccuracy);
         Assert.True(second.HeldoutAccuracy > 0.8, $"held-out accuracy after round 2 was {second.HeldoutAccuracy}");
         var runs = await db.RewardModelRuns.AsNoTracking().Where(r => r.CampaignId == campaign).OrderBy(r => r.RoundIndex).ToListAsync();
+        foreach (var r in runs) output.WriteLine($"round {r.RoundIndex + 1}: {r.Metrics}");
         Assert.Equal([0, 1], runs.Select(r => r.RoundIndex));
         Assert.All(runs, r =>
         {

@@ -7,7 +7,8 @@ using PreferenceStudio.IntegrationTests.Infrastructure;
 
 namespace PreferenceStudio.IntegrationTests.Web;
 
-/// <summary>Answers are stored once, only for pairs served to that rater, only while the round is open.</summary>
+/// <summary>Answers are stored once, only for pairs served to that rater, only while the round is open.
+/// The shared campaign wants 3 labels a round and the tests that use it give at most 1, so its round stays open.</summary>
 public sealed class RatingApiTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
 {
     private StudioAppFactory _app = null!;
@@ -88,25 +89,25 @@ public sealed class RatingApiTests(PostgresFixture postgres) : IClassFixture<Pos
     [Fact]
     public async Task Labels_for_a_closed_round_are_refused()
     {
-        // Round 0 wants 3 labels: three raters answer, which closes it; a fourth rater's served pair is then refused.
-        var late = await StudioTestApi.NextAsync(_http, _campaign, "r-late");
+        // A campaign of its own, so closing its round cannot disturb the other tests: 2 labels close round 1.
+        var campaign = await StudioTestApi.CreateCampaignAsync(_http, "closing", pairs: 4, labels: 2, rounds: 1);
+        await StudioTestApi.WaitForRoundAsync(_app.ConnectionString, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        var late = await StudioTestApi.NextAsync(_http, campaign, "r-late");
         var lateComparison = late.GetProperty("pair").GetProperty("comparison_id").GetGuid();
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 2; i++)
         {
-            var state = await StudioTestApi.NextAsync(_http, _campaign, $"r-closer{i}");
-            if (state.GetProperty("status").GetString() != "ready") break;
+            var state = await StudioTestApi.NextAsync(_http, campaign, $"r-closer{i}");
             var id = state.GetProperty("pair").GetProperty("comparison_id").GetGuid();
-            var answer = await StudioTestApi.AnswerAsync(_http, _campaign, id, $"r-closer{i}", "equal");
-            if (answer.StatusCode == HttpStatusCode.Conflict) break; // another test closed the round first
-            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await StudioTestApi.AnswerAsync(_http, campaign, id, $"r-closer{i}", "equal")).StatusCode);
         }
         await using (var db = _app.CreateDb())
-            Assert.NotEqual(RoundStatus.Open, (await db.Rounds.FirstAsync(r => r.CampaignId == _campaign && r.Index == 0)).Status);
+            Assert.NotEqual(RoundStatus.Open, (await db.Rounds.FirstAsync(r => r.CampaignId == campaign && r.Index == 0)).Status);
 
-        var refused = await StudioTestApi.AnswerAsync(_http, _campaign, lateComparison, "r-late", "right");
+        var refused = await StudioTestApi.AnswerAsync(_http, campaign, lateComparison, "r-late", "right");
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Contains("closed", (await ProblemAsync(refused)).GetProperty("detail").GetString());
         await using var check = _app.CreateDb();
         Assert.False(await check.Labels.AnyAsync(l => l.RaterId == "r-late"));
+        Assert.Equal(2, await check.Labels.CountAsync(l => l.CampaignId == campaign));
     }
 }

@@ -54,6 +54,9 @@ public sealed class RoundPreparer(
         await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.RoundOpened, roundIndex));
     }
 
+    /// <summary>A seed per campaign and round that is the same in every process and on every machine.</summary>
+    public static int RoundSeed(int campaignSeed, int roundIndex) => unchecked(campaignSeed * 1_000_003 + roundIndex);
+
     private async Task<Round> PlanAsync(StudioDbContext db, Campaign campaign, IPreferenceEnvironment env, int roundIndex, CancellationToken ct)
     {
         Policy policy;
@@ -72,7 +75,8 @@ public sealed class RoundPreparer(
         }
 
         // Seeded by campaign and round, so a re-planned round (after a crash before commit) is the same round.
-        var rng = new Random(HashCode.Combine(campaign.Seed, roundIndex, 0x5eed));
+        // Not HashCode.Combine: it is salted per process, and the same campaign must plan the same round on any run.
+        var rng = new Random(RoundSeed(campaign.Seed, roundIndex));
         var plan = RoundPlanner.Plan(env, actions, new RoundPlanSettings(campaign.SegmentLength, campaign.PairsPerRound, RolloutEpsilon), rng);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);

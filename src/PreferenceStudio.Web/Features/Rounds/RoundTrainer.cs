@@ -129,7 +129,7 @@ public sealed class RoundTrainer(
             var result = await trainingThread.RunAsync(() =>
             {
                 var learned = RoundLearner.Learn(env, new BradleyTerryTrainer(), train, test,
-                    ModelOptions(HashCode.Combine(campaign.Seed, roundIndex), options.Value.Training.Device), progress, ct);
+                    ModelOptions(RoundPreparer.RoundSeed(campaign.Seed, roundIndex), options.Value.Training.Device), progress, ct);
                 using (learned.Model) learned.Model.Save(checkpoint);
                 return learned;
             }, ct);
