@@ -19,49 +19,52 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium.ExecutablePath, Headless = true, Args = Chromium.Args });
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(new Uri(http.BaseAddress!, "/admin").ToString());
-        await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+        await Screenshots.KeepOnFailureAsync(page, "admin", async () =>
+        {
+            await page.GotoAsync(new Uri(http.BaseAddress!, "/admin").ToString());
+            await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
 
-        // Impossible settings: no name and more labels than the pairs can hold. Nothing is created.
-        await page.GetByLabel("Pairs per round").FillAsync("2");
-        await page.GetByLabel("Labels wanted per round").FillAsync("50");
-        await page.ClickAsync("#create-campaign");
-        await page.GetByText("Give the campaign a name.").WaitForAsync(new() { Timeout = 10_000 });
-        await page.GetByText("can collect at most 10 labels").WaitForAsync(new() { Timeout = 10_000 });
-        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("admin-form-errors.png"), FullPage = true });
-        await using (var db = app.CreateDb())
-            Assert.Equal(0, await db.Campaigns.CountAsync());
+            // Impossible settings: no name and more labels than the pairs can hold. Nothing is created.
+            await page.GetByLabel("Pairs per round").FillAsync("2");
+            await page.GetByLabel("Labels wanted per round").FillAsync("50");
+            await page.ClickAsync("#create-campaign");
+            await page.GetByText("Give the campaign a name.").WaitForAsync(new() { Timeout = 10_000 });
+            await page.GetByText("can collect at most 10 labels").WaitForAsync(new() { Timeout = 10_000 });
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("admin-form-errors.png"), FullPage = true });
+            await using (var db = app.CreateDb())
+                Assert.Equal(0, await db.Campaigns.CountAsync());
 
-        await page.GetByLabel("Name").FillAsync("From the browser");
-        await page.GetByLabel("Pairs per round").FillAsync("4");
-        await page.GetByLabel("Labels wanted per round").FillAsync("3");
-        await page.GetByLabel("Rounds").FillAsync("2");
-        await page.ClickAsync("#create-and-start");
-        var link = page.Locator("#campaign-table a", new() { HasText = "From the browser" });
-        await link.WaitForAsync(new() { Timeout = 10_000 });
+            await page.GetByLabel("Name").FillAsync("From the browser");
+            await page.GetByLabel("Pairs per round").FillAsync("4");
+            await page.GetByLabel("Labels wanted per round").FillAsync("3");
+            await page.GetByLabel("Rounds").FillAsync("2");
+            await page.ClickAsync("#create-and-start");
+            var link = page.Locator("#campaign-table a", new() { HasText = "From the browser" });
+            await link.WaitForAsync(new() { Timeout = 10_000 });
 
-        Campaign campaign;
-        await using (var db = app.CreateDb())
-            campaign = await db.Campaigns.AsNoTracking().SingleAsync();
-        Assert.Equal(4, campaign.PairsPerRound);
-        Assert.Equal(3, campaign.LabelsPerRound);
-        Assert.Equal(2, campaign.RoundCount);
-        Assert.Equal(CampaignStatus.Running, campaign.Status);
+            Campaign campaign;
+            await using (var db = app.CreateDb())
+                campaign = await db.Campaigns.AsNoTracking().SingleAsync();
+            Assert.Equal(4, campaign.PairsPerRound);
+            Assert.Equal(3, campaign.LabelsPerRound);
+            Assert.Equal(2, campaign.RoundCount);
+            Assert.Equal(CampaignStatus.Running, campaign.Status);
 
-        await link.ClickAsync();
-        await page.WaitForURLAsync($"**/admin/campaigns/{campaign.Id}");
-        await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign.Id, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
-        var labelsCell = page.Locator("[data-round-labels='0']");
-        await Assertions.Expect(labelsCell).ToHaveTextAsync("0 / 3", new() { Timeout = 20_000 });
+            await link.ClickAsync();
+            await page.WaitForURLAsync($"**/admin/campaigns/{campaign.Id}");
+            await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign.Id, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+            var labelsCell = page.Locator("[data-round-labels='0']");
+            await Assertions.Expect(labelsCell).ToHaveTextAsync("0 / 3", new() { Timeout = 20_000 });
 
-        // A rater answers elsewhere; the open page updates by itself.
-        Assert.Equal(1, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 1));
-        await Assertions.Expect(labelsCell).ToHaveTextAsync("1 / 3", new() { Timeout = 20_000 });
+            // A rater answers elsewhere; the open page updates by itself.
+            Assert.Equal(1, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 1));
+            await Assertions.Expect(labelsCell).ToHaveTextAsync("1 / 3", new() { Timeout = 20_000 });
 
-        // The round's last labels: it trains, and the scaled return and the learning curves appear without a reload.
-        Assert.Equal(2, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 2));
-        await page.Locator("#learning-curves").WaitForAsync(new() { Timeout = 60_000 });
-        await Assertions.Expect(page.Locator("[data-round-return='0']")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^-?\d\.\d{3}$"), new() { Timeout = 20_000 });
-        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-page.png"), FullPage = true });
+            // The round's last labels: it trains, and the scaled return and the learning curves appear without a reload.
+            Assert.Equal(2, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 2));
+            await page.Locator("#learning-curves").WaitForAsync(new() { Timeout = 60_000 });
+            await Assertions.Expect(page.Locator("[data-round-return='0']")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^-?\d\.\d{3}$"), new() { Timeout = 20_000 });
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-page.png"), FullPage = true });
+        });
     }
 }

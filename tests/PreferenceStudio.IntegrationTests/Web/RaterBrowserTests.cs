@@ -25,43 +25,46 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium.ExecutablePath, Headless = true, Args = Chromium.Args });
         var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(http.BaseAddress!, $"/join/{joinCode}").ToString());
-        Assert.EndsWith($"/rate/{joinCode}", page.Url);
-        await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+        await Screenshots.KeepOnFailureAsync(page, "rate", async () =>
+        {
+            await page.GotoAsync(new Uri(http.BaseAddress!, $"/join/{joinCode}").ToString());
+            Assert.EndsWith($"/rate/{joinCode}", page.Url);
+            await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
 
-        var pair = page.Locator("#pair");
-        await pair.WaitForAsync(new() { Timeout = 30_000 });
-        var first = Guid.Parse((await pair.GetAttributeAsync("data-comparison-id"))!);
-        // Both clips load and play in the browser, muted and started together.
-        await page.WaitForFunctionAsync(
-            "() => ['left-clip','right-clip'].every(id => { const v = document.getElementById(id); return v && v.muted && v.readyState >= 2 && v.currentTime > 0; })",
-            null, new() { Timeout = 30_000 });
+            var pair = page.Locator("#pair");
+            await pair.WaitForAsync(new() { Timeout = 30_000 });
+            var first = Guid.Parse((await pair.GetAttributeAsync("data-comparison-id"))!);
+            // Both clips load and play in the browser, muted and started together.
+            await page.WaitForFunctionAsync(
+                "() => ['left-clip','right-clip'].every(id => { const v = document.getElementById(id); return v && v.muted && v.readyState >= 2 && v.currentTime > 0; })",
+                null, new() { Timeout = 30_000 });
 
-        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("rate-page.png") });
-        await page.ClickAsync("#answer-left");
-        await page.WaitForFunctionAsync("id => { const p = document.getElementById('pair'); return p && p.dataset.comparisonId !== id; }",
-            first.ToString(), new() { Timeout = 30_000 });
-        var second = Guid.Parse((await pair.GetAttributeAsync("data-comparison-id"))!);
-        Assert.NotEqual(first, second);
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("rate-page.png") });
+            await page.ClickAsync("#answer-left");
+            await page.WaitForFunctionAsync("id => { const p = document.getElementById('pair'); return p && p.dataset.comparisonId !== id; }",
+                first.ToString(), new() { Timeout = 30_000 });
+            var second = Guid.Parse((await pair.GetAttributeAsync("data-comparison-id"))!);
+            Assert.NotEqual(first, second);
 
-        await page.Keyboard.PressAsync("ArrowRight");
-        await page.WaitForFunctionAsync("id => { const p = document.getElementById('pair'); return p && p.dataset.comparisonId !== id; }",
-            second.ToString(), new() { Timeout = 30_000 });
-        var progress = await page.Locator("#round-label").InnerTextAsync();
-        Assert.Contains("2 / 6 labels", progress);
+            await page.Keyboard.PressAsync("ArrowRight");
+            await page.WaitForFunctionAsync("id => { const p = document.getElementById('pair'); return p && p.dataset.comparisonId !== id; }",
+                second.ToString(), new() { Timeout = 30_000 });
+            var progress = await page.Locator("#round-label").InnerTextAsync();
+            Assert.Contains("2 / 6 labels", progress);
 
-        var rater = (await context.CookiesAsync()).Single(c => c.Name == "ps_rater").Value;
-        await using var check = app.CreateDb();
-        var labels = await check.Labels.AsNoTracking().Where(l => l.CampaignId == campaign).ToListAsync();
-        Assert.Equal(2, labels.Count);
-        Assert.All(labels, l => Assert.Equal(rater, l.RaterId));
-        Assert.Equal(PreferenceChoice.Left, labels.Single(l => l.ComparisonId == first).Choice);
-        Assert.Equal(PreferenceChoice.Right, labels.Single(l => l.ComparisonId == second).Choice);
+            var rater = (await context.CookiesAsync()).Single(c => c.Name == "ps_rater").Value;
+            await using var check = app.CreateDb();
+            var labels = await check.Labels.AsNoTracking().Where(l => l.CampaignId == campaign).ToListAsync();
+            Assert.Equal(2, labels.Count);
+            Assert.All(labels, l => Assert.Equal(rater, l.RaterId));
+            Assert.Equal(PreferenceChoice.Left, labels.Single(l => l.ComparisonId == first).Choice);
+            Assert.Equal(PreferenceChoice.Right, labels.Single(l => l.ComparisonId == second).Choice);
 
-        // Others finish the round; the studio trains and opens the next one, and the page says so without a reload.
-        Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign, "sim-others", 4));
-        await page.Locator("#new-round-notice").WaitForAsync(new() { Timeout = 90_000 });
-        await Assertions.Expect(page.Locator("#round-label")).ToContainTextAsync("Round 2 of 2", new() { Timeout = 30_000 });
-        await page.Locator("#pair").WaitForAsync(new() { Timeout = 30_000 });
+            // Others finish the round; the studio trains and opens the next one, and the page says so without a reload.
+            Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign, "sim-others", 4));
+            await page.Locator("#new-round-notice").WaitForAsync(new() { Timeout = 90_000 });
+            await Assertions.Expect(page.Locator("#round-label")).ToContainTextAsync("Round 2 of 2", new() { Timeout = 30_000 });
+            await page.Locator("#pair").WaitForAsync(new() { Timeout = 30_000 });
+        });
     }
 }
