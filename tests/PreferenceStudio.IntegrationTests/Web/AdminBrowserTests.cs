@@ -17,7 +17,7 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
         var http = app.CreateClient();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium.ExecutablePath, Headless = true, Args = Chromium.Args });
+        await using var browser = await Chromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         await Screenshots.KeepOnFailureAsync(page, "admin", async () =>
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Playwright;
 
 namespace PreferenceStudio.IntegrationTests.Web;
 
@@ -17,6 +18,10 @@ public static class Chromium
     public static readonly string[] Args =
         ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"];
+
+    /// <summary>Headless Debian Chromium under Playwright, with <see cref="Args"/>.</summary>
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new() { ExecutablePath = ExecutablePath, Headless = true, Args = Args });
 
     private static string Locate()
     {

@@ -22,7 +22,7 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
             joinCode = (await db.Campaigns.FirstAsync(c => c.Id == campaign)).JoinCode;
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium.ExecutablePath, Headless = true, Args = Chromium.Args });
+        await using var browser = await Chromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await Screenshots.KeepOnFailureAsync(page, "rate", async () =>
