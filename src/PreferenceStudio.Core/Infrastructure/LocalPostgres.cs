@@ -46,12 +46,14 @@ public static class LocalPostgres
     public static async Task<string> EnsureRunningAsync(LocalPostgresOptions options, ILogger? logger = null,
         CancellationToken cancellationToken = default)
     {
-        var layout = new Layout(options.DataDirectory);
-        Directory.CreateDirectory(layout.Root);
-        await using var fileLock = await AcquireLockAsync(layout.LockFile, cancellationToken);
+        var requested = new Layout(options.DataDirectory);
+        Directory.CreateDirectory(requested.Root);
+        await using var fileLock = await AcquireLockAsync(requested.LockFile, cancellationToken);
 
         var bin = FindServerBinaries() ?? await InstallAsync(options.AllowInstall, logger, cancellationToken);
         var runAs = Environment.IsPrivilegedProcess ? Superuser : null;
+        await EnsureOsUserAsync(runAs, cancellationToken);
+        var layout = await ResolveLayoutAsync(requested, runAs, logger, cancellationToken);
         await PrepareDirectoriesAsync(layout, runAs, cancellationToken);
 
         if (!File.Exists(Path.Combine(layout.PgData, "PG_VERSION")))
@@ -85,10 +87,10 @@ public static class LocalPostgres
     /// <summary>Stops the cluster in <paramref name="dataDirectory"/> (fast shutdown) if it is running.</summary>
     public static async Task StopAsync(string dataDirectory, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        var layout = new Layout(dataDirectory);
+        var runAs = Environment.IsPrivilegedProcess ? Superuser : null;
+        var layout = await ResolveLayoutAsync(new Layout(dataDirectory), runAs, logger, cancellationToken);
         if (!File.Exists(Path.Combine(layout.PgData, "PG_VERSION"))) return;
         var bin = FindServerBinaries() ?? throw MissingBinaries(null);
-        var runAs = Environment.IsPrivilegedProcess ? Superuser : null;
         if (await RunningPortAsync(bin, layout, runAs, cancellationToken) is null) return;
         logger?.LogInformation("Stopping PostgreSQL in {PgData}", layout.PgData);
         await RunCheckedAsync(Path.Combine(bin, "pg_ctl"), ["-D", layout.PgData, "-m", "fast", "-w", "stop"],
@@ -188,16 +190,52 @@ public static class LocalPostgres
         }
     }
 
-    private static async Task PrepareDirectoriesAsync(Layout layout, string? runAs, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(layout.SocketDirectory);
-        if (runAs is null) return;
+    /// <summary>Where clusters go when the project folder is out of the server user's reach.</summary>
+    public const string RelocatedRoot = "/var/lib/preferencestudio/clusters";
 
+    /// <summary>Where the cluster for <paramref name="dataDirectory"/> lives when it has to be relocated.</summary>
+    public static string RelocatedDirectoryFor(string dataDirectory) =>
+        Path.Combine(RelocatedRoot, Convert.ToHexStringLower(
+            System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDirectory))))[..16]);
+
+    private static async Task EnsureOsUserAsync(string? runAs, CancellationToken cancellationToken)
+    {
+        if (runAs is null) return;
         var (idExit, _) = await RunAsync("id", ["-u", runAs], null, cancellationToken);
         if (idExit != 0)
             throw new InvalidOperationException(
                 $"Running as root, PostgreSQL must run as the '{runAs}' OS user, which does not exist. Install the server "
                 + $"package (`{InstallHint}`, which creates it) or run the studio as an ordinary user.");
+    }
+
+    /// <summary>
+    /// The requested folder, unless we run as root and the server's OS user cannot reach it (a checkout under /root,
+    /// whose mode is 700): then a folder of its own under <see cref="RelocatedRoot"/>, named by the requested path, so
+    /// every start from that checkout finds the same cluster. A note in the requested folder says where it went.
+    /// Permissions of the user's folders are never changed.
+    /// </summary>
+    private static async Task<Layout> ResolveLayoutAsync(Layout requested, string? runAs, ILogger? logger, CancellationToken cancellationToken)
+    {
+        if (runAs is null) return requested;
+        Directory.CreateDirectory(requested.Root);
+        var (reachable, _) = await RunAsync("test", ["-x", requested.Root], runAs, cancellationToken);
+        if (reachable == 0) return requested;
+
+        var relocated = new Layout(RelocatedDirectoryFor(requested.Root));
+        Directory.CreateDirectory(relocated.Root);
+        await RunCheckedAsync("chmod", ["755", "/var/lib/preferencestudio", RelocatedRoot], null, "chmod", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(requested.Root, "RELOCATED.txt"),
+            $"The '{runAs}' OS user cannot reach this folder, so the PostgreSQL cluster of {requested.Root} lives in {relocated.Root}.\n",
+            cancellationToken);
+        logger?.LogWarning("The {User} OS user cannot reach {Requested}; the cluster lives in {Relocated} instead",
+            runAs, requested.Root, relocated.Root);
+        return relocated;
+    }
+
+    private static async Task PrepareDirectoriesAsync(Layout layout, string? runAs, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(layout.SocketDirectory);
+        if (runAs is null) return;
 
         // The server writes the cluster, socket and log as that user.
         await RunCheckedAsync("chown", [$"{runAs}:", layout.Root, layout.SocketDirectory], null, "chown", cancellationToken);

@@ -36,6 +36,38 @@ public sealed class LocalPostgresTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task A_data_folder_the_server_user_cannot_reach_still_gets_a_working_cluster()
+    {
+        // A private parent (mode 700, like /root): as root, the postgres OS user cannot enter it.
+        var parent = Path.Combine(Path.GetTempPath(), $"studio-private-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(parent);
+        File.SetUnixFileMode(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var data = Path.Combine(parent, "postgres");
+        try
+        {
+            var cs = await LocalPostgres.EnsureRunningAsync(new LocalPostgresOptions(data, FreePort()) { Fsync = false });
+            Assert.Equal(1, await ScalarAsync(cs, "SELECT 1"));
+            if (Environment.IsPrivilegedProcess)
+            {
+                // Relocated, and the project folder says where to.
+                var note = await File.ReadAllTextAsync(Path.Combine(data, "RELOCATED.txt"));
+                Assert.Contains(LocalPostgres.RelocatedDirectoryFor(data), note);
+                Assert.True(File.Exists(Path.Combine(LocalPostgres.RelocatedDirectoryFor(data), "pgdata", "PG_VERSION")));
+            }
+            // The same folder finds the same cluster again.
+            Assert.Equal(cs, await LocalPostgres.EnsureRunningAsync(new LocalPostgresOptions(data, FreePort()) { Fsync = false }));
+        }
+        finally
+        {
+            await LocalPostgres.StopAsync(data);
+            Directory.Delete(parent, recursive: true);
+            var relocated = LocalPostgres.RelocatedDirectoryFor(data);
+            if (Directory.Exists(relocated)) Directory.Delete(relocated, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Finds_the_server_binaries_on_this_machine()
     {
         var bin = LocalPostgres.FindServerBinaries();
