@@ -96,7 +96,12 @@ public static class StudioHostingExtensions
     public static void MapStudio(this WebApplication app)
     {
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // API callers get ProblemDetails for a bare status code; people in a browser get the studio's own page.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"),
+            pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        // Routing after the status-code pages, so a re-executed request is routed again to the not-found page.
+        app.UseRouting();
         app.UseAntiforgery();
         app.MapStaticAssets();
 

@@ -65,6 +65,13 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
             await page.Locator("#new-round-notice").WaitForAsync(new() { Timeout = 90_000 });
             await Assertions.Expect(page.Locator("#round-label")).ToContainTextAsync("Round 2 of 2", new() { Timeout = 30_000 });
             await page.Locator("#pair").WaitForAsync(new() { Timeout = 30_000 });
+
+            // A mistyped link: the join page and the rating page both say so instead of failing.
+            var missingJoin = await page.GotoAsync(new Uri(http.BaseAddress!, "/join/no-such-code").ToString());
+            Assert.Equal(404, missingJoin!.Status);
+            await page.GetByText("There is nothing at this address.").WaitForAsync(new() { Timeout = 30_000 });
+            await page.GotoAsync(new Uri(http.BaseAddress!, "/rate/no-such-code").ToString());
+            await Assertions.Expect(page.Locator("#rating-error")).ToContainTextAsync("No campaign has the join code", new() { Timeout = 30_000 });
         });
     }
 }

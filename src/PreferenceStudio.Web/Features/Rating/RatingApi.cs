@@ -1,5 +1,3 @@
-using PreferenceStudio.Web.Hosting;
-
 namespace PreferenceStudio.Web.Features.Rating;
 
 /// <summary>
@@ -31,11 +29,11 @@ public static class RatingApi
     {
         app.MapGet("/join/{code}", async (string code, HttpContext http, RatingService rating, CancellationToken ct) =>
         {
-            if (await rating.FindCampaignByJoinCodeAsync(code, ct) is null)
-                throw StudioProblemException.NotFound($"No campaign has the join code '{code}'. Check the link you were given.");
+            // A person followed this link: an empty 404 becomes the studio's not-found page.
+            if (await rating.FindCampaignByJoinCodeAsync(code, ct) is null) return Results.NotFound();
             var rater = await rating.EnsureRaterAsync(RaterCookie.Read(http), ct: ct);
             RaterCookie.Write(http, rater);
-            return TypedResults.Redirect($"/rate/{Uri.EscapeDataString(code)}");
+            return Results.Redirect($"/rate/{Uri.EscapeDataString(code)}");
         }).WithName("Join").ExcludeFromDescription();
         return app;
     }
