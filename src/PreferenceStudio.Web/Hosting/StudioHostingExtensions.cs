@@ -25,14 +25,11 @@ public static class StudioHostingExtensions
         var contentRoot = builder.Environment.ContentRootPath;
         services.AddOptions<StudioOptions>()
             .BindConfiguration(StudioOptions.Section)
-            .PostConfigure(o =>
-            {
-                o.DataRoot = string.IsNullOrWhiteSpace(o.DataRoot) ? Path.Combine(contentRoot, ".studio") : Path.GetFullPath(o.DataRoot, contentRoot);
-            })
+            .PostConfigure(o => o.DataRoot = ResolveDataRoot(o.DataRoot, contentRoot))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         var studio = builder.Configuration.GetSection(StudioOptions.Section).Get<StudioOptions>() ?? new StudioOptions();
-        var dataRoot = string.IsNullOrWhiteSpace(studio.DataRoot) ? Path.Combine(contentRoot, ".studio") : Path.GetFullPath(studio.DataRoot, contentRoot);
+        var dataRoot = ResolveDataRoot(studio.DataRoot, contentRoot);
 
         using var loggerFactory = LoggerFactory.Create(l => l.AddConsole());
         var startupLog = loggerFactory.CreateLogger("PreferenceStudio.Startup");
@@ -79,6 +76,10 @@ public static class StudioHostingExtensions
         services.AddSingleton<RoundTrainer>();
         if (studio.RunWorker) services.AddHostedService<CampaignWorker>();
     }
+
+    /// <summary>The configured data folder, relative to the content root; by default the project-local ".studio".</summary>
+    private static string ResolveDataRoot(string configured, string contentRoot) =>
+        string.IsNullOrWhiteSpace(configured) ? Path.Combine(contentRoot, ".studio") : Path.GetFullPath(configured, contentRoot);
 
     /// <summary>Applies migrations (when configured) and seeds the demo campaign before the first request.</summary>
     public static async Task PrepareStudioAsync(this WebApplication app)
