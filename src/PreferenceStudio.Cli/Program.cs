@@ -6,6 +6,8 @@ const string usage = """
     usage: studio <verb> [options]
       train      train a reward model from a preference file and report held-out metrics
       simulate   run the preference loop with a simulated teacher instead of people
+      train-policy  train a policy headless (PPO, or value iteration in tabular environments)
+      bench      benchmarks: `bench train`, `bench render`
       migrate    apply the database migrations to the configured PostgreSQL
     Run `studio <verb> --help` for a verb's options.
     """;
@@ -21,6 +23,8 @@ return args[0] switch
 {
     "train" => await TrainCommand.RunAsync(rest),
     "simulate" => await SimulateCommand.RunAsync(rest),
+    "train-policy" => await TrainPolicyCommand.RunAsync(rest),
+    "bench" => await BenchCommand.RunAsync(rest),
     "migrate" => await MigrateCommand.RunAsync(rest),
     _ => Unknown(args[0]),
 };

@@ -11,10 +11,13 @@ public interface IPreferenceEnvironment
 
     string DisplayName { get; }
 
-    /// <summary>Number of discrete actions; actions are indices 0..ActionCount-1.</summary>
-    int ActionCount { get; }
+    /// <summary>The actions the environment accepts (discrete indices as one-element vectors, or continuous controls).</summary>
+    ActionSpace ActionSpace { get; }
 
-    IReadOnlyList<string> ActionNames { get; }
+    /// <summary>Number of discrete actions; 0 in a continuous environment.</summary>
+    int ActionCount => ActionSpace.Count;
+
+    IReadOnlyList<string> ActionNames => ActionSpace.Names;
 
     /// <summary>Length of the per-step feature vector a reward model reads (see <see cref="StepFeatures"/>).</summary>
     int FeatureSize { get; }
@@ -32,10 +35,32 @@ public interface IPreferenceEnvironment
 
     bool IsTerminal(double[] state);
 
-    Transition Step(double[] state, int action);
+    /// <summary>One step of the true dynamics. Deterministic: the same state and action always give the same result.</summary>
+    Transition Step(double[] state, double[] action);
 
     /// <summary>Features of the step s --a--> s'. The reward model's input for that step.</summary>
-    float[] StepFeatures(double[] state, int action, double[] next);
+    float[] StepFeatures(double[] state, double[] action, double[] next);
+
+    /// <summary>
+    /// The named reward factors a rater can rank (HERON), each with the direction that is better. For the delivery
+    /// gridworld these are its six reward features; for control tasks the terms of the true reward.
+    /// </summary>
+    IReadOnlyList<RewardFactor> Factors { get; }
+
+    /// <summary>Factor values of the step s --a--> s', in <see cref="Factors"/> order.</summary>
+    double[] StepFactors(double[] state, double[] action, double[] next);
+
+    /// <summary>Factor values of a segment: each factor summed over its steps.</summary>
+    double[] SegmentFactors(Segment segment)
+    {
+        var total = new double[Factors.Count];
+        for (int t = 0; t < segment.Actions.Length; t++)
+        {
+            var f = StepFactors(segment.States[t], segment.Actions[t], segment.States[t + 1]);
+            for (int i = 0; i < total.Length; i++) total[i] += f[i];
+        }
+        return total;
+    }
 
     /// <summary>Null when the state is a legal state of this environment, else a message saying what is wrong.</summary>
     string? ValidateState(double[] state);
@@ -67,15 +92,32 @@ public interface IPreferenceEnvironment
         }
         for (int t = 0; t < segment.Actions.Length; t++)
         {
-            int a = segment.Actions[t];
-            if (a < 0 || a >= ActionCount) return $"action {t} is {a}; actions are 0..{ActionCount - 1} ({string.Join(", ", ActionNames)})";
+            var a = segment.Actions[t];
+            var actionError = ActionSpace.Validate(a);
+            if (actionError is not null) return $"action {t}: {actionError}";
             var next = Step(segment.States[t], a).Next;
             if (!next.AsSpan().SequenceEqual(segment.States[t + 1]))
-                return $"action {t} ({ActionNames[a]}) from [{string.Join(", ", segment.States[t])}] leads to [{string.Join(", ", next)}], not [{string.Join(", ", segment.States[t + 1])}]";
+                return $"action {t} ({Describe(a)}) from [{string.Join(", ", segment.States[t])}] leads to [{string.Join(", ", next)}], not [{string.Join(", ", segment.States[t + 1])}]";
         }
         return null;
     }
+
+    /// <summary>An action as a person reads it: "up" in a discrete environment, "torque=0.5" in a continuous one.</summary>
+    string Describe(double[] action) =>
+        ActionSpace.IsDiscrete
+            ? ActionSpace.Names[(int)action[0]]
+            : string.Join(", ", action.Select((v, i) => $"{ActionSpace.Names[i]}={v}"));
 }
+
+/// <summary>Which way a reward factor is better.</summary>
+public enum FactorDirection
+{
+    HigherIsBetter,
+    LowerIsBetter,
+}
+
+/// <summary>A named term of the task's reward that raters can rank, with a one-line description for the rating page.</summary>
+public sealed record RewardFactor(string Name, string Description, FactorDirection Direction);
 
 /// <summary>
 /// An environment with a finite, enumerable state space and known dynamics, so value iteration and exact
@@ -83,6 +125,12 @@ public interface IPreferenceEnvironment
 /// </summary>
 public interface ITabularEnvironment : IPreferenceEnvironment
 {
+    /// <summary>One step with a discrete action index (the tabular planners' view of <see cref="IPreferenceEnvironment.Step"/>).</summary>
+    Transition Step(double[] state, int action) => Step(state, [action]);
+
+    /// <summary>Step features of a discrete action index.</summary>
+    float[] StepFeatures(double[] state, int action, double[] next) => StepFeatures(state, [(double)action], next);
+
     int StateCount { get; }
 
     int StateIndex(double[] state);

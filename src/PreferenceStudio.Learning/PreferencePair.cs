@@ -3,7 +3,7 @@ using PreferenceStudio.Environments;
 namespace PreferenceStudio.Learning;
 
 /// <summary>One labelled comparison: which of two segments a rater (or teacher) preferred.</summary>
-public sealed record PreferencePair(Segment Left, Segment Right, PreferenceChoice Label)
+public sealed record PreferencePair(Segment Left, Segment Right, PreferenceChoice Label, string? Rater = null)
 {
     /// <summary>
     /// Probability target for "right is preferred": 1 right, 0 left, 0.5 equal; null for incomparable pairs,

@@ -66,7 +66,7 @@ internal static class SegmentTensors
                 else
                 {
                     var end = seg.States[^1];
-                    phi = absorbing ??= env.StepFeatures(end, 0, end);
+                    phi = absorbing ??= env.StepFeatures(end, new double[env.ActionSpace.Dimensions], end);
                 }
                 if (phi.Length != f)
                     throw new InvalidOperationException($"{env.Name} returned {phi.Length} step features; its FeatureSize is {f}.");

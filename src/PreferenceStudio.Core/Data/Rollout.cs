@@ -12,7 +12,7 @@ public class Rollout
     /// <summary>States s_0..s_T (jsonb).</summary>
     public double[][] States { get; set; } = [];
     /// <summary>Actions a_0..a_{T-1} (jsonb).</summary>
-    public int[] Actions { get; set; } = [];
+    public double[][] Actions { get; set; } = [];
     public double? TrueReturn { get; set; }
     /// <summary>Exploration rate the episode was run with.</summary>
     public double Epsilon { get; set; }

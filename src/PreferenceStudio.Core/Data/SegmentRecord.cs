@@ -15,7 +15,7 @@ public class SegmentRecord
     /// <summary>Step of the rollout the segment starts at; null for imported segments.</summary>
     public int? StartStep { get; set; }
     public double[][] States { get; set; } = [];
-    public int[] Actions { get; set; } = [];
+    public double[][] Actions { get; set; } = [];
     /// <summary>Per-step true-reward features, one vector per action.</summary>
     public float[][]? Features { get; set; }
     public double? TrueReturn { get; set; }
@@ -28,10 +28,10 @@ public class SegmentRecord
     public Segment ToSegment() => new(States, Actions);
 
     /// <summary>
-    /// Lowercase SHA-256 hex of "s:v,v;v,v|a:a,a" with round-trip ("R") formatting under the invariant culture,
+    /// Lowercase SHA-256 hex of "s:v,v;v,v|a:a a,a a" with round-trip ("R") formatting under the invariant culture,
     /// so equal segments hash equally across machines and imports can be deduplicated.
     /// </summary>
-    public static string ComputeContentHash(double[][] states, int[] actions)
+    public static string ComputeContentHash(double[][] states, double[][] actions)
     {
         var text = new StringBuilder("s:");
         for (int i = 0; i < states.Length; i++)
@@ -39,7 +39,8 @@ public class SegmentRecord
             if (i > 0) text.Append(';');
             text.AppendJoin(',', states[i].Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
         }
-        text.Append("|a:").AppendJoin(',', actions.Select(a => a.ToString(CultureInfo.InvariantCulture)));
+        // Entries of one action are space-separated, so a discrete action [3] reads "3" as before actions were vectors.
+        text.Append("|a:").AppendJoin(',', actions.Select(a => string.Join(' ', a.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 

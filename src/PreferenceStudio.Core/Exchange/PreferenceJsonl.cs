@@ -117,18 +117,31 @@ public static class PreferenceJsonl
         foreach (var state in segment.States)
         {
             w.WriteStartArray();
-            foreach (var v in state)
-            {
-                // Whole numbers (grid cells) as integers, so files stay readable and match the published dataset.
-                if (v == Math.Floor(v) && Math.Abs(v) < 1e15) w.WriteNumberValue((long)v); else w.WriteNumberValue(v);
-            }
+            foreach (var v in state) WriteNumber(w, v);
             w.WriteEndArray();
         }
         w.WriteEndArray();
         w.WriteStartArray("actions");
-        foreach (var a in segment.Actions) w.WriteNumberValue(a);
+        foreach (var a in segment.Actions)
+        {
+            // A one-number action (a discrete index, a 1-D control) is written bare, as the published dataset does;
+            // reading a bare number gives the one-element vector back, so the round trip is exact.
+            if (a.Length == 1) WriteNumber(w, a[0]);
+            else
+            {
+                w.WriteStartArray();
+                foreach (var v in a) WriteNumber(w, v);
+                w.WriteEndArray();
+            }
+        }
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    // Whole numbers (grid cells, action indices) as integers, so files stay readable and match the published dataset.
+    private static void WriteNumber(Utf8JsonWriter w, double v)
+    {
+        if (v == Math.Floor(v) && Math.Abs(v) < 1e15) w.WriteNumberValue((long)v); else w.WriteNumberValue(v);
     }
 
     private static void WriteTime(Utf8JsonWriter w, string name, DateTimeOffset? time)
@@ -305,7 +318,7 @@ public static class PreferenceJsonl
             }
             int before = errors.Count;
             double[][]? states = null;
-            int[]? actions = null;
+            double[][]? actions = null;
             if (!value.TryGetProperty("states", out var s) || s.ValueKind != JsonValueKind.Array)
                 errors.Add($"{name}.states must be an array of states, each an array of numbers");
             else
@@ -323,16 +336,20 @@ public static class PreferenceJsonl
                 }
             }
             if (!value.TryGetProperty("actions", out var a) || a.ValueKind != JsonValueKind.Array)
-                errors.Add($"{name}.actions must be an array of action indices");
+                errors.Add($"{name}.actions must be an array of actions, each a number (an action index or a 1-D control) or an array of numbers");
             else
             {
-                actions = new int[a.GetArrayLength()];
+                actions = new double[a.GetArrayLength()][];
                 int i = 0;
                 foreach (var action in a.EnumerateArray())
                 {
-                    if (action.ValueKind != JsonValueKind.Number || !action.TryGetInt32(out actions[i]))
+                    if (action.ValueKind == JsonValueKind.Number) actions[i] = [action.GetDouble()];
+                    else if (action.ValueKind == JsonValueKind.Array && action.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number))
+                        actions[i] = action.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+                    else
                     {
-                        errors.Add($"{name}.actions[{i}] must be a whole number, got {Raw(action)}");
+                        errors.Add($"{name}.actions[{i}] must be a number or an array of numbers, got {Raw(action)}");
+                        actions = null;
                         break;
                     }
                     i++;

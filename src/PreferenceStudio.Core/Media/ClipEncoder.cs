@@ -58,7 +58,9 @@ public sealed class ClipEncoder
             text.Append(';');
         }
         text.Append('\n');
-        foreach (var a in segment.Actions) text.Append(a.ToString(CultureInfo.InvariantCulture)).Append(',');
+        // Entries of one action space-separated: a discrete action [3] gives "3," as when actions were indices.
+        foreach (var a in segment.Actions)
+            text.AppendJoin(' ', a.Select(v => v.ToString("R", CultureInfo.InvariantCulture))).Append(',');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 

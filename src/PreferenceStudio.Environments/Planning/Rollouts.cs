@@ -8,7 +8,7 @@ public static class Rollouts
     /// random action with probability <paramref name="epsilon"/>, else <paramref name="policyAction"/>(state). Each
     /// trajectory ends at a terminal state or after <see cref="IPreferenceEnvironment.MaxEpisodeSteps"/> actions.
     /// </summary>
-    public static IReadOnlyList<Segment> Collect(IPreferenceEnvironment env, Func<double[], int> policyAction, int episodes, double epsilon, Random rng)
+    public static IReadOnlyList<Segment> Collect(IPreferenceEnvironment env, Func<double[], double[]> policyAction, int episodes, double epsilon, Random rng)
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(policyAction);
@@ -21,10 +21,10 @@ public static class Rollouts
         {
             var state = env.SampleStart(rng);
             var states = new List<double[]> { state };
-            var actions = new List<int>();
+            var actions = new List<double[]>();
             while (!env.IsTerminal(state) && actions.Count < env.MaxEpisodeSteps)
             {
-                int action = rng.NextDouble() < epsilon ? rng.Next(env.ActionCount) : policyAction(state);
+                var action = rng.NextDouble() < epsilon ? env.ActionSpace.Sample(rng) : policyAction(state);
                 state = env.Step(state, action).Next;
                 actions.Add(action);
                 states.Add(state);
@@ -39,10 +39,10 @@ public static class Rollouts
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(policy);
-        return Collect(env, s => policy[env.StateIndex(s)], episodes, epsilon, rng);
+        return Collect(env, s => [policy[env.StateIndex(s)]], episodes, epsilon, rng);
     }
 
     /// <summary>Rollouts of the uniform random policy.</summary>
     public static IReadOnlyList<Segment> CollectRandom(IPreferenceEnvironment env, int episodes, Random rng) =>
-        Collect(env, _ => 0, episodes, 1.0, rng);
+        Collect(env, _ => env.ActionSpace.Sample(rng), episodes, 1.0, rng);
 }

@@ -98,7 +98,7 @@ public sealed class DeliveryFrameRenderer : IFrameRenderer
         if (SameCell(segment.States[move], segment.States[move + 1]))
         {
             // A bump: lean toward the obstacle and come back.
-            var (dr, dc) = Moves[segment.Actions[move]];
+            var (dr, dc) = Moves[segment.ActionIndex(move)];
             float lean = 0.3f * _cell * MathF.Sin(MathF.PI * progress);
             return new SKPoint(from.X + dc * lean, from.Y + dr * lean);
         }
@@ -129,7 +129,7 @@ public sealed class DeliveryFrameRenderer : IFrameRenderer
         {
             bool started = t < move || (t == move && progress >= 0.5f);
             if (!started || !SameCell(segment.States[t], segment.States[t + 1])) continue;
-            var (dr, dc) = Moves[segment.Actions[t]];
+            var (dr, dc) = Moves[segment.ActionIndex(t)];
             var c = Centre(segment.States[t]);
             var edge = new SKPoint(c.X + dc * 0.45f * _cell, c.Y + dr * 0.45f * _cell);
             float half = 0.25f * _cell;

@@ -77,6 +77,22 @@ public sealed class SimulatedTeacher
         return rewards;
     }
 
+    /// <summary>
+    /// The true reward of each step for a rater of <paramref name="kind"/> (see <see cref="IRaterKinds"/>); the
+    /// environment's own reward when <paramref name="kind"/> is null.
+    /// </summary>
+    public static double[] StepRewards(IPreferenceEnvironment env, Segment segment, int? kind)
+    {
+        if (kind is null) return StepRewards(env, segment);
+        if (env is not IRaterKinds kinds) throw new ArgumentException($"{env.Name} has no rater kinds.", nameof(kind));
+        if (kind < 0 || kind >= kinds.RaterKinds.Count)
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, $"{env.Name} has rater kinds 0..{kinds.RaterKinds.Count - 1}.");
+        var rewards = new double[segment.Actions.Length];
+        for (int t = 0; t < rewards.Length; t++)
+            rewards[t] = kinds.KindReward(kind.Value, segment.States[t], segment.Actions[t], segment.States[t + 1]);
+        return rewards;
+    }
+
     /// <summary>Answers "which is better, left or right?"; null when the teacher skips the pair.</summary>
     public PreferenceChoice? Answer(IPreferenceEnvironment env, Segment left, Segment right) =>
         Answer(StepRewards(env, left), StepRewards(env, right));

@@ -11,7 +11,7 @@ public sealed class JsonbTests(PostgresFixture postgres) : IClassFixture<Postgre
     {
         var cs = await postgres.CreateDatabaseAsync("jsonb_roundtrip");
         double[][] states = [[0, 1], [1.0 / 3, -2.5e-300], [double.MaxValue, -0.1]];
-        int[] actions = [4, int.MaxValue];
+        double[][] actions = [[4], [0.1, -2.5e-300, double.MaxValue]]; // a discrete index and a continuous control
         float[][] features = [[0.1f, float.Epsilon, -1], [1.0f / 3, 0, 7]];
         Guid segmentId, rolloutId;
         await using (var db = StudioDbContext.Create(cs))
@@ -34,7 +34,7 @@ public sealed class JsonbTests(PostgresFixture postgres) : IClassFixture<Postgre
         {
             var segment = await db.Segments.SingleAsync(s => s.Id == segmentId);
             AssertJagged(states, segment.States);
-            Assert.Equal(actions, segment.Actions);
+            AssertJagged(actions, segment.Actions);
             AssertJagged(features, segment.Features!);
             var rollout = await db.Rollouts.SingleAsync(r => r.Id == rolloutId);
             AssertJagged(states, rollout.States);
@@ -60,7 +60,7 @@ public sealed class JsonbTests(PostgresFixture postgres) : IClassFixture<Postgre
         await using (var db = StudioDbContext.Create(cs))
         {
             var campaign = new Campaign { Name = "jsonb" };
-            var segment = new SegmentRecord { CampaignId = campaign.Id, States = [[1, 1], [1, 2]], Actions = [3], ContentHash = "h" };
+            var segment = new SegmentRecord { CampaignId = campaign.Id, States = [[1, 1], [1, 2]], Actions = [[3]], ContentHash = "h" };
             db.AddRange(campaign, segment);
             await db.SaveChangesAsync();
             segment.States[1][1] = 9; // mutate, not replace: the value comparer must notice
@@ -75,10 +75,12 @@ public sealed class JsonbTests(PostgresFixture postgres) : IClassFixture<Postgre
     public void Content_hash_depends_on_content_only()
     {
         double[][] states = [[0, 0], [0, 1]];
-        var hash = SegmentRecord.ComputeContentHash(states, [3]);
-        Assert.Equal(hash, SegmentRecord.ComputeContentHash([[0, 0], [0, 1]], [3]));
-        Assert.NotEqual(hash, SegmentRecord.ComputeContentHash(states, [2]));
-        Assert.NotEqual(hash, SegmentRecord.ComputeContentHash([[0, 0], [1, 0]], [3]));
+        var hash = SegmentRecord.ComputeContentHash(states, [[3]]);
+        Assert.Equal(hash, SegmentRecord.ComputeContentHash([[0, 0], [0, 1]], [[3]]));
+        Assert.NotEqual(hash, SegmentRecord.ComputeContentHash(states, [[2]]));
+        Assert.NotEqual(hash, SegmentRecord.ComputeContentHash([[0, 0], [1, 0]], [[3]]));
+        // Two one-dimensional actions differ from one two-dimensional action.
+        Assert.NotEqual(SegmentRecord.ComputeContentHash(states, [[1], [2]]), SegmentRecord.ComputeContentHash(states, [[1, 2]]));
         // Different row splits of the same numbers must not collide.
         Assert.NotEqual(SegmentRecord.ComputeContentHash([[0, 0, 0]], []), SegmentRecord.ComputeContentHash([[0], [0, 0]], []));
         Assert.Matches("^[0-9a-f]{64}$", hash);

@@ -10,7 +10,7 @@ public class DeliveryFrameRendererTests
     private static readonly SKColor AgentBlue = new(0x1F, 0x5F, 0xE0);
 
     // (2,3) right to (2,4), bump into the house at (3,4), right to (2,5).
-    private static readonly Segment ThreeMoves = new([[2, 3], [2, 4], [2, 4], [2, 5]], [3, 1, 3]);
+    private static readonly Segment ThreeMoves = Segment.Discrete([[2, 3], [2, 4], [2, 4], [2, 5]], [3, 1, 3]);
 
     private static SKBitmap Draw(IFrameRenderer renderer, Segment segment, int frame)
     {
@@ -29,7 +29,7 @@ public class DeliveryFrameRendererTests
     {
         var renderer = FrameRenderers.For(DeliveryGridworld.Standard);
         Assert.Equal(4 + 3 * 6 + 6, renderer.FrameCount(ThreeMoves));
-        Assert.Equal(10, renderer.FrameCount(new Segment([[2, 3]], [])));
+        Assert.Equal(10, renderer.FrameCount(Segment.Discrete([[2, 3]], [])));
         Assert.InRange(renderer.FrameCount(ThreeMoves) / renderer.FrameRate, 1.5, 2.0);
     }
 
@@ -82,16 +82,17 @@ public class DeliveryFrameRendererTests
     {
         public string Name => "no-pictures";
         public string DisplayName => "No pictures";
-        public int ActionCount => 1;
-        public IReadOnlyList<string> ActionNames => ["stay"];
+        public ActionSpace ActionSpace { get; } = ActionSpace.Discrete("stay");
+        public IReadOnlyList<RewardFactor> Factors => [];
         public int FeatureSize => 1;
         public IReadOnlyList<string> FeatureNames => ["one"];
         public int DefaultSegmentLength => 1;
         public int MaxEpisodeSteps => 1;
         public double[] SampleStart(Random rng) => [0];
         public bool IsTerminal(double[] state) => false;
-        public Transition Step(double[] state, int action) => new(state, 0, false);
-        public float[] StepFeatures(double[] state, int action, double[] next) => [1];
+        public Transition Step(double[] state, double[] action) => new(state, 0, false);
+        public float[] StepFeatures(double[] state, double[] action, double[] next) => [1];
+        public double[] StepFactors(double[] state, double[] action, double[] next) => [];
         public string? ValidateState(double[] state) => null;
     }
 }

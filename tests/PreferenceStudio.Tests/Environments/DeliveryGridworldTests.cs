@@ -77,7 +77,7 @@ public class DeliveryGridworldTests
     [Fact]
     public void Standard_board_rewards_match_hand_computation()
     {
-        IPreferenceEnvironment env = DeliveryGridworld.Standard;
+        ITabularEnvironment env = DeliveryGridworld.Standard;
         Assert.Equal(0, env.Step([1, 3], Right).Reward);    // coin at (1,4)
         Assert.Equal(-50, env.Step([2, 3], Left).Reward);   // sheep at (2,2)
         Assert.Equal(-1, env.Step([2, 4], Down).Reward);    // house at (3,4): bump
@@ -89,22 +89,22 @@ public class DeliveryGridworldTests
     [Fact]
     public void ValidateSegment_accepts_a_legal_segment_and_moves_after_a_terminal_cell()
     {
-        IPreferenceEnvironment env = DeliveryGridworld.Standard;
-        Assert.Null(env.ValidateSegment(new Segment([[2, 3], [2, 4], [2, 4], [2, 5]], [Right, Down, Right])));
+        ITabularEnvironment env = DeliveryGridworld.Standard;
+        Assert.Null(env.ValidateSegment(Segment.Discrete([[2, 3], [2, 4], [2, 4], [2, 5]], [Right, Down, Right])));
         // Into the sheep at (2,2), then one absorbing move, as recorded in the human-study data.
-        Assert.Null(env.ValidateSegment(new Segment([[1, 1], [1, 2], [2, 2], [2, 2]], [Right, Down, Up])));
+        Assert.Null(env.ValidateSegment(Segment.Discrete([[1, 1], [1, 2], [2, 2], [2, 2]], [Right, Down, Up])));
     }
 
     [Fact]
     public void ValidateSegment_rejects_malformed_segments()
     {
-        IPreferenceEnvironment env = DeliveryGridworld.Standard;
-        Assert.Contains("off the", env.ValidateSegment(new Segment([[10, 0]], [])));
-        Assert.Contains("house", env.ValidateSegment(new Segment([[3, 4]], [])));
-        Assert.Contains("leads to", env.ValidateSegment(new Segment([[2, 3], [1, 3]], [Right])));
-        Assert.Contains("one more entry", env.ValidateSegment(new Segment([[2, 3], [2, 4]], [Right, Right])));
-        Assert.Contains("actions are", env.ValidateSegment(new Segment([[2, 3], [2, 4]], [4])));
+        ITabularEnvironment env = DeliveryGridworld.Standard;
+        Assert.Contains("off the", env.ValidateSegment(Segment.Discrete([[10, 0]], [])));
+        Assert.Contains("house", env.ValidateSegment(Segment.Discrete([[3, 4]], [])));
+        Assert.Contains("leads to", env.ValidateSegment(Segment.Discrete([[2, 3], [1, 3]], [Right])));
+        Assert.Contains("one more entry", env.ValidateSegment(Segment.Discrete([[2, 3], [2, 4]], [Right, Right])));
+        Assert.Contains("is not one of 0..3", env.ValidateSegment(Segment.Discrete([[2, 3], [2, 4]], [4])));
         // A move out of a terminal cell would break absorption.
-        Assert.Contains("leads to", env.ValidateSegment(new Segment([[1, 2], [2, 2], [1, 2]], [Down, Up])));
+        Assert.Contains("leads to", env.ValidateSegment(Segment.Discrete([[1, 2], [2, 2], [1, 2]], [Down, Up])));
     }
 }

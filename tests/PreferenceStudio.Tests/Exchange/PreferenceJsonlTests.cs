@@ -23,7 +23,7 @@ public class PreferenceJsonlTests
         Assert.Null(first.Rater);
         Assert.Equal("Trained-Control", first.Group);
         Assert.Equal([7, 3], first.Left.States[0]);
-        Assert.Equal([3, 1, 3], first.Right.Actions);
+        Assert.Equal([3, 1, 3], first.Right.ActionIndices());
         var second = result.Records[1];
         Assert.Equal(PreferenceChoice.Right, second.Label);
         Assert.Equal(1, second.Right.Length);
@@ -63,7 +63,7 @@ public class PreferenceJsonlTests
     [InlineData("\"label\": \"equal\"", "\"label\": \"equal\", \"answered_at\": \"1/2/2024\"", "\"answered_at\" must be an ISO-8601")]
     [InlineData("\"id\": \"t/0\"", "\"id\": 5", "\"id\" must be a non-empty string")]
     [InlineData("\"rater\": null", "\"rater\": 17", "\"rater\" must be a string or null")]
-    [InlineData("\"actions\": [2, 2, 1]", "\"actions\": [2, 2.5, 1]", "left.actions[1] must be a whole number")]
+    [InlineData("\"actions\": [2, 2, 1]", "\"actions\": [2, 2.5, 1]", "left: action 1: action 2.5 is not one of 0..3")]
     [InlineData("\"t/0\"", "\"t/1\"", "already used on line 1")]
     public void Field_problems_name_the_line(string good, string bad, string expected)
     {
@@ -77,8 +77,8 @@ public class PreferenceJsonlTests
     {
         var record = new PreferenceRecord(
             "c-1", "delivery-gridworld",
-            new Segment([[9, 8], [9, 9], [8, 9]], [3, 0]),
-            new Segment([[0, 0], [0, 1]], [3]),
+            Segment.Discrete([[9, 8], [9, 9], [8, 9]], [3, 0]),
+            Segment.Discrete([[0, 0], [0, 1]], [3]),
             PreferenceChoice.Incomparable)
         {
             Rater = "r-17",

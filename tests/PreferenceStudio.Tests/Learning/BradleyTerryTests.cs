@@ -123,8 +123,8 @@ public class BradleyTerryTests
     public void Pads_segments_of_different_lengths_with_a_mask()
     {
         using var model = new BradleyTerryTrainer().Train(Env, OraclePairs.Make(50, seed: 3), Options with { Epochs = 2 });
-        var oneStep = new Segment([[9, 9], [8, 9]], [0]);
-        var threeSteps = new Segment([[0, 0], [0, 1], [1, 1], [1, 0]], [3, 1, 2]);
+        var oneStep = Segment.Discrete([[9, 9], [8, 9]], [0]);
+        var threeSteps = Segment.Discrete([[0, 0], [0, 1], [1, 1], [1, 0]], [3, 1, 2]);
         var batched = model.SegmentReturns([oneStep, threeSteps]);
         Assert.Equal(model.SegmentReturn(oneStep), batched[0], 5);
         Assert.Equal(model.SegmentReturn(threeSteps), batched[1], 5);

@@ -5,7 +5,7 @@ namespace PreferenceStudio.Tests.Learning;
 
 public class PreferenceMetricsTests
 {
-    private static readonly Segment Seg = new([[0, 0]], []);
+    private static readonly Segment Seg = Segment.Discrete([[0, 0]], []);
 
     /// <summary>Returns fixed probabilities in order, so the metric arithmetic can be checked by hand.</summary>
     private sealed class FixedModel(params double[] probabilities) : IRewardModel

@@ -47,6 +47,6 @@ public sealed class RoundPlannerTests
         var plan = RoundPlanner.Plan(Env, optimal, new RoundPlanSettings(3, 20, Epsilon: 0), new Random(2));
         foreach (var planned in plan.Segments)
             for (int t = 0; t < planned.Segment.Length; t++)
-                Assert.Equal(optimal[Env.StateIndex(planned.Segment.States[t])], planned.Segment.Actions[t]);
+                Assert.Equal(optimal[Env.StateIndex(planned.Segment.States[t])], planned.Segment.ActionIndex(t));
     }
 }

@@ -10,7 +10,7 @@ namespace PreferenceStudio.Tests.Media;
 
 public sealed class ClipEncoderTests : IDisposable
 {
-    private static readonly Segment ThreeMoves = new([[2, 3], [2, 4], [2, 4], [2, 5]], [3, 1, 3]);
+    private static readonly Segment ThreeMoves = Segment.Discrete([[2, 3], [2, 4], [2, 4], [2, 5]], [3, 1, 3]);
 
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "ps-clips-" + Guid.NewGuid().ToString("N"));
     private readonly IFrameRenderer _renderer = FrameRenderers.For(DeliveryGridworld.Standard);
@@ -60,11 +60,11 @@ public sealed class ClipEncoderTests : IDisposable
         var encoder = new ClipEncoder(_folder);
         var first = encoder.Encode(ThreeMoves, _renderer);
         var written = File.GetLastWriteTimeUtc(first.Path);
-        var copy = new Segment(ThreeMoves.States.Select(s => s.ToArray()).ToArray(), ThreeMoves.Actions.ToArray());
+        var copy = new Segment(ThreeMoves.States.Select(s => s.ToArray()).ToArray(), ThreeMoves.Actions.Select(a => a.ToArray()).ToArray());
 
         var again = encoder.Encode(copy, _renderer);
         var fromNewEncoder = new ClipEncoder(_folder).Encode(copy, _renderer);
-        var other = encoder.Encode(new Segment([[2, 3], [2, 4]], [3]), _renderer);
+        var other = encoder.Encode(Segment.Discrete([[2, 3], [2, 4]], [3]), _renderer);
 
         Assert.Equal(first, again);
         Assert.Equal(first, fromNewEncoder);

@@ -38,13 +38,13 @@ public class RolloutTests
     {
         var states = Enumerable.Range(0, 8).Select(i => new double[] { i, 0 }).ToArray();
         var actions = Enumerable.Range(0, 7).ToArray();
-        var trajectory = new Segment(states, actions);
+        var trajectory = Segment.Discrete(states, actions);
 
         var terminal = SegmentCutter.Cut(trajectory, 3, endedAtTerminal: true);
         Assert.Equal([3, 3, 1], terminal.Select(s => s.Length));
         Assert.Equal([6, 0], terminal[2].States[0]);
         Assert.Equal([7, 0], terminal[2].States[^1]);
-        Assert.Equal([3, 4, 5], terminal[1].Actions);
+        Assert.Equal([3, 4, 5], terminal[1].ActionIndices());
 
         var truncated = SegmentCutter.Cut(trajectory, 3, endedAtTerminal: false);
         Assert.Equal([3, 3], truncated.Select(s => s.Length));

@@ -9,10 +9,10 @@ public class SimulatedTeacherTests
     private static readonly DeliveryGridworld Env = DeliveryGridworld.Standard;
 
     // Two road moves from (2,3): -1 + -1 = -2.
-    private static readonly Segment TwoRoadMoves = new([[2, 3], [2, 4], [2, 5]], [3, 3]);
+    private static readonly Segment TwoRoadMoves = Segment.Discrete([[2, 3], [2, 4], [2, 5]], [3, 3]);
 
     // Into the coin at (1,4) (0), then road (-1): -1.
-    private static readonly Segment ThroughCoin = new([[1, 3], [1, 4], [1, 5]], [3, 3]);
+    private static readonly Segment ThroughCoin = Segment.Discrete([[1, 3], [1, 4], [1, 5]], [3, 3]);
 
     [Fact]
     public void Oracle_prefers_the_segment_with_the_higher_true_return()

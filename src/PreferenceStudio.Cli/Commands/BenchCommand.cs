@@ -1,0 +1,33 @@
+namespace PreferenceStudio.Cli.Commands;
+
+/// <summary>`studio bench &lt;what&gt;`: benchmarks that print their numbers as one JSON object on the last line.</summary>
+public static class BenchCommand
+{
+    public const string Usage = """
+        usage: studio bench <train|render> [options]
+          train    reward-model training throughput (Bradley-Terry ensemble, B-Pref sizes)
+          render   clip rendering throughput against ffmpeg's own encoding floor
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Console.Error.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        return args[0] switch
+        {
+            "train" => await BenchTrainCommand.RunAsync(args[1..]),
+            "render" => await BenchRenderCommand.RunAsync(args[1..]),
+            _ => Unknown(args[0]),
+        };
+    }
+
+    private static int Unknown(string what)
+    {
+        Console.Error.WriteLine($"error: unknown benchmark '{what}'.");
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+}
