@@ -38,6 +38,16 @@ public sealed record RewardModelOptions
     /// </summary>
     public bool LabelNoise { get; init; }
 
+    /// <summary>
+    /// Members of the Bradley-Terry ensemble (1 = the plain model). Members differ in initial weights and batch order
+    /// (and training pairs with <see cref="Bootstrap"/>); they train together as one batched network, so three members
+    /// cost little more than one on small models. The ensemble's reward is the members' mean.
+    /// </summary>
+    public int EnsembleSize { get; init; } = 3;
+
+    /// <summary>Each member of an ensemble of two or more trains on its own bootstrap resample of the pairs.</summary>
+    public bool Bootstrap { get; init; }
+
     /// <summary>Seeds weight initialisation and batch order: same seed, same data, same device => same model.</summary>
     public int Seed { get; init; } = 1;
 
@@ -53,6 +63,7 @@ public sealed record RewardModelOptions
         if (!(LearningRate > 0)) throw new ArgumentException("The learning rate must be positive.");
         if (Epochs < 1) throw new ArgumentException("Epochs must be at least 1.");
         if (BatchSize < 1) throw new ArgumentException("The batch size must be at least 1.");
+        if (EnsembleSize < 1) throw new ArgumentException("The ensemble needs at least one member.");
         if (WeightDecay < 0) throw new ArgumentException("Weight decay cannot be negative.");
     }
 }

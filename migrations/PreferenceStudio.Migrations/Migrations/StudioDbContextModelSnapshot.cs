@@ -66,6 +66,11 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("board");
 
+                    b.PrimitiveCollection<string[]>("ComparisonModels")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("comparison_models");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -79,6 +84,11 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
                         .HasColumnName("environment");
+
+                    b.Property<string>("EnvironmentParameters")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("environment_parameters");
 
                     b.Property<string>("JoinCode")
                         .IsRequired()
@@ -99,6 +109,20 @@ namespace PreferenceStudio.Migrations.Migrations
                     b.Property<int>("PairsPerRound")
                         .HasColumnType("integer")
                         .HasColumnName("pairs_per_round");
+
+                    b.Property<bool>("PersonalisedPolicies")
+                        .HasColumnType("boolean")
+                        .HasColumnName("personalised_policies");
+
+                    b.Property<int>("PolicySteps")
+                        .HasColumnType("integer")
+                        .HasColumnName("policy_steps");
+
+                    b.Property<string>("QueryStrategy")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("query_strategy");
 
                     b.Property<string>("RewardModel")
                         .IsRequired()
@@ -457,6 +481,14 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("character varying(50)")
                         .HasColumnName("kind");
 
+                    b.Property<double?>("MeanReturn")
+                        .HasColumnType("double precision")
+                        .HasColumnName("mean_return");
+
+                    b.Property<Guid?>("RaterId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("rater_id");
+
                     b.Property<Guid?>("RewardModelRunId")
                         .HasColumnType("uuid")
                         .HasColumnName("reward_model_run_id");
@@ -661,6 +693,10 @@ namespace PreferenceStudio.Migrations.Migrations
                     b.Property<int>("Index")
                         .HasColumnType("integer")
                         .HasColumnName("index");
+
+                    b.Property<double?>("MeanReturn")
+                        .HasColumnType("double precision")
+                        .HasColumnName("mean_return");
 
                     b.Property<DateTimeOffset?>("OpenedAt")
                         .HasColumnType("timestamp with time zone")

@@ -15,8 +15,21 @@ public class Campaign
     public int LabelsPerRound { get; set; }
     public int RoundCount { get; set; }
     public int Seed { get; set; }
-    /// <summary>Preference model to train, e.g. "bt" (Bradley-Terry).</summary>
+    /// <summary>Environment parameters by name (jsonb), validated against the environment's definition; missing ones take defaults.</summary>
+    public Dictionary<string, double> EnvironmentParameters { get; set; } = [];
+    /// <summary>Preference model whose reward trains the policy, e.g. "bt" (Bradley-Terry ensemble), "regret", "vpl".</summary>
     public string RewardModel { get; set; } = "bt";
+    /// <summary>Further model types trained on the same labels each round, so their metrics can be compared.</summary>
+    public string[] ComparisonModels { get; set; } = [];
+    /// <summary>How a round's pairs are chosen: "random", "disagreement" (ensemble) or "info-gain" (VPL, per rater).</summary>
+    public string QueryStrategy { get; set; } = "random";
+    /// <summary>Train one policy per rater on that rater's reward (needs a per-rater model such as "vpl").</summary>
+    public bool PersonalisedPolicies { get; set; }
+    /// <summary>Environment steps of policy training per round (PPO, continuous environments).</summary>
+    public int PolicySteps { get; set; } = 50_000;
+
+    /// <summary>Every model type the campaign trains each round, the policy's first.</summary>
+    public IEnumerable<string> AllRewardModels() => new[] { RewardModel }.Concat(ComparisonModels.Where(m => m != RewardModel)).Distinct();
     public CampaignStatus Status { get; set; } = CampaignStatus.Draft;
     /// <summary>Short url-safe code raters use to join; unique across campaigns.</summary>
     public string JoinCode { get; set; } = NewJoinCode();

@@ -15,6 +15,8 @@ internal sealed class CampaignConfiguration : IEntityTypeConfiguration<Campaign>
         b.Property(x => x.Environment).HasMaxLength(100);
         b.Property(x => x.Board).HasMaxLength(100);
         b.Property(x => x.RewardModel).HasMaxLength(50);
+        b.Property(x => x.QueryStrategy).HasMaxLength(50);
+        b.Property(x => x.EnvironmentParameters).IsJsonb();
         b.Property(x => x.JoinCode).HasMaxLength(32);
         b.HasIndex(x => x.JoinCode).IsUnique();
         b.HasIndex(x => x.CreatedAt);

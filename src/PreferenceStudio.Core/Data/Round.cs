@@ -18,6 +18,8 @@ public class Round
     public double? HeldoutLogLik { get; set; }
     /// <summary>Scaled return of the policy trained after this round's labels.</summary>
     public double? ScaledReturn { get; set; }
+    /// <summary>Mean true return of the next policy over evaluation episodes (continuous environments).</summary>
+    public double? MeanReturn { get; set; }
     public string? Error { get; set; }
 
     public Campaign? Campaign { get; set; }
