@@ -12,18 +12,18 @@ public sealed class RoundPlannerTests
     [Fact]
     public void The_same_seed_plans_the_same_round()
     {
-        var a = RoundPlanner.Plan(Env, null, new RoundPlanSettings(3, 40), new Random(5));
-        var b = RoundPlanner.Plan(Env, null, new RoundPlanSettings(3, 40), new Random(5));
+        var a = RoundPlanner.Plan(Env, (int[]?)null, new RoundPlanSettings(3, 40), new Random(5));
+        var b = RoundPlanner.Plan(Env, (int[]?)null, new RoundPlanSettings(3, 40), new Random(5));
         Assert.Equal(a.Segments.Select(s => s.Segment), b.Segments.Select(s => s.Segment));
         Assert.Equal(a.Pairs, b.Pairs);
-        var c = RoundPlanner.Plan(Env, null, new RoundPlanSettings(3, 40), new Random(6));
+        var c = RoundPlanner.Plan(Env, (int[]?)null, new RoundPlanSettings(3, 40), new Random(6));
         Assert.NotEqual(a.Segments.Select(s => s.Segment), c.Segments.Select(s => s.Segment));
     }
 
     [Fact]
     public void Pairs_are_two_different_legal_segments_with_both_splits_present()
     {
-        var plan = RoundPlanner.Plan(Env, null, new RoundPlanSettings(4, 50), new Random(1));
+        var plan = RoundPlanner.Plan(Env, (int[]?)null, new RoundPlanSettings(4, 50), new Random(1));
         Assert.Equal(50, plan.Pairs.Count);
         Assert.All(plan.Pairs, p => Assert.NotEqual(p.Left, p.Right));
         Assert.Contains(plan.Pairs, p => p.HeldOut);

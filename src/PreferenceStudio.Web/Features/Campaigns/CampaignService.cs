@@ -53,7 +53,12 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             LabelsPerRound = settings.LabelsPerRound,
             RoundCount = settings.Rounds,
             Seed = settings.Seed,
-            RewardModel = "bt",
+            EnvironmentParameters = new Dictionary<string, double>(settings.EnvironmentParameters ?? []),
+            RewardModel = settings.RewardModel,
+            ComparisonModels = (settings.ComparisonModels ?? []).Where(m => m != settings.RewardModel).Distinct().ToArray(),
+            QueryStrategy = settings.QueryStrategy,
+            PersonalisedPolicies = settings.PersonalisedPolicies,
+            PolicySteps = settings.PolicySteps,
         };
         db.Campaigns.Add(campaign);
         await db.SaveChangesAsync(ct);
@@ -105,5 +110,11 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         LabelsPerRound = c.LabelsPerRound,
         Rounds = c.RoundCount,
         Seed = c.Seed,
+        EnvironmentParameters = new Dictionary<string, double>(c.EnvironmentParameters),
+        RewardModel = c.RewardModel,
+        ComparisonModels = c.ComparisonModels,
+        QueryStrategy = c.QueryStrategy,
+        PersonalisedPolicies = c.PersonalisedPolicies,
+        PolicySteps = c.PolicySteps,
     };
 }

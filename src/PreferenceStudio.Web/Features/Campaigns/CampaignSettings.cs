@@ -14,6 +14,24 @@ public sealed class CampaignSettings
     [JsonPropertyName("labels_per_round")] public int LabelsPerRound { get; set; } = 40;
     [JsonPropertyName("rounds")] public int Rounds { get; set; } = 3;
     [JsonPropertyName("seed")] public int Seed { get; set; } = 1;
+
+    /// <summary>Environment parameters by name; missing ones take the environment's defaults.</summary>
+    [JsonPropertyName("environment_parameters")] public Dictionary<string, double> EnvironmentParameters { get; set; } = [];
+
+    /// <summary>The reward model whose reward trains the policy: "bt", "regret" or "vpl".</summary>
+    [JsonPropertyName("reward_model")] public string RewardModel { get; set; } = "bt";
+
+    /// <summary>Further model types trained on the same labels each round, for comparison on the campaign page.</summary>
+    [JsonPropertyName("comparison_models")] public string[] ComparisonModels { get; set; } = [];
+
+    /// <summary>"random", "disagreement" (ensemble disagreement) or "info-gain" (VPL information gain per rater).</summary>
+    [JsonPropertyName("query_strategy")] public string QueryStrategy { get; set; } = "random";
+
+    /// <summary>Train each rater their own policy on their own reward (needs reward_model "vpl").</summary>
+    [JsonPropertyName("personalised_policies")] public bool PersonalisedPolicies { get; set; }
+
+    /// <summary>Environment steps of policy training (PPO) per round, for continuous environments.</summary>
+    [JsonPropertyName("policy_steps")] public int PolicySteps { get; set; } = 50_000;
 }
 
 /// <summary>Field-level checks of <see cref="CampaignSettings"/>, shared by the admin form and the API.</summary>
@@ -27,6 +45,12 @@ public static class CampaignSettingsValidator
     public const int MaxLabelsPerPair = 5;
 
     public static readonly IReadOnlyList<string> Boards = ["standard"];
+
+    public const int MinPolicySteps = 1_000;
+    public const int MaxPolicySteps = 5_000_000;
+
+    /// <summary>Query strategies a campaign can use (see Learning/QuerySelection).</summary>
+    public static readonly IReadOnlyList<string> QueryStrategies = ["random", "disagreement", "info-gain"];
 
     /// <summary>Errors by field name (the JSON name); empty when the settings are usable.</summary>
     public static Dictionary<string, string[]> Validate(CampaignSettings s)
@@ -42,8 +66,20 @@ public static class CampaignSettingsValidator
         else if (s.Name.Length > 200) Add("name", "A name has at most 200 characters.");
 
         IPreferenceEnvironment? env = null;
-        if (!EnvironmentRegistry.TryGet(s.Environment ?? "", out env))
+        var definition = EnvironmentRegistry.Find(s.Environment ?? "");
+        if (definition is null)
             Add("environment", $"Unknown environment '{s.Environment}'. Choose one of: {string.Join(", ", EnvironmentRegistry.Names)}.");
+        else
+        {
+            var parameterErrors = EnvironmentRegistry.Validate(definition, s.EnvironmentParameters);
+            foreach (var (name, messages) in parameterErrors)
+                foreach (var message in messages) Add($"environment_parameters.{name}", message + ".");
+            if (parameterErrors.Count == 0)
+            {
+                try { env = EnvironmentRegistry.Create(definition.Name, s.EnvironmentParameters); }
+                catch (ArgumentException e) { Add("environment_parameters", e.Message); }
+            }
+        }
         if (!Boards.Contains(s.Board)) Add("board", $"Unknown board '{s.Board}'. Choose one of: {string.Join(", ", Boards)}.");
 
         if (s.SegmentLength < 1 || s.SegmentLength > MaxSegmentLength)
@@ -60,6 +96,20 @@ public static class CampaignSettingsValidator
         if (s.Rounds < 1 || s.Rounds > MaxRounds)
             Add("rounds", $"Number of rounds must be between 1 and {MaxRounds}.");
         if (s.Seed < 0) Add("seed", "The seed must be zero or positive.");
+
+        var modelTypes = PreferenceStudio.Learning.RewardModels.Types;
+        if (!modelTypes.Contains(s.RewardModel ?? ""))
+            Add("reward_model", $"Unknown reward model '{s.RewardModel}'. Choose one of: {string.Join(", ", modelTypes)}.");
+        foreach (var m in (s.ComparisonModels ?? []).Where(m => !modelTypes.Contains(m ?? "")))
+            Add("comparison_models", $"Unknown reward model '{m}'. Choose from: {string.Join(", ", modelTypes)}.");
+        if (!QueryStrategies.Contains(s.QueryStrategy ?? ""))
+            Add("query_strategy", $"Unknown query strategy '{s.QueryStrategy}'. Choose one of: {string.Join(", ", QueryStrategies)}.");
+        else if (s.QueryStrategy == "info-gain" && s.RewardModel != "vpl")
+            Add("query_strategy", "Information-gain queries need per-rater latents: choose reward model \"vpl\", or another strategy.");
+        if (s.PersonalisedPolicies && s.RewardModel != "vpl")
+            Add("personalised_policies", "Personalised policies need a per-rater reward: choose reward model \"vpl\".");
+        if (s.PolicySteps < MinPolicySteps || s.PolicySteps > MaxPolicySteps)
+            Add("policy_steps", $"Policy training steps per round must be between {MinPolicySteps:N0} and {MaxPolicySteps:N0}.");
 
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }
