@@ -485,8 +485,9 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("mean_return");
 
-                    b.Property<Guid?>("RaterId")
-                        .HasColumnType("uuid")
+                    b.Property<string>("RaterId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("rater_id");
 
                     b.Property<Guid?>("RewardModelRunId")

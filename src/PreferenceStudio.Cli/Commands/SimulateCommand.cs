@@ -1,37 +1,43 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Teachers;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Loop;
+using PreferenceStudio.Learning.Policies;
+using PreferenceStudio.Learning.QuerySelection;
 
 namespace PreferenceStudio.Cli.Commands;
 
 /// <summary>
-/// <c>studio simulate</c>: the studio's preference loop without a browser. Each round rolls out the current policy,
-/// cuts and pairs segments (<see cref="RoundPlanner"/>, as the web worker does), has a simulated teacher answer the
-/// pairs, trains the reward model on every label so far and plans the next policy (<see cref="RoundLearner"/>).
-/// One JSON line per round on stdout.
+/// <c>studio simulate</c>: the studio's preference loop without a browser (<see cref="SimulationLoop"/>): rollouts,
+/// pairs picked by the query strategy, simulated teachers' answers, the reward model trained on every label so far,
+/// and the next policy (value iteration, or PPO in continuous environments). One JSON line per round on stdout.
 /// </summary>
 public static class SimulateCommand
 {
     private const string Usage =
-        "usage: studio simulate --env NAME [--teacher oracle|mistake|noisy|skip|myopic|equal] [--rounds 3] [--pairs-per-round 100] " +
-        "[--segment-length N] [--seed 1] [--epochs 200] [--device auto|cpu|cuda] [--threads N]";
+        "usage: studio simulate --env NAME [--params k=v,k=v] [--model bt|regret|vpl] [--strategy random|disagreement|info-gain] " +
+        "[--teacher oracle|mistake|noisy|skip|myopic|equal] [--raters 3,2 (raters per rater kind)] [--rounds 3] [--pairs-per-round 100] " +
+        "[--segment-length N] [--seed 1] [--epochs 200] [--ensemble K] [--policy-steps 50000] [--device auto|cpu|cuda] [--threads N]";
 
     private static readonly string[] Options =
-        ["env", "teacher", "rounds", "pairs-per-round", "segment-length", "seed", "epochs", "device", "threads", "help"];
+        ["env", "params", "model", "strategy", "teacher", "raters", "rounds", "pairs-per-round", "segment-length", "seed", "epochs", "ensemble",
+         "policy-steps", "device", "threads", "help"];
 
     public static async Task<int> RunAsync(string[] args)
     {
         CliArgs cli;
         IPreferenceEnvironment env;
+        SimulationSettings settings;
         try
         {
             cli = CliArgs.Parse(args);
             if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
             cli.EnsureOnly(Options);
-            env = EnvironmentRegistry.Get(cli.Require("env"));
+            env = EnvironmentRegistry.Create(cli.Require("env"), ParseParameters(cli.Get("params")));
+            settings = Settings(cli, env);
         }
         catch (Exception e) when (e is CliUsageException or ArgumentException)
         {
@@ -39,81 +45,107 @@ public static class SimulateCommand
             Console.Error.WriteLine(Usage);
             return 2;
         }
-        if (env is not ITabularEnvironment tabular)
-        {
-            Console.Error.WriteLine($"error: environment '{env.Name}' has no policy trainer yet; simulate supports tabular environments.");
-            return 2;
-        }
-
-        string teacherName = cli.Get("teacher", "oracle");
-        int rounds = cli.GetInt("rounds", 3), pairs = cli.GetInt("pairs-per-round", 100), seed = cli.GetInt("seed", 1);
-        int segmentLength = cli.GetInt("segment-length", env.DefaultSegmentLength), epochs = cli.GetInt("epochs", 200);
-        if (rounds < 1 || pairs < 2 || segmentLength < 1 || epochs < 1)
-        {
-            Console.Error.WriteLine("error: --rounds, --epochs and --segment-length must be at least 1, --pairs-per-round at least 2.");
-            return 2;
-        }
-        if (!SimulatedTeacher.PresetNames.Contains(teacherName, StringComparer.OrdinalIgnoreCase))
-        {
-            Console.Error.WriteLine($"error: unknown teacher '{teacherName}'. Known teachers: {string.Join(", ", SimulatedTeacher.PresetNames)}.");
-            return 2;
-        }
 
         using var worker = new TorchTrainingThread(new TorchOptions { Device = cli.Get("device", "auto"), Threads = cli.GetInt("threads", 0) });
         string device = await worker.Device;
-        var rng = new Random(seed);
-        var train = new List<PreferencePair>();
-        var test = new List<PreferencePair>();
-        int[]? policy = null;
-        SimulatedTeacher? teacher = null;
+        settings = settings with { ModelOptions = settings.ModelOptions! with { Device = device } };
         var clock = Stopwatch.StartNew();
-        for (int round = 0; round < rounds; round++)
+        try
         {
-            var plan = RoundPlanner.Plan(env, policy, new RoundPlanSettings(segmentLength, pairs), rng);
-            // Thresholds scale with the returns of the first round's segments, as B-Pref scales them with its data.
-            teacher ??= SimulatedTeacher.Create(teacherName, SimulatedTeacher.EstimateReturnScale(env, plan.Segments.Select(s => s.Segment)), seed);
-            int answered = 0;
-            foreach (var pair in plan.Pairs)
+            await worker.RunAsync(() =>
             {
-                var left = plan.Segments[pair.Left].Segment;
-                var right = plan.Segments[pair.Right].Segment;
-                if (teacher.Answer(env, left, right) is not { } label) continue;
-                (pair.HeldOut ? test : train).Add(new PreferencePair(left, right, label));
-                answered++;
-            }
-            var options = new RewardModelOptions { Epochs = epochs, Seed = seed * 1000 + round, Device = device };
-            try
-            {
-                var result = await worker.RunAsync(() =>
-                {
-                    var learned = RoundLearner.Learn(tabular, new BradleyTerryTrainer(), train, test, options);
-                    learned.Model.Dispose();
-                    return learned;
-                });
-                policy = result.Policy;
-                Console.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    round = round + 1,
-                    labels = train.Count + test.Count,
-                    labels_round = answered,
-                    n_train = result.TrainCount,
-                    n_test = result.TestCount,
-                    heldout_accuracy = Finite(result.Heldout.Accuracy),
-                    heldout_loglik = Finite(result.Heldout.MeanLogLikelihood),
-                    scaled_return = result.Evaluation.ScaledReturn,
-                    teacher = teacher.Name,
-                    device,
-                    seconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
-                }));
-            }
-            catch (RewardTrainingException e)
-            {
-                Console.Error.WriteLine($"error: round {round + 1}: {e.Message}");
-                return 1;
-            }
+                foreach (var round in SimulationLoop.Run(env, settings))
+                    Console.Out.WriteLine(JsonSerializer.Serialize(Line(round, settings, device, clock.Elapsed)));
+                return 0;
+            });
+        }
+        catch (Exception e) when (e is RewardTrainingException or PolicyTrainingException or ArgumentException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
         }
         return 0;
     }
 
-    private static double? Finite(double value) => double.IsFinite(value) ? Math.Round(value, 4) : null;
+    private static SimulationSettings Settings(CliArgs cli, IPreferenceEnvironment env)
+    {
+        var s = new SimulationSettings(
+            Model: cli.Get("model", "bt"),
+            Strategy: cli.Get("strategy", "random"),
+            Teacher: cli.Get("teacher", "oracle"),
+            Rounds: cli.GetInt("rounds", 3),
+            PairsPerRound: cli.GetInt("pairs-per-round", 100),
+            SegmentLength: cli.GetInt("segment-length", env.DefaultSegmentLength),
+            Seed: cli.GetInt("seed", 1),
+            ModelOptions: new RewardModelOptions { Epochs = cli.GetInt("epochs", 200), EnsembleSize = cli.GetInt("ensemble", new RewardModelOptions().EnsembleSize) },
+            RaterKinds: cli.Get("raters") is { } r ? ParseCounts(r) : null,
+            PolicySteps: cli.GetInt("policy-steps", 50_000));
+        if (s.Rounds < 1 || s.PairsPerRound < 2 || s.SegmentLength < 1 || s.ModelOptions!.Epochs < 1 || s.PolicySteps < 1)
+            throw new CliUsageException("--rounds, --epochs, --segment-length and --policy-steps must be at least 1, --pairs-per-round at least 2.");
+        if (!RewardModels.Types.Contains(s.Model))
+            throw new CliUsageException($"unknown model '{s.Model}'. Known models: {string.Join(", ", RewardModels.Types)}.");
+        if (!QuerySelectors.Names.Contains(s.Strategy))
+            throw new CliUsageException($"unknown strategy '{s.Strategy}'. Known strategies: {string.Join(", ", QuerySelectors.Names)}.");
+        if (!SimulatedTeacher.PresetNames.Contains(s.Teacher, StringComparer.OrdinalIgnoreCase))
+            throw new CliUsageException($"unknown teacher '{s.Teacher}'. Known teachers: {string.Join(", ", SimulatedTeacher.PresetNames)}.");
+        return s;
+    }
+
+    private static object Line(SimulationRound r, SimulationSettings s, string device, TimeSpan elapsed)
+    {
+        var json = r.Report.ToJson(s.Model);
+        json.Remove("model");
+        json.Remove("per_rater");
+        var line = new Dictionary<string, object?>
+        {
+            ["round"] = r.Round,
+            ["labels"] = r.Labels,
+            ["labels_round"] = r.LabelsRound,
+            ["model"] = s.Model,
+            ["strategy"] = s.Strategy,
+        };
+        foreach (var (k, v) in json) line[k] = v is double d ? Math.Round(d, 4) : v;
+        if (r.Report.Heldout.PerRater is { Count: > 0 } perRater)
+        {
+            var accuracies = perRater.Values.Select(a => a.Accuracy).Where(double.IsFinite).ToList();
+            line["per_rater_accuracy_mean"] = accuracies.Count == 0 ? null : Math.Round(accuracies.Average(), 4);
+            line["per_rater_accuracy_min"] = accuracies.Count == 0 ? null : Math.Round(accuracies.Min(), 4);
+        }
+        if (r.ScaledReturn is { } scaled) line["scaled_return"] = Math.Round(scaled, 4);
+        if (r.MeanReturn is { } mean)
+        {
+            line["mean_return"] = Math.Round(mean, 2);
+            line["success_rate"] = r.SuccessRate;
+            line["policy_steps"] = r.PolicySteps;
+        }
+        line["teacher"] = s.Teacher;
+        line["device"] = device;
+        line["seconds"] = Math.Round(elapsed.TotalSeconds, 2);
+        return line;
+    }
+
+    /// <summary>"k=v,k=v" as environment parameters.</summary>
+    internal static Dictionary<string, double>? ParseParameters(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (kv.Length != 2 || !double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                throw new CliUsageException($"--params takes name=number pairs separated by commas; '{part}' is not one.");
+            result[kv[0]] = value;
+        }
+        return result;
+    }
+
+    private static int[] ParseCounts(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var counts = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out counts[i]))
+                throw new CliUsageException($"--raters takes a count of raters per rater kind, e.g. 3,2; '{parts[i]}' is not a count.");
+        return counts;
+    }
 }

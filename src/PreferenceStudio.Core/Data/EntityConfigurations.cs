@@ -40,6 +40,7 @@ internal sealed class PolicyConfiguration : IEntityTypeConfiguration<Policy>
     {
         b.ToTable("policies");
         b.Property(x => x.Kind).HasMaxLength(50);
+        b.Property(x => x.RaterId).HasMaxLength(64);
         b.HasOne<Campaign>().WithMany().HasForeignKey(x => x.CampaignId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne(x => x.RewardModelRun).WithMany().HasForeignKey(x => x.RewardModelRunId).OnDelete(DeleteBehavior.SetNull);
         b.HasIndex(x => new { x.CampaignId, x.RoundIndex });

@@ -16,7 +16,7 @@ public class Policy
     /// <summary>Mean true return over evaluation episodes (continuous environments, where no scaled return is known).</summary>
     public double? MeanReturn { get; set; }
     /// <summary>The rater this policy was trained for (personalised campaigns); null for the campaign's shared policy.</summary>
-    public Guid? RaterId { get; set; }
+    public string? RaterId { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 
     public RewardModelRun? RewardModelRun { get; set; }

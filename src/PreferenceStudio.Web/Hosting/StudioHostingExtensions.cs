@@ -74,6 +74,7 @@ public static class StudioHostingExtensions
         });
         services.AddSingleton<RoundPreparer>();
         services.AddSingleton<RoundTrainer>();
+        services.AddSingleton<RoundPolicyTrainer>();
         if (studio.RunWorker) services.AddHostedService<CampaignWorker>();
     }
 

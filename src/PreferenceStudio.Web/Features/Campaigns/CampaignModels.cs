@@ -25,12 +25,35 @@ public sealed record RoundSummary(
     [property: JsonPropertyName("heldout_loglik")] double? HeldoutLogLik,
     [property: JsonPropertyName("scaled_return")] double? ScaledReturn,
     [property: JsonPropertyName("clips_failed")] int FailedClips,
-    [property: JsonPropertyName("error")] string? Error);
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("mean_return")] double? MeanReturn = null);
+
+/// <summary>One reward-model training run and everything it measured (metrics as recorded, snake_case).</summary>
+public sealed record RunSummary(
+    [property: JsonPropertyName("id")] Guid Id,
+    [property: JsonPropertyName("round")] int RoundIndex,
+    [property: JsonPropertyName("model")] string ModelType,
+    [property: JsonPropertyName("status")] RunStatus Status,
+    [property: JsonPropertyName("n_train")] int NTrain,
+    [property: JsonPropertyName("heldout_accuracy")] double? HeldoutAccuracy,
+    [property: JsonPropertyName("heldout_loglik")] double? HeldoutLogLik,
+    [property: JsonPropertyName("metrics")] System.Text.Json.JsonElement Metrics,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("started_at")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("finished_at")] DateTimeOffset? FinishedAt,
+    [property: JsonPropertyName("checkpoint_url")] string? CheckpointUrl)
+{
+    /// <summary>A number from the metrics object (null when absent or not a number).</summary>
+    public double? Metric(string name) =>
+        Metrics.ValueKind == System.Text.Json.JsonValueKind.Object && Metrics.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
+            ? v.GetDouble() : null;
+}
 
 public sealed record CampaignDetail(
     [property: JsonPropertyName("campaign")] CampaignSummary Campaign,
     [property: JsonPropertyName("settings")] CampaignSettings Settings,
-    [property: JsonPropertyName("rounds")] IReadOnlyList<RoundSummary> Rounds);
+    [property: JsonPropertyName("rounds")] IReadOnlyList<RoundSummary> Rounds,
+    [property: JsonPropertyName("runs")] IReadOnlyList<RunSummary> Runs);
 
 /// <summary>Campaign settings that failed validation, by field.</summary>
 public sealed class CampaignValidationException(Dictionary<string, string[]> errors)

@@ -33,9 +33,33 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
                 c.LabelsPerRound,
                 r.HeldoutAccuracy, r.HeldoutLogLik, r.ScaledReturn,
                 db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Failed),
-                r.Error))
+                r.Error, r.MeanReturn))
             .ToListAsync(ct);
-        return new CampaignDetail(ToSummary(c, labels), ToSettings(c), rounds);
+        return new CampaignDetail(ToSummary(c, labels), ToSettings(c), rounds, await RunsAsync(db, id, ct));
+    }
+
+    /// <summary>Every reward-model run of the campaign, oldest first, with its metrics.</summary>
+    public async Task<IReadOnlyList<RunSummary>?> ListRunsAsync(Guid campaignId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId, ct)) return null;
+        return await RunsAsync(db, campaignId, ct);
+    }
+
+    /// <summary>The checkpoint file of a succeeded run, or null when there is none.</summary>
+    public async Task<RewardModelRun?> FindRunAsync(Guid campaignId, Guid runId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.RewardModelRuns.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == campaignId && r.Id == runId, ct);
+    }
+
+    private static async Task<IReadOnlyList<RunSummary>> RunsAsync(StudioDbContext db, Guid campaignId, CancellationToken ct)
+    {
+        var runs = await db.RewardModelRuns.AsNoTracking().Where(r => r.CampaignId == campaignId)
+            .OrderBy(r => r.RoundIndex).ThenBy(r => r.StartedAt).ToListAsync(ct);
+        return runs.Select(r => new RunSummary(r.Id, r.RoundIndex, r.ModelType, r.Status, r.NTrain, r.HeldoutAccuracy, r.HeldoutLogLik,
+            System.Text.Json.JsonDocument.Parse(string.IsNullOrWhiteSpace(r.Metrics) ? "{}" : r.Metrics).RootElement.Clone(), r.Error, r.StartedAt, r.FinishedAt,
+            r.Status == RunStatus.Succeeded && r.CheckpointPath is not null ? $"/api/v1/campaigns/{campaignId}/runs/{r.Id}/checkpoint" : null)).ToList();
     }
 
     public async Task<Campaign> CreateAsync(CampaignSettings settings, CancellationToken ct = default)

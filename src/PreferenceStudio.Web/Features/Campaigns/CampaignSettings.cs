@@ -50,7 +50,7 @@ public static class CampaignSettingsValidator
     public const int MaxPolicySteps = 5_000_000;
 
     /// <summary>Query strategies a campaign can use (see Learning/QuerySelection).</summary>
-    public static readonly IReadOnlyList<string> QueryStrategies = ["random", "disagreement", "info-gain"];
+    public static IReadOnlyList<string> QueryStrategies => PreferenceStudio.Learning.QuerySelection.QuerySelectors.Names;
 
     /// <summary>Errors by field name (the JSON name); empty when the settings are usable.</summary>
     public static Dictionary<string, string[]> Validate(CampaignSettings s)

@@ -33,6 +33,22 @@ public static class CampaignsApi
             })
             .WithName("CreateCampaign").WithSummary("Create a campaign (draft); start it with POST .../start");
 
+        group.MapGet("/{id:guid}/runs", async Task<Results<Ok<IReadOnlyList<RunSummary>>, ProblemHttpResult>> (Guid id, CampaignService campaigns, CancellationToken ct) =>
+                await campaigns.ListRunsAsync(id, ct) is { } runs
+                    ? TypedResults.Ok(runs)
+                    : TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No campaign {id}."))
+            .WithName("ListRewardModelRuns").WithSummary("Every reward-model training run of a campaign with its metrics (accuracy, log-likelihood, calibration, per-rater accuracy, EPIC, policy return)");
+
+        group.MapGet("/{id:guid}/runs/{runId:guid}/checkpoint", async Task<Results<FileStreamHttpResult, ProblemHttpResult>> (Guid id, Guid runId, CampaignService campaigns, CancellationToken ct) =>
+            {
+                var run = await campaigns.FindRunAsync(id, runId, ct);
+                if (run is null) return TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"Campaign {id} has no reward-model run {runId}.");
+                if (run.CheckpointPath is null || !File.Exists(run.CheckpointPath))
+                    return TypedResults.Problem(statusCode: 404, title: "No checkpoint", detail: $"Run {runId} ({run.ModelType}, round {run.RoundIndex + 1}) is {run.Status.ToString().ToLowerInvariant()} and has no checkpoint file." + (run.Error is null ? "" : " Its error: " + run.Error));
+                return TypedResults.File(File.OpenRead(run.CheckpointPath), "application/octet-stream", $"{run.ModelType}-round{run.RoundIndex + 1}-{run.Id:N}.bin");
+            })
+            .WithName("DownloadRewardModelCheckpoint").WithSummary("The checkpoint file of a reward-model run (load it with `studio train-policy --reward FILE`)");
+
         group.MapPost("/{id:guid}/start", async (Guid id, CampaignService campaigns, CancellationToken ct) =>
             {
                 await campaigns.StartAsync(id, ct);

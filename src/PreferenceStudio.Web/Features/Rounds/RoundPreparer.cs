@@ -3,7 +3,11 @@ using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Media;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Rendering;
+using Microsoft.Extensions.Options;
+using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Loop;
+using PreferenceStudio.Learning.QuerySelection;
+using PreferenceStudio.Web.Hosting;
 using PreferenceStudio.Web.Features.Live;
 
 namespace PreferenceStudio.Web.Features.Rounds;
@@ -16,6 +20,8 @@ namespace PreferenceStudio.Web.Features.Rounds;
 public sealed class RoundPreparer(
     IDbContextFactory<StudioDbContext> dbFactory,
     ClipEncoder encoder,
+    TorchTrainingThread trainingThread,
+    IOptions<StudioOptions> options,
     CampaignEvents events,
     ILogger<RoundPreparer> logger)
 {
@@ -26,7 +32,7 @@ public sealed class RoundPreparer(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await db.Campaigns.FirstAsync(c => c.Id == campaignId, ct);
-        var env = EnvironmentRegistry.Get(campaign.Environment);
+        var env = CampaignEnvironment.Create(campaign);
 
         var round = await db.Rounds.FirstOrDefaultAsync(r => r.CampaignId == campaignId && r.Index == roundIndex, ct);
         if (round is null)
@@ -60,7 +66,6 @@ public sealed class RoundPreparer(
     private async Task<Round> PlanAsync(StudioDbContext db, Campaign campaign, IPreferenceEnvironment env, int roundIndex, CancellationToken ct)
     {
         Policy policy;
-        int[]? actions = null;
         if (roundIndex == 0)
         {
             policy = new Policy { CampaignId = campaign.Id, RoundIndex = 0, Kind = "uniform" };
@@ -68,16 +73,30 @@ public sealed class RoundPreparer(
         }
         else
         {
-            policy = await db.Policies.Where(p => p.CampaignId == campaign.Id && p.RoundIndex == roundIndex)
+            policy = await db.Policies.Where(p => p.CampaignId == campaign.Id && p.RoundIndex == roundIndex && p.RaterId == null)
                 .OrderByDescending(p => p.CreatedAt).FirstOrDefaultAsync(ct)
                 ?? throw new InvalidOperationException($"Round {roundIndex + 1} has no policy; the previous round's training did not finish.");
-            if (policy.CheckpointPath is not null) actions = PolicyFiles.Read(policy.CheckpointPath);
         }
+        var modelPath = campaign.QueryStrategy == "disagreement"
+            ? await db.RewardModelRuns.Where(r => r.CampaignId == campaign.Id && r.RoundIndex < roundIndex && r.ModelType == campaign.RewardModel
+                    && r.Status == RunStatus.Succeeded && r.CheckpointPath != null)
+                .OrderByDescending(r => r.RoundIndex).Select(r => r.CheckpointPath).FirstOrDefaultAsync(ct)
+            : null;
 
         // Seeded by campaign and round, so a re-planned round (after a crash before commit) is the same round.
         // Not HashCode.Combine: it is salted per process, and the same campaign must plan the same round on any run.
-        var rng = new Random(RoundSeed(campaign.Seed, roundIndex));
-        var plan = RoundPlanner.Plan(env, actions, new RoundPlanSettings(campaign.SegmentLength, campaign.PairsPerRound, RolloutEpsilon), rng);
+        // Planned on the torch thread: a PPO policy and the selector's reward model are TorchSharp modules.
+        var settings = new RoundPlanSettings(campaign.SegmentLength, campaign.PairsPerRound, RolloutEpsilon);
+        var device = options.Value.Training.Device;
+        var plan = await trainingThread.RunAsync(() =>
+        {
+            var rng = new Random(RoundSeed(campaign.Seed, roundIndex));
+            using var rollout = RolloutPolicy.Load(env, policy);
+            using var model = modelPath is not null && File.Exists(modelPath) ? RewardModels.Load(modelPath, env, device) : null;
+            var selector = QuerySelectors.Create(campaign.QueryStrategy);
+            return RoundPlanner.Plan(env, rollout.Act, settings, rng, selector, new QueryContext(env, model));
+        }, ct);
+        bool uniform = policy.CheckpointPath is null;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var round = new Round { CampaignId = campaign.Id, Index = roundIndex, Status = RoundStatus.Preparing, PolicyId = policy.Id };
@@ -86,7 +105,7 @@ public sealed class RoundPreparer(
         {
             CampaignId = campaign.Id, RoundId = round.Id, PolicyId = policy.Id, EpisodeIndex = i,
             Seed = campaign.Seed, States = e.States, Actions = e.Actions, TrueReturn = env.TrueReturn(e),
-            Epsilon = actions is null ? 1.0 : RolloutEpsilon,
+            Epsilon = uniform ? 1.0 : RolloutEpsilon,
         }).ToList();
         db.Rollouts.AddRange(rollouts);
 

@@ -12,7 +12,7 @@ using PreferenceStudio.Core.Data;
 namespace PreferenceStudio.Migrations.Migrations
 {
     [DbContext(typeof(StudioDbContext))]
-    [Migration("20261125145607_CampaignModelsAndPolicies")]
+    [Migration("20261125145924_CampaignModelsAndPolicies")]
     partial class CampaignModelsAndPolicies
     {
         /// <inheritdoc />
@@ -488,8 +488,9 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("mean_return");
 
-                    b.Property<Guid?>("RaterId")
-                        .HasColumnType("uuid")
+                    b.Property<string>("RaterId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("rater_id");
 
                     b.Property<Guid?>("RewardModelRunId")

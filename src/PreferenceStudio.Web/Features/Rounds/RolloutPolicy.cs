@@ -1,0 +1,43 @@
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Environments;
+using PreferenceStudio.Learning.Policies;
+
+namespace PreferenceStudio.Web.Features.Rounds;
+
+/// <summary>
+/// A stored policy ready to act in rollouts: the uniform policy (<see cref="Act"/> null), a tabular action table, or a
+/// PPO Gaussian policy acting on its mean (the round's epsilon-random actions supply the exploration). Use on the
+/// torch thread; dispose to free a PPO network.
+/// </summary>
+public sealed class RolloutPolicy : IDisposable
+{
+    private readonly GaussianPolicy? _network;
+
+    private RolloutPolicy(Func<double[], double[]>? act, GaussianPolicy? network)
+    {
+        Act = act;
+        _network = network;
+    }
+
+    public Func<double[], double[]>? Act { get; }
+
+    public static RolloutPolicy Load(IPreferenceEnvironment env, Policy policy)
+    {
+        if (policy.CheckpointPath is null) return new RolloutPolicy(null, null);
+        if (!File.Exists(policy.CheckpointPath))
+            throw new InvalidOperationException($"The policy file {policy.CheckpointPath} of round {policy.RoundIndex + 1} is missing.");
+        switch (policy.Kind)
+        {
+            case GaussianPolicy.AlgorithmName:
+                var network = GaussianPolicy.Load(policy.CheckpointPath, env);
+                return new RolloutPolicy(s => network.Act(s, deterministic: true), network);
+            default:
+                if (env is not ITabularEnvironment tabular)
+                    throw new InvalidOperationException($"A '{policy.Kind}' policy needs a tabular environment; {env.Name} is not one.");
+                var table = PolicyFiles.Read(policy.CheckpointPath);
+                return new RolloutPolicy(s => [table[tabular.StateIndex(s)]], null);
+        }
+    }
+
+    public void Dispose() => _network?.Dispose();
+}

@@ -1,0 +1,160 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Planning;
+using PreferenceStudio.Learning;
+using PreferenceStudio.Learning.Policies;
+using PreferenceStudio.Web.Features.Live;
+using PreferenceStudio.Web.Hosting;
+
+namespace PreferenceStudio.Web.Features.Rounds;
+
+/// <summary>The policies a round's training produced for the next round, with their evaluation.</summary>
+/// <param name="Error">Why the policy could not be trained (the previous one is kept), or null.</param>
+public sealed record NextPolicies(IReadOnlyList<Policy> Policies, double? ScaledReturn, double? MeanReturn, string? Error = null);
+
+/// <summary>
+/// Trains the next round's policy on the learned reward of the campaign's policy model: value iteration in tabular
+/// environments (one policy per rater too when the campaign is personalised and the model is per-rater), PPO within
+/// the campaign's step budget in continuous ones. PPO writes a checkpoint as it goes at a path fixed by campaign and
+/// round, so a restart resumes from it. When the reward model or the policy training failed, the previous policy is kept.
+/// </summary>
+public sealed class RoundPolicyTrainer(
+    IDbContextFactory<StudioDbContext> dbFactory,
+    TorchTrainingThread trainingThread,
+    CampaignEvents events,
+    IOptions<StudioOptions> options,
+    ILogger<RoundPolicyTrainer> logger)
+{
+    /// <summary>Episodes of the true-reward evaluation of a continuous policy.</summary>
+    public const int EvaluationEpisodes = 10;
+
+    public async Task<NextPolicies> TrainAsync(Campaign campaign, IPreferenceEnvironment env, int roundIndex, RewardModelRun? run, CancellationToken ct)
+    {
+        string folder = Path.Combine(options.Value.CheckpointPath, campaign.Id.ToString("N"));
+        string device = options.Value.Training.Device;
+        if (run is not { Status: RunStatus.Succeeded, CheckpointPath: { } checkpoint } || !File.Exists(checkpoint))
+            return await KeepPreviousAsync(campaign, env, roundIndex, null, ct);
+        try
+        {
+            return env switch
+            {
+                ITabularEnvironment tabular => await trainingThread.RunAsync(() => PlanTabular(campaign, tabular, checkpoint, folder, roundIndex, device), ct),
+                _ when !env.ActionSpace.IsDiscrete => await TrainPpoAsync(campaign, env, checkpoint, folder, roundIndex, device, ct),
+                _ => throw new PolicyTrainingException($"{env.Name} has discrete actions but no tabular planner; the studio cannot train its policy."),
+            };
+        }
+        catch (Exception ex) when (ex is PolicyTrainingException or RewardTrainingException)
+        {
+            logger.LogWarning(ex, "Policy training for round {Round} of {Campaign} failed", roundIndex + 2, campaign.Name);
+            await events.PublishAsync(new CampaignChanged(campaign.Id, CampaignChangeKind.Failure, roundIndex, ex.Message));
+            return await KeepPreviousAsync(campaign, env, roundIndex, "Policy training failed: " + ex.Message, ct);
+        }
+    }
+
+    private static NextPolicies PlanTabular(Campaign campaign, ITabularEnvironment env, string checkpoint, string folder, int roundIndex, string device)
+    {
+        using var model = RewardModels.Load(checkpoint, env, device);
+        var shared = RewardTable.Plan(model, env).Policy;
+        var path = Path.Combine(folder, $"policy-round{roundIndex + 2}.json");
+        PolicyFiles.Write(path, shared);
+        double scaled = ScaledReturn.Compute(env, shared);
+        var policies = new List<Policy> { new() { Kind = "value-iteration", CheckpointPath = path, ScaledReturn = scaled } };
+        if (campaign.PersonalisedPolicies && model is IPerRaterRewardModel perRater)
+        {
+            foreach (var rater in perRater.Raters.Order(StringComparer.Ordinal))
+            {
+                var own = RewardTable.Plan(perRater.ForRater(rater), env).Policy;
+                var ownPath = Path.Combine(folder, $"policy-round{roundIndex + 2}-rater-{Safe(rater)}.json");
+                PolicyFiles.Write(ownPath, own);
+                policies.Add(new Policy { Kind = "value-iteration", CheckpointPath = ownPath, RaterId = rater, ScaledReturn = ScaledReturn.Compute(env, own) });
+            }
+        }
+        return new NextPolicies(policies, scaled, null);
+    }
+
+    private async Task<NextPolicies> TrainPpoAsync(Campaign campaign, IPreferenceEnvironment env, string checkpoint, string folder,
+        int roundIndex, string device, CancellationToken ct)
+    {
+        var path = Path.Combine(folder, $"policy-round{roundIndex + 2}.ppo");
+        var progress = new ThrottledPolicyProgress(campaign.Id, roundIndex, events);
+        return await trainingThread.RunAsync(() =>
+        {
+            using var model = RewardModels.Load(checkpoint, env, device);
+            var ppo = PpoOptionsFor(campaign, roundIndex) with { CheckpointPath = path + ".partial" };
+            var policies = new List<Policy>();
+            double? meanReturn = null;
+            var shared = TrainOne(env, model, ppo, null, path, progress, ct);
+            policies.Add(shared.Policy);
+            meanReturn = shared.Policy.MeanReturn;
+            if (campaign.PersonalisedPolicies && model is IPerRaterRewardModel perRater)
+            {
+                // One policy per rater on that rater's reward, each within the same step budget.
+                foreach (var rater in perRater.Raters.Order(StringComparer.Ordinal))
+                {
+                    var raterPath = Path.Combine(folder, $"policy-round{roundIndex + 2}-rater-{Safe(rater)}.ppo");
+                    var own = TrainOne(env, perRater.ForRater(rater), ppo with { CheckpointPath = raterPath + ".partial" }, rater, raterPath, progress, ct);
+                    policies.Add(own.Policy);
+                }
+            }
+            return new NextPolicies(policies, null, meanReturn);
+        }, ct);
+    }
+
+    private static (Policy Policy, Learning.Policies.PolicyEvaluationResult Evaluation) TrainOne(IPreferenceEnvironment env, IRewardModel reward, PpoOptions ppo,
+        string? rater, string path, IProgress<PolicyTrainingProgress> progress, CancellationToken ct)
+    {
+        if (!File.Exists(path))
+        {
+            var result = new PpoTrainer().Train(env, new LearnedRewardSource(reward), ppo, null, progress, ct, resumeFrom: ppo.CheckpointPath);
+            using (result.Policy)
+            {
+                var temp = path + ".tmp";
+                result.Policy.Save(temp);
+                File.Move(temp, path, overwrite: true);
+            }
+        }
+        using var policy = GaussianPolicy.Load(path, env);
+        var evaluation = Learning.Policies.PolicyEvaluation.Evaluate(env, policy, EvaluationEpisodes);
+        return (new Policy { Kind = GaussianPolicy.AlgorithmName, CheckpointPath = path, RaterId = rater, MeanReturn = evaluation.MeanReturn }, evaluation);
+    }
+
+    /// <summary>PPO settings of a campaign round: the campaign's step budget, seeded by campaign and round.</summary>
+    public static PpoOptions PpoOptionsFor(Campaign campaign, int roundIndex) =>
+        new() { TotalSteps = campaign.PolicySteps, Seed = RoundPreparer.RoundSeed(campaign.Seed, roundIndex) };
+
+    /// <summary>No new reward to train on: the next round rolls out the latest policy again (uniform when none).</summary>
+    private async Task<NextPolicies> KeepPreviousAsync(Campaign campaign, IPreferenceEnvironment env, int roundIndex, string? error, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var previous = await db.Policies.AsNoTracking()
+            .Where(p => p.CampaignId == campaign.Id && p.RoundIndex <= roundIndex && p.RaterId == null)
+            .OrderByDescending(p => p.RoundIndex).FirstOrDefaultAsync(ct);
+        var copy = new Policy
+        {
+            Kind = previous?.Kind ?? "uniform",
+            CheckpointPath = previous?.CheckpointPath,
+            ScaledReturn = previous?.ScaledReturn ?? (env is ITabularEnvironment ? 0 : null),
+            MeanReturn = previous?.MeanReturn,
+        };
+        return new NextPolicies([copy], copy.ScaledReturn, copy.MeanReturn, error);
+    }
+
+    private static string Safe(string rater) => string.Concat(rater.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_'));
+
+    /// <summary>Pushes policy-training progress to pages at most a few times a second.</summary>
+    private sealed class ThrottledPolicyProgress(Guid campaignId, int roundIndex, CampaignEvents events) : IProgress<PolicyTrainingProgress>
+    {
+        private long _lastTicks;
+
+        public void Report(PolicyTrainingProgress value)
+        {
+            long now = Environment.TickCount64;
+            if (now - Interlocked.Read(ref _lastTicks) < 250 && value.Steps < value.TotalSteps) return;
+            Interlocked.Exchange(ref _lastTicks, now);
+            _ = events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.PolicyTraining, roundIndex,
+                Message: $"{value.Steps:N0} / {value.TotalSteps:N0} steps, mean episode return {value.MeanEpisodeReturn:0.0}"));
+        }
+    }
+}
