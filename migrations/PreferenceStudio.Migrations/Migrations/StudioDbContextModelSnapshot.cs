@@ -254,6 +254,11 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("external_id");
 
+                    b.Property<string>("ForRaterId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("for_rater_id");
+
                     b.Property<string>("Group")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")

@@ -97,6 +97,7 @@ internal sealed class ComparisonConfiguration : IEntityTypeConfiguration<Compari
     public void Configure(EntityTypeBuilder<Comparison> b)
     {
         b.ToTable("comparisons");
+        b.Property(x => x.ForRaterId).HasMaxLength(64);
         b.Property(x => x.ExternalId).HasMaxLength(200);
         b.Property(x => x.Group).HasMaxLength(200);
         b.HasOne<Campaign>().WithMany().HasForeignKey(x => x.CampaignId).OnDelete(DeleteBehavior.Cascade);

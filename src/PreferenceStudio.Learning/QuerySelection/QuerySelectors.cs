@@ -6,14 +6,16 @@ public static class QuerySelectors
     public static readonly IReadOnlyList<string> Names = ["random", "disagreement", "info-gain"];
 
     /// <summary>
-    /// The selector that picks a round's pairs when it is planned. "info-gain" is a per-rater strategy: a round is
-    /// planned for everyone at once, so its pairs are drawn at random and the information-gain selector picks among
-    /// them for each rater when the rater asks for the next pair.
+    /// The selector that picks a round's pairs when it is planned. "info-gain" is at heart a per-rater strategy: a
+    /// round is planned for everyone at once, so there it scores pairs by what they would tell about a rater the model
+    /// knows nothing of yet (the prior), and the studio re-ranks the round's pairs for each rater, with that rater's
+    /// labels, when the rater asks for the next pair.
     /// </summary>
     /// <exception cref="ArgumentException">An unknown strategy.</exception>
     public static IQuerySelector Create(string name) => name switch
     {
-        "random" or "info-gain" => new RandomSelector(),
+        "random" => new RandomSelector(),
+        "info-gain" => new Vpl.InformationGainSelector(),
         "disagreement" => new DisagreementSelector(),
         _ => throw new ArgumentException($"Unknown query strategy '{name}'. Known strategies: {string.Join(", ", Names)}.", nameof(name)),
     };

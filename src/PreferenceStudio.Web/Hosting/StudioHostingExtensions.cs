@@ -64,6 +64,7 @@ public static class StudioHostingExtensions
         services.AddSingleton<WorkerSignal>();
         services.AddSingleton<CampaignService>();
         services.AddSingleton<RatingService>();
+        services.AddSingleton<PersonalQueries>();
         services.AddSingleton<DatasetExporter>();
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton(sp => new ClipEncoder(sp.GetRequiredService<IOptions<StudioOptions>>().Value.MediaPath));

@@ -46,6 +46,51 @@ public sealed class CampaignApiTests(PostgresFixture postgres) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Models_strategies_and_environment_parameters_are_checked_field_by_field()
+    {
+        var response = await _http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+        {
+            ["name"] = "x", ["environment"] = "delivery-gridworld", ["segment_length"] = 3, ["pairs_per_round"] = 10, ["labels_per_round"] = 10,
+            ["rounds"] = 1, ["seed"] = 1, ["environment_parameters"] = new Dictionary<string, double> { ["gravity"] = 9.8 },
+            ["reward_model"] = "linear-regression", ["comparison_models"] = new[] { "bt", "magic" }, ["query_strategy"] = "info-gain",
+            ["personalised_policies"] = true, ["policy_steps"] = 10,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Contains("takes no parameters", errors.GetProperty("environment_parameters.gravity")[0].GetString());
+        Assert.Contains("bt", errors.GetProperty("reward_model")[0].GetString());
+        Assert.Contains("'magic'", errors.GetProperty("comparison_models")[0].GetString());
+        Assert.Contains("vpl", errors.GetProperty("query_strategy")[0].GetString());
+        Assert.Contains("vpl", errors.GetProperty("personalised_policies")[0].GetString());
+        Assert.True(errors.TryGetProperty("policy_steps", out _), errors.ToString());
+        Assert.Empty(await _http.GetFromJsonAsync<JsonElement[]>("/api/v1/campaigns") ?? []);
+
+        // A parameter out of its range names the parameter and the range; a good one is stored with the campaign.
+        var definition = PreferenceStudio.Environments.EnvironmentRegistry.Definitions.FirstOrDefault(d => d.Parameters.Count > 0);
+        Assert.NotNull(definition);
+        var parameter = definition.Parameters[0];
+        var outOfRange = await _http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+        {
+            ["name"] = "x", ["environment"] = definition.Name, ["segment_length"] = 3, ["pairs_per_round"] = 10, ["labels_per_round"] = 10,
+            ["rounds"] = 1, ["environment_parameters"] = new Dictionary<string, double> { [parameter.Name] = parameter.Max + 1 },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, outOfRange.StatusCode);
+        var message = (await outOfRange.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty($"environment_parameters.{parameter.Name}")[0].GetString();
+        Assert.Contains(parameter.Name, message);
+        var id = await StudioTestApi.CreateCampaignAsync(_http, "with parameters", pairs: 10, labels: 10, rounds: 1, start: false, extra: new Dictionary<string, object?>
+        {
+            ["environment"] = definition.Name, ["environment_parameters"] = new Dictionary<string, double> { [parameter.Name] = parameter.Min },
+            ["reward_model"] = "vpl", ["comparison_models"] = new[] { "bt", "regret" }, ["query_strategy"] = "info-gain", ["personalised_policies"] = true,
+        });
+        var settings = (await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{id}")).GetProperty("settings");
+        Assert.Equal(parameter.Min, settings.GetProperty("environment_parameters").GetProperty(parameter.Name).GetDouble());
+        Assert.Equal(["bt", "regret"], settings.GetProperty("comparison_models").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("info-gain", settings.GetProperty("query_strategy").GetString());
+        Assert.Empty((await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{id}/runs")).EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"/api/v1/campaigns/{Guid.NewGuid()}/runs")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_campaign_starts_pauses_and_resumes_and_the_hub_tells_watchers()
     {
         var id = await StudioTestApi.CreateCampaignAsync(_http, "lifecycle", pairs: 10, labels: 10, rounds: 2, start: false);

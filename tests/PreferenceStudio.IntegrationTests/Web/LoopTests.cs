@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Media;
@@ -19,7 +20,9 @@ public sealed class LoopTests(PostgresFixture postgres, Xunit.Abstractions.ITest
         await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("loop"));
         var http = app.CreateClient();
         const int pairs = 60;
-        var campaign = await StudioTestApi.CreateCampaignAsync(http, "loop", pairs: pairs, labels: pairs, rounds: 3, seed: 3);
+        // The policy learns from the Bradley-Terry ensemble; the regret model is trained beside it for comparison.
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "loop", pairs: pairs, labels: pairs, rounds: 3, seed: 3,
+            extra: new Dictionary<string, object?> { ["comparison_models"] = new[] { "regret" } });
 
         for (int round = 0; round < 2; round++)
         {
@@ -35,15 +38,30 @@ public sealed class LoopTests(PostgresFixture postgres, Xunit.Abstractions.ITest
         // Held-out pairs are ones the model never trained on; an oracle's labels are learnable from the step features.
         Assert.NotNull(second.HeldoutAccuracy);
         Assert.True(second.HeldoutAccuracy > 0.8, $"held-out accuracy after round 2 was {second.HeldoutAccuracy}");
-        var runs = await db.RewardModelRuns.AsNoTracking().Where(r => r.CampaignId == campaign).OrderBy(r => r.RoundIndex).ToListAsync();
-        foreach (var r in runs) output.WriteLine($"round {r.RoundIndex + 1}: {r.Metrics}");
-        Assert.Equal([0, 1], runs.Select(r => r.RoundIndex));
-        Assert.All(runs, r =>
+        var allRuns = await db.RewardModelRuns.AsNoTracking().Where(r => r.CampaignId == campaign).OrderBy(r => r.RoundIndex).ThenBy(r => r.ModelType).ToListAsync();
+        foreach (var r in allRuns) output.WriteLine($"round {r.RoundIndex + 1} {r.ModelType}: {r.Metrics}");
+        Assert.Equal(["bt", "regret", "bt", "regret"], allRuns.Select(r => r.ModelType));
+        Assert.Equal([0, 0, 1, 1], allRuns.Select(r => r.RoundIndex));
+        Assert.All(allRuns, r =>
         {
             Assert.Equal(RunStatus.Succeeded, r.Status);
             Assert.True(File.Exists(r.CheckpointPath), $"checkpoint {r.CheckpointPath} missing");
+            var metrics = System.Text.Json.JsonDocument.Parse(r.Metrics).RootElement;
+            // Every run records calibration, EPIC to the true reward and the scaled return of its greedy policy.
+            Assert.InRange(metrics.GetProperty("ece").GetDouble(), 0, 1);
+            Assert.InRange(metrics.GetProperty("epic").GetDouble(), 0, 1);
+            Assert.InRange(metrics.GetProperty("scaled_return").GetDouble(), -5, 1.0001);
+            Assert.Equal(1, metrics.GetProperty("per_rater").EnumerateObject().Count());
         });
+        var runs = allRuns.Where(r => r.ModelType == "bt").ToList();
         Assert.NotNull(second.ScaledReturn);
+
+        // The runs and their checkpoints are downloadable through the API.
+        var listed = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/campaigns/{campaign}/runs");
+        Assert.Equal(4, listed.GetArrayLength());
+        var checkpointUrl = listed[3].GetProperty("checkpoint_url").GetString()!;
+        var checkpoint = await http.GetByteArrayAsync(checkpointUrl);
+        Assert.Equal(new FileInfo(allRuns[3].CheckpointPath!).Length, checkpoint.Length);
 
         // The third round was made from the policy learned after round 2, and its clips play.
         var policy = await db.Policies.AsNoTracking().FirstAsync(p => p.Id == third.PolicyId);

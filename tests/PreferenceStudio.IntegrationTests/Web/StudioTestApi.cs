@@ -13,14 +13,18 @@ public static class StudioTestApi
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<Guid> CreateCampaignAsync(HttpClient http, string name, int pairs, int labels, int rounds, int seed = 1, bool start = true)
+    /// <param name="extra">More settings (snake_case JSON names), added to or replacing the defaults here.</param>
+    public static async Task<Guid> CreateCampaignAsync(HttpClient http, string name, int pairs, int labels, int rounds, int seed = 1, bool start = true,
+        IReadOnlyDictionary<string, object?>? extra = null)
     {
-        var response = await http.PostAsJsonAsync("/api/v1/campaigns", new
+        var body = new Dictionary<string, object?>
         {
-            name, environment = "delivery-gridworld", board = "standard", segment_length = 3,
-            pairs_per_round = pairs, labels_per_round = labels, rounds, seed,
-        });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            ["name"] = name, ["environment"] = "delivery-gridworld", ["board"] = "standard", ["segment_length"] = 3,
+            ["pairs_per_round"] = pairs, ["labels_per_round"] = labels, ["rounds"] = rounds, ["seed"] = seed,
+        };
+        foreach (var (k, v) in extra ?? new Dictionary<string, object?>()) body[k] = v;
+        var response = await http.PostAsJsonAsync("/api/v1/campaigns", body);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         if (start) Assert.Equal(HttpStatusCode.NoContent, (await http.PostAsync($"/api/v1/campaigns/{id}/start", null)).StatusCode);
         return id;
@@ -61,9 +65,10 @@ public static class StudioTestApi
     /// Answers pairs of the open round as a simulated oracle rater until the round has <paramref name="count"/> labels
     /// from this rater or nothing is left to answer. Returns how many were answered.
     /// </summary>
-    public static async Task<int> AnswerAsOracleAsync(string connectionString, HttpClient http, Guid campaign, string rater, int count)
+    public static async Task<int> AnswerAsOracleAsync(string connectionString, HttpClient http, Guid campaign, string rater, int count,
+        string environment = "delivery-gridworld")
     {
-        var env = EnvironmentRegistry.Get("delivery-gridworld");
+        var env = EnvironmentRegistry.Get(environment);
         var teacher = SimulatedTeacher.Create("oracle", 1.0, seed: 7);
         int answered = 0;
         while (answered < count)

@@ -12,7 +12,7 @@ namespace PreferenceStudio.Web.Features.Rating;
 /// answered; an answer is stored once per idempotency key and once per rater and pair; the label that completes a
 /// round closes it and queues its training in the same transaction, so no label is lost and none is counted twice.
 /// </summary>
-public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker)
+public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, PersonalQueries personal)
 {
     public async Task<string> EnsureRaterAsync(string? raterId, string kind = "human", CancellationToken ct = default)
     {
@@ -67,17 +67,21 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         if (pending is not null)
             return State(RatingStatus.Ready, await ServedAsync(db, pending.ComparisonId, pending.ShownAt, ct));
 
-        // Least-labelled, then least-served pairs first, so labels spread over the round's pairs.
+        // The rater's own pairs (from their personal policy) first, then least-labelled and least-served pairs, so
+        // labels spread over the round's pairs; with information-gain queries the most informative of those first.
         var candidates = await db.Comparisons.AsNoTracking()
             .Where(x => x.RoundId == round.Id
+                        && (x.ForRaterId == null || x.ForRaterId == raterId)
                         && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
                         && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
-            .OrderBy(x => x.Labels.Count)
+            .OrderBy(x => x.ForRaterId == null)
+            .ThenBy(x => x.Labels.Count)
             .ThenBy(x => db.Assignments.Count(a => a.ComparisonId == x.Id))
             .ThenBy(x => x.Ordinal)
             .Select(x => x.Id)
-            .Take(5)
+            .Take(c.QueryStrategy == "info-gain" ? PersonalQueries.CandidatePool : 5)
             .ToListAsync(ct);
+        candidates = [.. await personal.RankAsync(c, raterId, candidates, ct)];
         foreach (var comparisonId in candidates)
         {
             var shownAt = DateTimeOffset.UtcNow;

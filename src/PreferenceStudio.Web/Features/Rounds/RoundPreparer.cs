@@ -66,6 +66,7 @@ public sealed class RoundPreparer(
     private async Task<Round> PlanAsync(StudioDbContext db, Campaign campaign, IPreferenceEnvironment env, int roundIndex, CancellationToken ct)
     {
         Policy policy;
+        var personal = new List<Policy>();
         if (roundIndex == 0)
         {
             policy = new Policy { CampaignId = campaign.Id, RoundIndex = 0, Kind = "uniform" };
@@ -73,11 +74,14 @@ public sealed class RoundPreparer(
         }
         else
         {
-            policy = await db.Policies.Where(p => p.CampaignId == campaign.Id && p.RoundIndex == roundIndex && p.RaterId == null)
-                .OrderByDescending(p => p.CreatedAt).FirstOrDefaultAsync(ct)
+            var policies = await db.Policies.Where(p => p.CampaignId == campaign.Id && p.RoundIndex == roundIndex)
+                .OrderByDescending(p => p.CreatedAt).ToListAsync(ct);
+            policy = policies.FirstOrDefault(p => p.RaterId == null)
                 ?? throw new InvalidOperationException($"Round {roundIndex + 1} has no policy; the previous round's training did not finish.");
+            if (campaign.PersonalisedPolicies)
+                personal = policies.Where(p => p.RaterId != null).DistinctBy(p => p.RaterId).OrderBy(p => p.RaterId, StringComparer.Ordinal).ToList();
         }
-        var modelPath = campaign.QueryStrategy == "disagreement"
+        var modelPath = campaign.QueryStrategy != "random"
             ? await db.RewardModelRuns.Where(r => r.CampaignId == campaign.Id && r.RoundIndex < roundIndex && r.ModelType == campaign.RewardModel
                     && r.Status == RunStatus.Succeeded && r.CheckpointPath != null)
                 .OrderByDescending(r => r.RoundIndex).Select(r => r.CheckpointPath).FirstOrDefaultAsync(ct)
@@ -86,54 +90,66 @@ public sealed class RoundPreparer(
         // Seeded by campaign and round, so a re-planned round (after a crash before commit) is the same round.
         // Not HashCode.Combine: it is salted per process, and the same campaign must plan the same round on any run.
         // Planned on the torch thread: a PPO policy and the selector's reward model are TorchSharp modules.
+        // A personalised round adds, for each rater with a policy of their own, pairs from that policy for that rater.
         var settings = new RoundPlanSettings(campaign.SegmentLength, campaign.PairsPerRound, RolloutEpsilon);
+        var personalSettings = settings with { Pairs = Math.Max(2, campaign.PairsPerRound / (personal.Count + 1)) };
         var device = options.Value.Training.Device;
-        var plan = await trainingThread.RunAsync(() =>
+        var plans = await trainingThread.RunAsync(() =>
         {
             var rng = new Random(RoundSeed(campaign.Seed, roundIndex));
-            using var rollout = RolloutPolicy.Load(env, policy);
             using var model = modelPath is not null && File.Exists(modelPath) ? RewardModels.Load(modelPath, env, device) : null;
             var selector = QuerySelectors.Create(campaign.QueryStrategy);
-            return RoundPlanner.Plan(env, rollout.Act, settings, rng, selector, new QueryContext(env, model));
+            var result = new List<(PlannedRound Plan, Policy Policy)>();
+            foreach (var p in personal.Prepend(policy))
+            {
+                using var rollout = RolloutPolicy.Load(env, p);
+                result.Add((RoundPlanner.Plan(env, rollout.Act, p.RaterId is null ? settings : personalSettings, rng, selector,
+                    new QueryContext(env, model, p.RaterId)), p));
+            }
+            return result;
         }, ct);
-        bool uniform = policy.CheckpointPath is null;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var round = new Round { CampaignId = campaign.Id, Index = roundIndex, Status = RoundStatus.Preparing, PolicyId = policy.Id };
         db.Rounds.Add(round);
-        var rollouts = plan.Episodes.Select((e, i) => new Rollout
+        int episodeIndex = 0, ordinal = 0;
+        foreach (var (plan, planPolicy) in plans)
         {
-            CampaignId = campaign.Id, RoundId = round.Id, PolicyId = policy.Id, EpisodeIndex = i,
-            Seed = campaign.Seed, States = e.States, Actions = e.Actions, TrueReturn = env.TrueReturn(e),
-            Epsilon = uniform ? 1.0 : RolloutEpsilon,
-        }).ToList();
-        db.Rollouts.AddRange(rollouts);
+            bool uniform = planPolicy.CheckpointPath is null;
+            var rollouts = plan.Episodes.Select(e => new Rollout
+            {
+                CampaignId = campaign.Id, RoundId = round.Id, PolicyId = planPolicy.Id, EpisodeIndex = episodeIndex++,
+                Seed = campaign.Seed, States = e.States, Actions = e.Actions, TrueReturn = env.TrueReturn(e),
+                Epsilon = uniform ? 1.0 : RolloutEpsilon,
+            }).ToList();
+            db.Rollouts.AddRange(rollouts);
 
-        var clips = new Clip[plan.Segments.Count];
-        var records = new SegmentRecord[plan.Segments.Count];
-        for (int i = 0; i < plan.Segments.Count; i++)
-        {
-            var planned = plan.Segments[i];
-            var record = SegmentRecord.From(campaign.Id, planned.Segment);
-            record.RoundId = round.Id;
-            record.RolloutId = rollouts[planned.Episode].Id;
-            record.StartStep = planned.StartStep;
-            record.TrueReturn = env.TrueReturn(planned.Segment);
-            record.Features = Enumerable.Range(0, planned.Segment.Actions.Length)
-                .Select(t => env.StepFeatures(planned.Segment.States[t], planned.Segment.Actions[t], planned.Segment.States[t + 1]))
-                .ToArray();
-            records[i] = record;
-            clips[i] = new Clip { SegmentId = record.Id, RoundId = round.Id, Status = ClipStatus.Pending };
+            var clips = new Clip[plan.Segments.Count];
+            var records = new SegmentRecord[plan.Segments.Count];
+            for (int i = 0; i < plan.Segments.Count; i++)
+            {
+                var planned = plan.Segments[i];
+                var record = SegmentRecord.From(campaign.Id, planned.Segment);
+                record.RoundId = round.Id;
+                record.RolloutId = rollouts[planned.Episode].Id;
+                record.StartStep = planned.StartStep;
+                record.TrueReturn = env.TrueReturn(planned.Segment);
+                record.Features = Enumerable.Range(0, planned.Segment.Actions.Length)
+                    .Select(t => env.StepFeatures(planned.Segment.States[t], planned.Segment.Actions[t], planned.Segment.States[t + 1]))
+                    .ToArray();
+                records[i] = record;
+                clips[i] = new Clip { SegmentId = record.Id, RoundId = round.Id, Status = ClipStatus.Pending };
+            }
+            db.Segments.AddRange(records);
+            db.Clips.AddRange(clips);
+            db.Comparisons.AddRange(plan.Pairs.Select(p => new Comparison
+            {
+                CampaignId = campaign.Id, RoundId = round.Id, RoundIndex = roundIndex, Ordinal = ordinal++,
+                LeftSegmentId = records[p.Left].Id, RightSegmentId = records[p.Right].Id,
+                LeftClipId = clips[p.Left].Id, RightClipId = clips[p.Right].Id,
+                PolicyId = planPolicy.Id, IsHeldOut = p.HeldOut, ForRaterId = planPolicy.RaterId,
+            }));
         }
-        db.Segments.AddRange(records);
-        db.Clips.AddRange(clips);
-        db.Comparisons.AddRange(plan.Pairs.Select((p, ordinal) => new Comparison
-        {
-            CampaignId = campaign.Id, RoundId = round.Id, RoundIndex = roundIndex, Ordinal = ordinal,
-            LeftSegmentId = records[p.Left].Id, RightSegmentId = records[p.Right].Id,
-            LeftClipId = clips[p.Left].Id, RightClipId = clips[p.Right].Id,
-            PolicyId = policy.Id, IsHeldOut = p.HeldOut,
-        }));
         campaign.CurrentRound = roundIndex;
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

@@ -5,7 +5,7 @@
 namespace PreferenceStudio.Migrations.Migrations
 {
     /// <inheritdoc />
-    /// <summary>Campaign choices of reward models, query strategy, environment parameters and policy budget; per-rater and continuous-task policy results.</summary>
+    /// <summary>Campaign choices of reward models, query strategy, environment parameters and policy budget; per-rater policies and pairs; continuous-task policy results.</summary>
     public partial class CampaignModelsAndPolicies : Migration
     {
         /// <inheritdoc />
@@ -26,6 +26,13 @@ namespace PreferenceStudio.Migrations.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "rater_id",
                 table: "policies",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "for_rater_id",
+                table: "comparisons",
                 type: "character varying(64)",
                 maxLength: 64,
                 nullable: true);
@@ -81,6 +88,10 @@ namespace PreferenceStudio.Migrations.Migrations
             migrationBuilder.DropColumn(
                 name: "rater_id",
                 table: "policies");
+
+            migrationBuilder.DropColumn(
+                name: "for_rater_id",
+                table: "comparisons");
 
             migrationBuilder.DropColumn(
                 name: "comparison_models",

@@ -12,7 +12,7 @@ using PreferenceStudio.Core.Data;
 namespace PreferenceStudio.Migrations.Migrations
 {
     [DbContext(typeof(StudioDbContext))]
-    [Migration("20261125145924_CampaignModelsAndPolicies")]
+    [Migration("20261125150941_CampaignModelsAndPolicies")]
     partial class CampaignModelsAndPolicies
     {
         /// <inheritdoc />
@@ -256,6 +256,11 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("external_id");
+
+                    b.Property<string>("ForRaterId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("for_rater_id");
 
                     b.Property<string>("Group")
                         .HasMaxLength(200)
