@@ -82,10 +82,11 @@ public sealed class RoundPolicyTrainer(
         return await trainingThread.RunAsync(() =>
         {
             using var model = RewardModels.Load(checkpoint, env, device);
-            var ppo = PpoOptionsFor(campaign, roundIndex) with { CheckpointPath = path + ".partial" };
+            var ppo = PpoOptionsFor(campaign, roundIndex);
             var policies = new List<Policy>();
             double? meanReturn = null;
-            var shared = TrainOne(env, model, ppo, null, path, progress, ct);
+            var previous = Path.Combine(folder, $"policy-round{roundIndex + 1}.ppo");
+            var shared = TrainOne(env, model, ppo, null, path, previous, progress, ct);
             policies.Add(shared.Policy);
             meanReturn = shared.Policy.MeanReturn;
             if (campaign.PersonalisedPolicies && model is IPerRaterRewardModel perRater)
@@ -94,7 +95,9 @@ public sealed class RoundPolicyTrainer(
                 foreach (var rater in perRater.Raters.Order(StringComparer.Ordinal))
                 {
                     var raterPath = Path.Combine(folder, $"policy-round{roundIndex + 2}-rater-{Safe(rater)}.ppo");
-                    var own = TrainOne(env, perRater.ForRater(rater), ppo with { CheckpointPath = raterPath + ".partial" }, rater, raterPath, progress, ct);
+                    var raterPrevious = Path.Combine(folder, $"policy-round{roundIndex + 1}-rater-{Safe(rater)}.ppo");
+                    var own = TrainOne(env, perRater.ForRater(rater), ppo, rater, raterPath,
+                        File.Exists(raterPrevious + ".partial") ? raterPrevious : previous, progress, ct);
                     policies.Add(own.Policy);
                 }
             }
@@ -102,12 +105,32 @@ public sealed class RoundPolicyTrainer(
         }, ct);
     }
 
+    /// <summary>
+    /// Trains one policy unless its final file exists. Training continues from <paramref name="previous"/>'s training
+    /// checkpoint (the last round's policy, its value function and normalisers) when there is one, for the campaign's
+    /// step budget on top of the steps that checkpoint had; the starting count is written beside the checkpoint, so a
+    /// restart mid-training resumes towards the same total.
+    /// </summary>
     private static (Policy Policy, Learning.Policies.PolicyEvaluationResult Evaluation) TrainOne(IPreferenceEnvironment env, IRewardModel reward, PpoOptions ppo,
-        string? rater, string path, IProgress<PolicyTrainingProgress> progress, CancellationToken ct)
+        string? rater, string path, string previous, IProgress<PolicyTrainingProgress> progress, CancellationToken ct)
     {
         if (!File.Exists(path))
         {
-            var result = new PpoTrainer().Train(env, new LearnedRewardSource(reward), ppo, null, progress, ct, resumeFrom: ppo.CheckpointPath);
+            string partial = path + ".partial", startFile = path + ".start";
+            if (!File.Exists(startFile))
+            {
+                long start = 0;
+                if (File.Exists(previous + ".partial") && File.Exists(previous))
+                {
+                    File.Copy(previous + ".partial", partial, overwrite: true);
+                    using var before = GaussianPolicy.Load(previous, env);
+                    start = before.TrainedSteps;
+                }
+                File.WriteAllText(startFile, start.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            long total = long.Parse(File.ReadAllText(startFile), System.Globalization.CultureInfo.InvariantCulture) + ppo.TotalSteps;
+            var result = new PpoTrainer().Train(env, new LearnedRewardSource(reward), ppo with { TotalSteps = total, CheckpointPath = partial },
+                null, progress, ct, resumeFrom: partial);
             using (result.Policy)
             {
                 var temp = path + ".tmp";
