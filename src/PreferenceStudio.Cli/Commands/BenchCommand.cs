@@ -4,9 +4,10 @@ namespace PreferenceStudio.Cli.Commands;
 public static class BenchCommand
 {
     public const string Usage = """
-        usage: studio bench <train|render> [options]
+        usage: studio bench <train|render|labels|vpl> [options]
           train    reward-model training throughput (Bradley-Terry ensemble, B-Pref sizes)
           render   clip rendering throughput against ffmpeg's own encoding floor
+          labels   labels a simulated campaign needs to reach a scaled return of 0.9, per model and query strategy
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -20,6 +21,7 @@ public static class BenchCommand
         {
             "train" => await BenchTrainCommand.RunAsync(args[1..]),
             "render" => await BenchRenderCommand.RunAsync(args[1..]),
+            "labels" => await BenchLabelsCommand.RunAsync(args[1..]),
             _ => Unknown(args[0]),
         };
     }

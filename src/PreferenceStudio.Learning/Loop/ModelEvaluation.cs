@@ -15,7 +15,8 @@ public sealed record ModelReport(
     int TrainCount,
     double? Epic,
     ScaledReturnResult? Evaluation,
-    int[]? Policy)
+    int[]? Policy,
+    IReadOnlyDictionary<string, double>? LatentSpread = null)
 {
     /// <summary>The report as a flat JSON-ready object (snake_case names, NaN as null) for storage and the API.</summary>
     public Dictionary<string, object?> ToJson(string modelType)
@@ -32,8 +33,15 @@ public sealed record ModelReport(
             ["n_test_decisive"] = Heldout.DecisiveCount,
             ["epic"] = Epic is { } e ? N(e) : null,
         };
-        if (Heldout.PerRater is { Count: > 0 } perRater)
-            json["per_rater"] = perRater.ToDictionary(r => r.Key, r => new Dictionary<string, object?> { ["accuracy"] = N(r.Value.Accuracy), ["count"] = r.Value.Count });
+        var raters = new SortedDictionary<string, Dictionary<string, object?>>(StringComparer.Ordinal);
+        foreach (var (rater, accuracy) in Heldout.PerRater ?? new Dictionary<string, RaterAccuracy>())
+            raters[rater] = new Dictionary<string, object?> { ["accuracy"] = N(accuracy.Accuracy), ["count"] = accuracy.Count };
+        foreach (var (rater, spread) in LatentSpread ?? new Dictionary<string, double>())
+        {
+            if (!raters.TryGetValue(rater, out var entry)) raters[rater] = entry = [];
+            entry["latent_std"] = N(spread);
+        }
+        if (raters.Count > 0) json["per_rater"] = raters;
         if (Evaluation is { } ev)
         {
             json["scaled_return"] = N(ev.ScaledReturn);
@@ -73,6 +81,10 @@ public static class ModelEvaluation
         {
             epic = EpicDistance.Sampled(learned, truth, EpicDistance.Sample(env, new Random(seed), EpicTransitions));
         }
-        return new ModelReport(heldout, trainCount, epic, evaluation, policy);
+        // A per-rater model's uncertainty about each rater: the mean posterior standard deviation of the rater's latent.
+        Dictionary<string, double>? spread = null;
+        if (model is IPerRaterRewardModel perRater)
+            spread = perRater.Raters.ToDictionary(r => r, r => perRater.Latent(r).Std.DefaultIfEmpty(double.NaN).Average(), StringComparer.Ordinal);
+        return new ModelReport(heldout, trainCount, epic, evaluation, policy, spread);
     }
 }
