@@ -85,6 +85,12 @@ public static class PreferenceJsonl
             w.WriteString("schema", PreferenceRecord.SchemaName);
             w.WriteString("id", record.Id);
             w.WriteString("environment", record.Environment);
+            if (record.EnvironmentParameters is { Count: > 0 } parameters)
+            {
+                w.WriteStartObject("environment_parameters");
+                foreach (var (k, v) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteNumber(k, v);
+                w.WriteEndObject();
+            }
             w.WriteString("rater", record.Rater);
             w.WriteString("group", record.Group);
             WriteSegment(w, "left", record.Left);
@@ -207,13 +213,20 @@ public static class PreferenceJsonl
                     errors.Add($"unknown schema \"{schema}\"; this reader understands \"{PreferenceRecord.SchemaName}\"");
                 var id = RequiredString(root, "id", errors);
                 var envName = RequiredString(root, "environment", errors);
+                var parameters = ReadParameters(root, errors);
                 IPreferenceEnvironment? env = null;
-                if (envName is not null)
+                if (envName is not null && EnvironmentRegistry.Find(envName) is null)
+                    errors.Add($"unknown environment \"{envName}\"; known environments: {string.Join(", ", EnvironmentRegistry.Names)}");
+                else if (envName is not null && parameters is not null)
                 {
-                    if (!_environments.TryGetValue(envName, out env))
-                        _environments[envName] = env = EnvironmentRegistry.TryGet(envName, out var found) ? found : null;
-                    if (env is null)
-                        errors.Add($"unknown environment \"{envName}\"; known environments: {string.Join(", ", EnvironmentRegistry.Names)}");
+                    var key = envName + "|" + string.Join(",", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value:R}"));
+                    if (!_environments.TryGetValue(key, out env))
+                    {
+                        try { env = EnvironmentRegistry.Create(envName, parameters); }
+                        catch (EnvironmentParameterException e) { errors.Add($"environment_parameters: {string.Join("; ", e.Errors.SelectMany(x => x.Value))}"); }
+                        _environments[key] = env;
+                    }
+                    else if (env is null) errors.Add($"environment_parameters are not valid for {envName} (see the first line that used them)");
                 }
                 var rater = OptionalString(root, "rater", errors);
                 var group = OptionalString(root, "group", errors);
@@ -231,6 +244,7 @@ public static class PreferenceJsonl
                 if (errors.Count > 0) return null;
                 return new PreferenceRecord(id!, envName!, left!, right!, label!.Value)
                 {
+                    EnvironmentParameters = parameters is { Count: > 0 } ? parameters : null,
                     Rater = rater,
                     Group = group,
                     ShownAt = shownAt,
@@ -242,6 +256,28 @@ public static class PreferenceJsonl
                     ComparisonId = comparisonId,
                 };
             }
+        }
+
+        /// <summary>The optional "environment_parameters" object of numbers; an empty dictionary when absent.</summary>
+        private static Dictionary<string, double>? ReadParameters(JsonElement root, List<string> errors)
+        {
+            var result = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (!root.TryGetProperty("environment_parameters", out var value) || value.ValueKind == JsonValueKind.Null) return result;
+            if (value.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add($"\"environment_parameters\" must be an object of numbers, e.g. {{\"gravity\": 10}}, got {Describe(value.ValueKind)}");
+                return null;
+            }
+            foreach (var p in value.EnumerateObject())
+            {
+                if (p.Value.ValueKind != JsonValueKind.Number)
+                {
+                    errors.Add($"environment_parameters.{p.Name} must be a number, got {Describe(p.Value.ValueKind)}");
+                    return null;
+                }
+                result[p.Name] = p.Value.GetDouble();
+            }
+            return result;
         }
 
         private static string? RequiredString(JsonElement root, string name, List<string> errors)

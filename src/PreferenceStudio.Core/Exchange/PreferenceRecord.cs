@@ -16,6 +16,12 @@ public sealed record PreferenceRecord(string Id, string Environment, Segment Lef
     /// <summary>The value of the "schema" field.</summary>
     public const string SchemaName = "preferencestudio/preference@1";
 
+    /// <summary>
+    /// Parameters the environment was built with (see <see cref="EnvironmentRegistry"/>); null or empty for its
+    /// defaults. Segments are checked against the environment with these parameters.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? EnvironmentParameters { get; init; }
+
     /// <summary>Pseudonymous rater id; null when the source publishes none.</summary>
     public string? Rater { get; init; }
 

@@ -16,7 +16,8 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
     public async Task WriteJsonlAsync(Guid campaignId, Stream output, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var environment = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.Environment).FirstAsync(ct);
+        var campaign = await db.Campaigns.AsNoTracking().Where(c => c.Id == campaignId).Select(c => new { c.Environment, c.EnvironmentParameters }).FirstAsync(ct);
+        var environment = campaign.Environment;
         var rows = db.Labels.AsNoTracking()
             .Where(l => l.CampaignId == campaignId)
             .OrderBy(l => l.Comparison!.RoundIndex).ThenBy(l => l.Comparison!.Ordinal).ThenBy(l => l.Comparison!.CreatedAt)
@@ -42,6 +43,7 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
                 new Segment(r.RightStates, r.RightActions),
                 r.Choice)
             {
+                EnvironmentParameters = campaign.EnvironmentParameters.Count > 0 ? campaign.EnvironmentParameters : null,
                 Rater = r.RaterId,
                 Group = r.Group,
                 ShownAt = r.ShownAt,

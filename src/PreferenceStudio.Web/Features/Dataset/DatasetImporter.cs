@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Exchange;
+using PreferenceStudio.Environments;
 
 namespace PreferenceStudio.Web.Features.Dataset;
 
@@ -44,6 +45,8 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                 line++;
                 if (record.Environment != campaign.Environment)
                     errors.Add(new(line, $"environment is '{record.Environment}' but this campaign runs '{campaign.Environment}'; import it into a campaign of that environment"));
+                else if (!SameParameters(record, campaign))
+                    errors.Add(new(line, $"environment_parameters {Describe(record.EnvironmentParameters)} differ from this campaign's {Describe(campaign.EnvironmentParameters)}; segments of another parameter setting do not belong to it"));
                 if (record.Rater is { Length: > MaxRaterIdLength })
                     errors.Add(new(line, $"rater id is longer than {MaxRaterIdLength} characters"));
                 if (record.Id.Length > MaxTextLength)
@@ -98,4 +101,15 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
         await tx.CommitAsync(ct);
         return new ImportResult(fresh.Count, present.Count, lineCount);
     }
+
+    private static bool SameParameters(PreferenceRecord record, Campaign campaign)
+    {
+        var mine = EnvironmentRegistry.WithDefaults(campaign.Environment, campaign.EnvironmentParameters);
+        var theirs = EnvironmentRegistry.WithDefaults(record.Environment, record.EnvironmentParameters);
+        return mine.Count == theirs.Count && mine.All(p => theirs.TryGetValue(p.Key, out var v) && v == p.Value);
+    }
+
+    private static string Describe(IReadOnlyDictionary<string, double>? parameters) =>
+        parameters is null || parameters.Count == 0 ? "(defaults)"
+            : "{" + string.Join(", ", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}: {p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}")) + "}";
 }
