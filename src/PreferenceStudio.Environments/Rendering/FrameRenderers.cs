@@ -1,3 +1,4 @@
+using PreferenceStudio.Environments.Control;
 using PreferenceStudio.Environments.Delivery;
 
 namespace PreferenceStudio.Environments.Rendering;
@@ -8,11 +9,16 @@ public static class FrameRenderers
     /// <summary>Default clip size in pixels.</summary>
     public const int DefaultSize = 256;
 
+    private static readonly string[] Drawn = [DeliveryGridworld.EnvironmentName, Pendulum.EnvironmentName, MountainCar.EnvironmentName, MultiGoalNavigation.EnvironmentName];
+
     public static bool TryFor(IPreferenceEnvironment env, out IFrameRenderer renderer, int width = DefaultSize, int height = DefaultSize)
     {
         renderer = env switch
         {
             DeliveryGridworld delivery => new DeliveryFrameRenderer(delivery, new DeliveryRenderOptions { Width = width, Height = height }),
+            Pendulum => new PendulumFrameRenderer(new ControlRenderOptions { Width = width, Height = height }),
+            MountainCar => new MountainCarFrameRenderer(new ControlRenderOptions { Width = width, Height = height, FrameRate = 30 }),
+            MultiGoalNavigation nav => new NavigationFrameRenderer(nav, new ControlRenderOptions { Width = width, Height = height }),
             _ => null!,
         };
         return renderer is not null;
@@ -22,5 +28,5 @@ public static class FrameRenderers
     public static IFrameRenderer For(IPreferenceEnvironment env, int width = DefaultSize, int height = DefaultSize) =>
         TryFor(env, out var renderer, width, height)
             ? renderer
-            : throw new NotSupportedException($"No frame renderer draws the environment '{env.Name}'. Renderers exist for: {DeliveryGridworld.EnvironmentName}.");
+            : throw new NotSupportedException($"No frame renderer draws the environment '{env.Name}'. Renderers exist for: {string.Join(", ", Drawn)}.");
 }
