@@ -51,7 +51,7 @@ public sealed class LoopTests(PostgresFixture postgres, Xunit.Abstractions.ITest
             Assert.InRange(metrics.GetProperty("ece").GetDouble(), 0, 1);
             Assert.InRange(metrics.GetProperty("epic").GetDouble(), 0, 1);
             Assert.InRange(metrics.GetProperty("scaled_return").GetDouble(), -5, 1.0001);
-            Assert.Equal(1, metrics.GetProperty("per_rater").EnumerateObject().Count());
+            Assert.Single(metrics.GetProperty("per_rater").EnumerateObject());
         });
         var runs = allRuns.Where(r => r.ModelType == "bt").ToList();
         Assert.NotNull(second.ScaledReturn);
