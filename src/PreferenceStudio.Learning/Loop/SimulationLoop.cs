@@ -104,7 +104,7 @@ public static class SimulationLoop
                     Directory.CreateDirectory(work);
                     var checkpoint = Path.Combine(work, "policy.partial");
                     policySteps += s.PolicySteps;
-                    var ppo = new PpoOptions { TotalSteps = policySteps, Seed = s.Seed, CheckpointPath = checkpoint };
+                    var ppo = PpoPresets.For(env.Name) with { TotalSteps = policySteps, Seed = s.Seed, CheckpointPath = checkpoint };
                     var result = new PpoTrainer().Train(env, new LearnedRewardSource(model), ppo, null, null, ct, resumeFrom: checkpoint);
                     ppoPolicy?.Dispose();
                     ppoPolicy = result.Policy;

@@ -145,7 +145,7 @@ public sealed class RoundPolicyTrainer(
 
     /// <summary>PPO settings of a campaign round: the campaign's step budget, seeded by campaign and round.</summary>
     public static PpoOptions PpoOptionsFor(Campaign campaign, int roundIndex) =>
-        new() { TotalSteps = campaign.PolicySteps, Seed = RoundPreparer.RoundSeed(campaign.Seed, roundIndex) };
+        PpoPresets.For(campaign.Environment) with { TotalSteps = campaign.PolicySteps, Seed = RoundPreparer.RoundSeed(campaign.Seed, roundIndex) };
 
     /// <summary>No new reward to train on: the next round rolls out the latest policy again (uniform when none).</summary>
     private async Task<NextPolicies> KeepPreviousAsync(Campaign campaign, IPreferenceEnvironment env, int roundIndex, string? error, CancellationToken ct)
