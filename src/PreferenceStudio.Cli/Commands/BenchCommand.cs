@@ -7,6 +7,7 @@ public static class BenchCommand
         usage: studio bench <train|render|labels|vpl> [options]
           train    reward-model training throughput (Bradley-Terry ensemble, B-Pref sizes)
           render   clip rendering throughput against ffmpeg's own encoding floor
+          vpl      per-rater VPL reward models and info-gain queries vs one Bradley-Terry model, raters of conflicting kinds
           labels   labels a simulated campaign needs to reach a scaled return of 0.9, per model and query strategy
         """;
 
@@ -21,6 +22,7 @@ public static class BenchCommand
         {
             "train" => await BenchTrainCommand.RunAsync(args[1..]),
             "render" => await BenchRenderCommand.RunAsync(args[1..]),
+            "vpl" => await BenchVplCommand.RunAsync(args[1..]),
             "labels" => await BenchLabelsCommand.RunAsync(args[1..]),
             _ => Unknown(args[0]),
         };
