@@ -13,11 +13,15 @@ public static class RewardModels
     private static readonly Dictionary<string, Func<IRewardModelTrainer>> TrainerFactories = new(StringComparer.Ordinal)
     {
         [BradleyTerryRewardModel.TypeName] = () => new BradleyTerryTrainer(),
+        [Regret.RegretRewardModel.TypeName] = () => new Regret.RegretTrainer(),
+        [Vpl.VplRewardModel.TypeName] = () => new Vpl.VplTrainer(),
     };
 
     private static readonly Dictionary<string, Func<string, IPreferenceEnvironment?, string, IRewardModel>> Loaders = new(StringComparer.Ordinal)
     {
         [BradleyTerryRewardModel.TypeName] = (path, env, device) => BradleyTerryRewardModel.Load(path, env, device),
+        [Regret.RegretRewardModel.TypeName] = (path, env, device) => Regret.RegretRewardModel.Load(path, env, device),
+        [Vpl.VplRewardModel.TypeName] = (path, env, device) => Vpl.VplRewardModel.Load(path, env, device),
     };
 
     /// <summary>Known model types, e.g. "bt".</summary>
