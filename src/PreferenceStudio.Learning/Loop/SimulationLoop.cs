@@ -98,6 +98,14 @@ public static class SimulationLoop
                 double? scaled = report.Evaluation?.ScaledReturn, meanReturn = null, success = null;
                 if (report.Policy is { } table && env is ITabularEnvironment tabular)
                     policy = st => [table[tabular.StateIndex(st)]];
+                else if (model is Regret.RegretRewardModel { Form: Regret.RegretForm.Advantage } advantage)
+                {
+                    // A learned optimal advantage acts greedily as the policy (Knox et al. 2023), no PPO on top.
+                    var evaluation = PolicyEvaluation.Evaluate(env, st => advantage.GreedyAction(st), 10);
+                    meanReturn = evaluation.MeanReturn;
+                    success = evaluation.SuccessRate;
+                    policy = st => advantage.GreedyAction(st);
+                }
                 else if (!env.ActionSpace.IsDiscrete)
                 {
                     // PPO continues from the previous round's policy on the new reward: the step budget is cumulative.

@@ -11,9 +11,12 @@ namespace PreferenceStudio.Web.Features.Rounds;
 /// </summary>
 public sealed class RolloutPolicy : IDisposable
 {
-    private readonly GaussianPolicy? _network;
+    /// <summary>Policy kind of a regret model's learned advantage acted on greedily (its checkpoint is the reward model's).</summary>
+    public const string AdvantageGreedy = "advantage-greedy";
 
-    private RolloutPolicy(Func<double[], double[]>? act, GaussianPolicy? network)
+    private readonly IDisposable? _network;
+
+    private RolloutPolicy(Func<double[], double[]>? act, IDisposable? network)
     {
         Act = act;
         _network = network;
@@ -28,6 +31,9 @@ public sealed class RolloutPolicy : IDisposable
             throw new InvalidOperationException($"The policy file {policy.CheckpointPath} of round {policy.RoundIndex + 1} is missing.");
         switch (policy.Kind)
         {
+            case AdvantageGreedy:
+                var model = PreferenceStudio.Learning.Regret.RegretRewardModel.Load(policy.CheckpointPath, env, "cpu");
+                return new RolloutPolicy(s => model.GreedyAction(s), model);
             case GaussianPolicy.AlgorithmName:
                 var network = GaussianPolicy.Load(policy.CheckpointPath, env);
                 return new RolloutPolicy(s => network.Act(s, deterministic: true), network);

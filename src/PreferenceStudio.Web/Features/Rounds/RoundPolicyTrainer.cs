@@ -82,6 +82,14 @@ public sealed class RoundPolicyTrainer(
         return await trainingThread.RunAsync(() =>
         {
             using var model = RewardModels.Load(checkpoint, env, device);
+            if (model is Learning.Regret.RegretRewardModel { Form: Learning.Regret.RegretForm.Advantage } advantage)
+            {
+                // Knox et al. 2023: a learned optimal advantage is best used greedily as the policy, not as a reward
+                // to train one on; the policy is the reward model itself.
+                var greedy = Learning.Policies.PolicyEvaluation.Evaluate(env, s => advantage.GreedyAction(s), EvaluationEpisodes);
+                return new NextPolicies([new Policy { Kind = RolloutPolicy.AdvantageGreedy, CheckpointPath = checkpoint, MeanReturn = greedy.MeanReturn }],
+                    null, greedy.MeanReturn);
+            }
             var ppo = PpoOptionsFor(campaign, roundIndex);
             var policies = new List<Policy>();
             double? meanReturn = null;
