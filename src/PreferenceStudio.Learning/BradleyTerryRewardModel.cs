@@ -1,36 +1,35 @@
 using System.Text;
-using System.Text.Json;
 using PreferenceStudio.Environments;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace PreferenceStudio.Learning;
 
 /// <summary>
-/// Partial-return (Bradley-Terry) reward model: an MLP r_hat over step features, segment return R = sum of r_hat,
-/// P(right preferred) = sigmoid(R(right) - R(left)) (METHODS.md section 1), optionally mixed with 10% random labels.
+/// Partial-return (Bradley-Terry) reward model (METHODS.md section 1): an ensemble of K MLPs r_k over step features
+/// (K = 1 is the plain model). Its reward is the members' mean r_hat = mean_k r_k, segment return R = sum of r_hat, and
+/// P(right preferred) = sigmoid(R(right) - R(left)), optionally mixed with 10% random labels. Each member's own
+/// probability (<see cref="MemberPreferRightProbabilities"/>) measures disagreement for query selection.
 /// </summary>
 /// <remarks>Inference calls are serialised by a lock: a TorchSharp module is not safe for concurrent forward passes.</remarks>
-public sealed class BradleyTerryRewardModel : IRewardModel
+public sealed class BradleyTerryRewardModel : IEnsembleRewardModel
 {
     /// <summary>The <see cref="ModelType"/> of this model.</summary>
     public const string TypeName = "bt";
 
-    private const string Magic = "preferencestudio/reward-model@1";
     private const int InferenceChunk = 4096;
 
-    private readonly Sequential _net;
+    private readonly EnsembleNetwork _net;
     private readonly IPreferenceEnvironment _env;
     private readonly CheckpointHeader _header;
     private readonly Device _device;
     private readonly Lock _gate = new();
 
-    internal BradleyTerryRewardModel(Sequential net, IPreferenceEnvironment env, CheckpointHeader header, Device device)
+    internal BradleyTerryRewardModel(EnsembleNetwork net, IPreferenceEnvironment env, CheckpointHeader header, Device device)
     {
         _net = net;
         _env = env;
-        _header = header;
+        _header = header with { Members = net.Members };
         _device = device;
     }
 
@@ -38,13 +37,15 @@ public sealed class BradleyTerryRewardModel : IRewardModel
 
     public string EnvironmentName => _env.Name;
 
+    public int MemberCount => _net.Members;
+
     /// <summary>Whether probabilities include the 10% random-label mixing the model was trained with.</summary>
     public bool LabelNoise => _header.LabelNoise;
 
     /// <summary>The device the weights live on ("cpu" or "cuda").</summary>
     public string DeviceName => _device.type == DeviceType.CUDA ? "cuda" : "cpu";
 
-    internal Sequential Network => _net;
+    internal EnsembleNetwork Network => _net;
 
     public double[] StepRewards(IReadOnlyList<float[]> stepFeatures)
     {
@@ -62,7 +63,7 @@ public sealed class BradleyTerryRewardModel : IRewardModel
             using var scope = torch.NewDisposeScope();
             _net.eval();
             var input = tensor(flat, [stepFeatures.Count, f], device: _device);
-            return ToDoubles(_net.forward(input).squeeze(-1));
+            return ToDoubles(_net.Shared(input).mean([0]));
         }
     }
 
@@ -81,7 +82,7 @@ public sealed class BradleyTerryRewardModel : IRewardModel
                 using var scope = torch.NewDisposeScope();
                 _net.eval();
                 var (features, mask) = SegmentTensors.Encode(_env, chunk, _device);
-                ToDoubles(RewardNetwork.SegmentReturns(_net, features, mask)).CopyTo(result, start);
+                ToDoubles(_net.SharedSegmentReturns(features, mask).mean([0])).CopyTo(result, start);
             }
         }
         return result;
@@ -91,31 +92,25 @@ public sealed class BradleyTerryRewardModel : IRewardModel
         PreferRightProbabilities([new PreferencePair(left, right, PreferenceChoice.Equal)])[0];
 
     /// <summary>
-    /// Compares returns over the same number of steps: a segment that ended at a terminal state earlier than its
-    /// partner continues with absorbing steps, as in training.
+    /// sigmoid of the difference of mean-reward returns. Compares returns over the same number of steps: a segment that
+    /// ended at a terminal state earlier than its partner continues with absorbing steps, as in training.
     /// </summary>
     public double[] PreferRightProbabilities(IReadOnlyList<PreferencePair> pairs)
     {
-        ArgumentNullException.ThrowIfNull(pairs);
+        var d = ReturnDifferences(pairs);
         var result = new double[pairs.Count];
-        for (int start = 0; start < pairs.Count; start += InferenceChunk)
-        {
-            var chunk = pairs.Skip(start).Take(InferenceChunk).ToList();
-            double[] d;
-            lock (_gate)
-            {
-                using var noGrad = torch.no_grad();
-                using var scope = torch.NewDisposeScope();
-                _net.eval();
-                var (lx, lm, rx, rm) = SegmentTensors.EncodePairs(_env, chunk, _device);
-                d = ToDoubles(RewardNetwork.SegmentReturns(_net, rx, rm) - RewardNetwork.SegmentReturns(_net, lx, lm));
-            }
-            for (int i = 0; i < d.Length; i++) result[start + i] = Probability(d[i]);
-        }
+        for (int i = 0; i < result.Length; i++) result[i] = Probability(d.Mean[i]);
         return result;
     }
 
-    /// <summary>One file: a JSON header (architecture, environment) followed by the module's weights.</summary>
+    /// <summary>P(right preferred) under each member alone: [member][pair].</summary>
+    public double[][] MemberPreferRightProbabilities(IReadOnlyList<PreferencePair> pairs)
+    {
+        var d = ReturnDifferences(pairs).Members;
+        return d.Select(row => row.Select(Probability).ToArray()).ToArray();
+    }
+
+    /// <summary>One file: the checkpoint magic, a JSON header (type, architecture, environment, members), then the weights.</summary>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -125,44 +120,67 @@ public sealed class BradleyTerryRewardModel : IRewardModel
         {
             using var stream = File.Create(path);
             using var writer = new BinaryWriter(stream, Encoding.UTF8);
-            writer.Write(Magic);
-            writer.Write(JsonSerializer.Serialize(_header));
+            RewardCheckpoint.WriteHeader(writer, _header);
             _net.save(writer);
         }
     }
 
     /// <summary>
-    /// Loads a checkpoint written by <see cref="Save"/>. The environment is looked up by the name stored in the file
-    /// unless given. Weights go to <paramref name="device"/> ("auto", "cpu" or "cuda").
+    /// Loads a checkpoint written by <see cref="Save"/>, including single-model checkpoints written before ensembles
+    /// (they load as one member). The environment is looked up by the name stored in the file unless given. Weights go
+    /// to <paramref name="device"/> ("auto", "cpu" or "cuda").
     /// </summary>
     public static BradleyTerryRewardModel Load(string path, IPreferenceEnvironment? env = null, string device = "auto")
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
-        CheckpointHeader header;
-        try
-        {
-            if (reader.ReadString() != Magic) throw new RewardTrainingException($"{path} is not a PreferenceStudio reward-model checkpoint.");
-            header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadString())
-                ?? throw new RewardTrainingException($"{path} has an empty checkpoint header.");
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or IOException)
-        {
-            throw new RewardTrainingException($"{path} is not a readable reward-model checkpoint: {e.Message}", e);
-        }
+        var header = RewardCheckpoint.ReadHeader<CheckpointHeader>(reader, path);
         if (header.ModelType != TypeName)
             throw new RewardTrainingException($"{path} holds a '{header.ModelType}' model, not '{TypeName}'.");
         env ??= EnvironmentRegistry.Get(header.Environment);
         if (env.Name != header.Environment || env.FeatureSize != header.FeatureSize)
             throw new RewardTrainingException($"{path} was trained on {header.Environment} ({header.FeatureSize} features), not {env.Name} ({env.FeatureSize}).");
         var dev = TorchDevices.Resolve(device);
-        var net = RewardNetwork.Build(header.FeatureSize, header.HiddenSizes, header.LeakySlope, header.TanhOutput, header.Bias);
-        net.load(reader);
+        EnsembleNetwork net;
+        try
+        {
+            net = header.Members == 0
+                ? EnsembleNetwork.FromLegacy(reader, header.FeatureSize, header.HiddenSizes, header.LeakySlope, header.TanhOutput, header.Bias)
+                : new EnsembleNetwork(header.Members, header.FeatureSize, header.HiddenSizes, header.LeakySlope, header.TanhOutput, header.Bias);
+            if (header.Members > 0) net.load(reader);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            throw new RewardTrainingException($"{path} has weights that do not match its header: {e.Message}", e);
+        }
         net.to(dev);
         return new BradleyTerryRewardModel(net, env, header, dev);
     }
 
     public void Dispose() => _net.Dispose();
+
+    /// <summary>R(right) - R(left) per member [K][N] and under the mean reward [N].</summary>
+    private (double[][] Members, double[] Mean) ReturnDifferences(IReadOnlyList<PreferencePair> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var members = Enumerable.Range(0, _net.Members).Select(_ => new double[pairs.Count]).ToArray();
+        var mean = new double[pairs.Count];
+        for (int start = 0; start < pairs.Count; start += InferenceChunk)
+        {
+            var chunk = pairs.Skip(start).Take(InferenceChunk).ToList();
+            lock (_gate)
+            {
+                using var noGrad = torch.no_grad();
+                using var scope = torch.NewDisposeScope();
+                _net.eval();
+                var (lx, lm, rx, rm) = SegmentTensors.EncodePairs(_env, chunk, _device);
+                var d = _net.SharedSegmentReturns(rx, rm) - _net.SharedSegmentReturns(lx, lm);
+                for (int k = 0; k < members.Length; k++) ToDoubles(d[k]).CopyTo(members[k], start);
+                ToDoubles(d.mean([0])).CopyTo(mean, start);
+            }
+        }
+        return (members, mean);
+    }
 
     private double Probability(double d)
     {
@@ -172,6 +190,11 @@ public sealed class BradleyTerryRewardModel : IRewardModel
 
     private static double[] ToDoubles(Tensor t) => t.to(torch.CPU).to_type(ScalarType.Float64).data<double>().ToArray();
 
+    /// <summary>
+    /// The checkpoint header; ModelType must stay the first property (<see cref="RewardCheckpoint.PeekModelType"/>).
+    /// Members is 0 in checkpoints written before ensembles: their payload is a single Sequential network.
+    /// </summary>
     internal sealed record CheckpointHeader(
-        string ModelType, string Environment, int FeatureSize, int[] HiddenSizes, double LeakySlope, bool TanhOutput, bool LabelNoise, bool Bias = true);
+        string ModelType, string Environment, int FeatureSize, int[] HiddenSizes, double LeakySlope, bool TanhOutput, bool LabelNoise,
+        bool Bias = true, int Members = 0);
 }

@@ -7,8 +7,10 @@ using F = TorchSharp.torch.nn.functional;
 namespace PreferenceStudio.Learning;
 
 /// <summary>
-/// Fits a <see cref="BradleyTerryRewardModel"/> by minimising the cross-entropy between the labels (1 right, 0 left,
-/// 0.5 equal) and sigmoid(R(right) - R(left)) with Adam, in shuffled mini-batches.
+/// Fits a <see cref="BradleyTerryRewardModel"/> of <see cref="RewardModelOptions.EnsembleSize"/> members by minimising,
+/// for each member, the cross-entropy between the labels (1 right, 0 left, 0.5 equal) and sigmoid(R(right) - R(left))
+/// with Adam, in shuffled mini-batches. Members differ in initial weights and batch order (and, with
+/// <see cref="RewardModelOptions.Bootstrap"/>, in their bootstrap resample of the pairs); all train in one batched pass.
 /// </summary>
 public sealed class BradleyTerryTrainer : IRewardModelTrainer
 {
@@ -46,46 +48,59 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
             if (error is not null) throw new RewardTrainingException($"Training pair {i} does not fit {env.Name}: {error}.");
         }
 
+        var targets = usable.Select(p => p.RightTarget!.Value).Distinct().ToList();
+        if (targets.Count == 1)
+            throw new RewardTrainingException(
+                $"All {usable.Count} usable pairs are labelled '{usable[0].Label.ToString().ToLowerInvariant()}': such labels cannot tell segments apart " +
+                "(the side a segment is shown on carries no reward). A reward model needs pairs with different answers.");
+
         var device = TorchDevices.Resolve(options.Device);
         var clock = Stopwatch.StartNew();
         torch.manual_seed(options.Seed);
         var rng = new Random(options.Seed);
+        int k = options.EnsembleSize, n = usable.Count;
         var header = new BradleyTerryRewardModel.CheckpointHeader(
             BradleyTerryRewardModel.TypeName, env.Name, env.FeatureSize, options.HiddenSizes.ToArray(),
-            options.LeakySlope, options.TanhOutput, options.LabelNoise, options.Bias);
-        var net = RewardNetwork.Build(env.FeatureSize, options.HiddenSizes, options.LeakySlope, options.TanhOutput, options.Bias);
+            options.LeakySlope, options.TanhOutput, options.LabelNoise, options.Bias, k);
+        var net = new EnsembleNetwork(k, env.FeatureSize, options.HiddenSizes, options.LeakySlope, options.TanhOutput, options.Bias);
         try
         {
             net.to(device);
-            var (leftX, leftMask, rightX, rightMask) = SegmentTensors.EncodePairs(env, usable, device);
+            using var data = SegmentTensors.EncodeForTraining(env, usable, options.BatchSize, device);
             using var target = tensor(usable.Select(p => (float)p.RightTarget!.Value).ToArray(), device: device);
-            using (leftX) using (leftMask) using (rightX) using (rightMask)
             using (var optimizer = optim.Adam(net.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay))
             {
-                var order = Enumerable.Range(0, usable.Count).Select(i => (long)i).ToArray();
+                // Member m's pairs for the epoch are orders[m]; all members see the same number per batch.
+                var orders = new long[k][];
+                for (int m = 0; m < k; m++)
+                    orders[m] = k > 1 && options.Bootstrap
+                        ? Enumerable.Range(0, n).Select(_ => (long)rng.Next(n)).ToArray()
+                        : Enumerable.Range(0, n).Select(i => (long)i).ToArray();
+                var batch = new long[k * Math.Min(options.BatchSize, n)];
                 for (int epoch = 1; epoch <= options.Epochs; epoch++)
                 {
                     net.train();
-                    rng.Shuffle(order);
+                    foreach (var order in orders) rng.Shuffle(order);
                     double lossSum = 0;
-                    for (int start = 0; start < order.Length; start += options.BatchSize)
+                    for (int start = 0; start < n; start += options.BatchSize)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        int count = Math.Min(options.BatchSize, order.Length - start);
+                        int count = Math.Min(options.BatchSize, n - start);
+                        for (int m = 0; m < k; m++) Array.Copy(orders[m], start, batch, m * count, count);
                         using var scope = torch.NewDisposeScope();
-                        var idx = tensor(order.AsSpan(start, count).ToArray(), device: device);
-                        var d = RewardNetwork.SegmentReturns(net, rightX.index_select(0, idx), rightMask.index_select(0, idx))
-                              - RewardNetwork.SegmentReturns(net, leftX.index_select(0, idx), leftMask.index_select(0, idx));
-                        var loss = Loss(d, target.index_select(0, idx), options.LabelNoise);
+                        var idx = tensor(batch.AsSpan(0, k * count).ToArray(), device: device);
+                        var d = data.Differences(net, idx);
+                        // Each member's mean loss, summed: every member gets the gradient it would get trained alone.
+                        var loss = Loss(d, target.index_select(0, idx).reshape(k, count), options.LabelNoise) * k;
                         optimizer.zero_grad();
                         loss.backward();
                         optimizer.step();
-                        double value = loss.ToDouble();
+                        double value = loss.ToDouble() / k;
                         if (!double.IsFinite(value))
                             throw new RewardTrainingException($"The training loss became {value} in epoch {epoch}; lower the learning rate (now {options.LearningRate}) or check the step features for NaN or huge values.");
                         lossSum += value * count;
                     }
-                    progress?.Report(new TrainingProgress(epoch, options.Epochs, lossSum / order.Length, clock.Elapsed));
+                    progress?.Report(new TrainingProgress(epoch, options.Epochs, lossSum / n, clock.Elapsed));
                 }
             }
             net.eval();
@@ -98,7 +113,7 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
         }
     }
 
-    /// <summary>Cross-entropy of soft targets; with label noise, of 0.9 * sigmoid(d) + 0.05.</summary>
+    /// <summary>Mean cross-entropy of soft targets over all members' pairs; with label noise, of 0.9 * sigmoid(d) + 0.05.</summary>
     private static Tensor Loss(Tensor d, Tensor y, bool labelNoise)
     {
         if (!labelNoise) return F.binary_cross_entropy_with_logits(d, y);

@@ -50,6 +50,65 @@ internal static class SegmentTensors
     /// <summary>Features of the steps 0..counted-1, absorbing steps past the segment's end; zeros and mask 0 after.</summary>
     private static (Tensor Features, Tensor Mask) Build(IPreferenceEnvironment env, IReadOnlyList<(Segment Segment, int Counted)> rows, int length, Device device)
     {
+        var (features, mask) = BuildArrays(env, rows, length);
+        return (tensor(features, [rows.Count, length, env.FeatureSize], device: device), tensor(mask, [rows.Count, length], device: device));
+    }
+
+    /// <summary>
+    /// Training tensors for labelled pairs. When the pairs hold few distinct step-feature vectors (the delivery
+    /// gridworld has at most 64), each step is stored as an index into a table of the distinct vectors, and a batch runs
+    /// the network once per table row instead of once per step: the same rewards for a fraction of the work, which keeps
+    /// an ensemble about as cheap as one network there. Otherwise the dense [N, T, F] features are kept.
+    /// </summary>
+    public static PairTensors EncodeForTraining(IPreferenceEnvironment env, IReadOnlyList<PreferencePair> pairs, int batchSize, Device device)
+    {
+        var lefts = new List<(Segment, int)>(pairs.Count);
+        var rights = new List<(Segment, int)>(pairs.Count);
+        int length = 1;
+        foreach (var pair in pairs)
+        {
+            int steps = Math.Max(pair.Left.Actions.Length, pair.Right.Actions.Length);
+            length = Math.Max(length, steps);
+            lefts.Add((pair.Left, Counted(env, pair.Left, steps)));
+            rights.Add((pair.Right, Counted(env, pair.Right, steps)));
+        }
+        int f = env.FeatureSize;
+        var (lx, lm) = BuildArrays(env, lefts, length);
+        var (rx, rm) = BuildArrays(env, rights, length);
+        // Worth it only while the table is smaller than the steps one batch would run through the network directly.
+        int limit = 2 * Math.Min(batchSize, pairs.Count) * length;
+        var rows = new Dictionary<RowKey, long>();
+        long[]? Index(float[] x)
+        {
+            var index = new long[x.Length / f];
+            for (int i = 0; i < index.Length; i++)
+            {
+                var key = new RowKey(x, i * f, f);
+                if (!rows.TryGetValue(key, out long row))
+                {
+                    if (rows.Count >= limit) return null;
+                    rows[key] = row = rows.Count;
+                }
+                index[i] = row;
+            }
+            return index;
+        }
+        if (Index(lx) is { } li && Index(rx) is { } ri)
+        {
+            var table = new float[rows.Count * f];
+            foreach (var (key, row) in rows) Array.Copy(key.Source, key.Offset, table, row * f, f);
+            return new PairTensors(
+                tensor(table, [rows.Count, f], device: device),
+                tensor(li, [pairs.Count, length], device: device), tensor(lm, [pairs.Count, length], device: device),
+                tensor(ri, [pairs.Count, length], device: device), tensor(rm, [pairs.Count, length], device: device));
+        }
+        return new PairTensors(null,
+            tensor(lx, [pairs.Count, length, f], device: device), tensor(lm, [pairs.Count, length], device: device),
+            tensor(rx, [pairs.Count, length, f], device: device), tensor(rm, [pairs.Count, length], device: device));
+    }
+
+    private static (float[] Features, float[] Mask) BuildArrays(IPreferenceEnvironment env, IReadOnlyList<(Segment Segment, int Counted)> rows, int length)
+    {
         int f = env.FeatureSize;
         var features = new float[rows.Count * length * f];
         var mask = new float[rows.Count * length];
@@ -74,6 +133,59 @@ internal static class SegmentTensors
                 mask[i * length + t] = 1f;
             }
         }
-        return (tensor(features, [rows.Count, length, f], device: device), tensor(mask, [rows.Count, length], device: device));
+        return (features, mask);
+    }
+
+    /// <summary>A step's feature vector inside a flat array, compared by value.</summary>
+    private readonly struct RowKey(float[] source, int offset, int length) : IEquatable<RowKey>
+    {
+        public float[] Source => source;
+        public int Offset => offset;
+
+        public bool Equals(RowKey other) => source.AsSpan(offset, length).SequenceEqual(other.Source.AsSpan(other.Offset, length));
+
+        public override bool Equals(object? obj) => obj is RowKey other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(source.AsSpan(offset, length)));
+            return hash.ToHashCode();
+        }
+    }
+}
+
+/// <summary>
+/// Labelled pairs on the training device (see <see cref="SegmentTensors.EncodeForTraining"/>): per side either dense
+/// step features [N, T, F] or indices [N, T] into a table of distinct step features, with the step masks.
+/// </summary>
+internal sealed class PairTensors(Tensor? table, Tensor left, Tensor leftMask, Tensor right, Tensor rightMask) : IDisposable
+{
+    /// <summary>Whether steps are stored as indices into a table of distinct step features.</summary>
+    public bool Indexed => table is not null;
+
+    /// <summary>
+    /// R(right) - R(left) of each member on its own pairs: <paramref name="pairs"/> holds K blocks of B pair indices,
+    /// member-major; the result is [K, B].
+    /// </summary>
+    public Tensor Differences(EnsembleNetwork net, Tensor pairs)
+    {
+        if (table is null)
+            return net.MemberSegmentReturns(right.index_select(0, pairs), rightMask.index_select(0, pairs))
+                 - net.MemberSegmentReturns(left.index_select(0, pairs), leftMask.index_select(0, pairs));
+        var rewards = net.Shared(table);
+        long k = net.Members, b = pairs.shape[0] / k, t = left.shape[1];
+        Tensor Returns(Tensor steps, Tensor mask) =>
+            (rewards.gather(1, steps.index_select(0, pairs).reshape(k, b * t)).reshape(k, b, t) * mask.index_select(0, pairs).reshape(k, b, t)).sum(2);
+        return Returns(right, rightMask) - Returns(left, leftMask);
+    }
+
+    public void Dispose()
+    {
+        table?.Dispose();
+        left.Dispose();
+        leftMask.Dispose();
+        right.Dispose();
+        rightMask.Dispose();
     }
 }

@@ -131,4 +131,41 @@ public class BradleyTerryTests
         var phi = model.StepRewards([Env.StepFeatures([9, 9], 0, [8, 9])]);
         Assert.Equal(phi[0], batched[0], 5);
     }
+
+    [Fact]
+    public void Registry_has_Bradley_Terry_and_unknown_types_list_the_known_ones()
+    {
+        Assert.Contains("bt", RewardModels.Types);
+        Assert.IsType<BradleyTerryTrainer>(RewardModels.Trainer("bt"));
+        var e = Assert.Throws<ArgumentException>(() => RewardModels.Trainer("nope"));
+        Assert.Contains("nope", e.Message);
+        Assert.Contains("bt", e.Message);
+    }
+
+    [Fact]
+    public void Loading_something_that_is_not_a_checkpoint_fails_clearly()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "not a model");
+            var e = Assert.Throws<RewardTrainingException>(() => RewardModels.Load(path));
+            Assert.Contains("checkpoint", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Labels_that_all_pick_the_same_side_are_a_clear_error()
+    {
+        var pairs = OraclePairs.Make(20, seed: 41).Select(p => p with { Label = PreferenceChoice.Left }).ToList();
+        pairs.Add(pairs[0] with { Label = PreferenceChoice.Incomparable });
+        var e = Assert.Throws<RewardTrainingException>(() =>
+            new BradleyTerryTrainer().Train(DeliveryGridworld.Standard, pairs, new RewardModelOptions { Device = "cpu" }));
+        Assert.Contains("'left'", e.Message);
+        Assert.Contains("20", e.Message);
+    }
 }
