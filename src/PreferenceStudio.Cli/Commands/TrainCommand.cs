@@ -262,8 +262,13 @@ public static class TrainCommand
 
     private static void Footer(Utf8JsonWriter w, TrainSettings s, string device, double seconds)
     {
-        w.WriteNumber("epochs", s.ModelOptions.Epochs);
-        w.WriteNumber("learning_rate", s.ModelOptions.LearningRate);
+        // The regret model's tabular linear form has its own optimiser settings (RegretOptions); --epochs and --lr
+        // apply to the network-based models only, so only those report them.
+        if (s.ModelType != "regret")
+        {
+            w.WriteNumber("epochs", s.ModelOptions.Epochs);
+            w.WriteNumber("learning_rate", s.ModelOptions.LearningRate);
+        }
         w.WriteNumber("seed", s.Seed);
         Number(w, "seconds", seconds);
         w.WriteString("device", device);
