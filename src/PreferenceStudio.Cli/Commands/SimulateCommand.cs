@@ -20,11 +20,11 @@ public static class SimulateCommand
     private const string Usage =
         "usage: studio simulate --env NAME [--params k=v,k=v] [--model bt|regret|vpl] [--strategy random|disagreement|info-gain] " +
         "[--teacher oracle|mistake|noisy|skip|myopic|equal] [--raters 3,2 (raters per rater kind)] [--rounds 3] [--pairs-per-round 100] " +
-        "[--segment-length N] [--seed 1] [--epochs 200] [--ensemble K] [--policy-steps 50000] [--device auto|cpu|cuda] [--threads N]";
+        "[--segment-length N] [--seed 1] [--epochs 200] [--ensemble K] [--policy-steps 50000] [--save REWARD.bin] [--device auto|cpu|cuda] [--threads N]";
 
     private static readonly string[] Options =
         ["env", "params", "model", "strategy", "teacher", "raters", "rounds", "pairs-per-round", "segment-length", "seed", "epochs", "ensemble",
-         "policy-steps", "device", "threads", "help"];
+         "policy-steps", "save", "device", "threads", "help"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -79,7 +79,8 @@ public static class SimulateCommand
             Seed: cli.GetInt("seed", 1),
             ModelOptions: new RewardModelOptions { Epochs = cli.GetInt("epochs", 200), EnsembleSize = cli.GetInt("ensemble", new RewardModelOptions().EnsembleSize) },
             RaterKinds: cli.Get("raters") is { } r ? ParseCounts(r) : null,
-            PolicySteps: cli.GetInt("policy-steps", 50_000));
+            PolicySteps: cli.GetInt("policy-steps", 50_000),
+            SaveModelPath: cli.Get("save") is { } save ? Path.GetFullPath(save) : null);
         if (s.Rounds < 1 || s.PairsPerRound < 2 || s.SegmentLength < 1 || s.ModelOptions!.Epochs < 1 || s.PolicySteps < 1)
             throw new CliUsageException("--rounds, --epochs, --segment-length and --policy-steps must be at least 1, --pairs-per-round at least 2.");
         if (!RewardModels.Types.Contains(s.Model))

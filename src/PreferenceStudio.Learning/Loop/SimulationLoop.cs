@@ -12,6 +12,7 @@ namespace PreferenceStudio.Learning.Loop;
 /// <param name="RaterKinds">Simulated raters per rater kind (environments with <see cref="IRaterKinds"/>), e.g. [3, 2];
 /// null for one rater answering by the environment's own reward.</param>
 /// <param name="PolicySteps">PPO steps per round in continuous environments (training continues across rounds).</param>
+/// <param name="SaveModelPath">Where to save each round's reward model (overwritten, so the last round's stays), or null.</param>
 public sealed record SimulationSettings(
     string Model = "bt",
     string Strategy = "random",
@@ -23,7 +24,8 @@ public sealed record SimulationSettings(
     RewardModelOptions? ModelOptions = null,
     int[]? RaterKinds = null,
     long PolicySteps = 50_000,
-    string? WorkFolder = null);
+    string? WorkFolder = null,
+    string? SaveModelPath = null);
 
 /// <summary>What one simulated round produced.</summary>
 /// <param name="Labels">Labels so far (training and held out).</param>
@@ -95,6 +97,7 @@ public static class SimulationLoop
                 model = null;
                 model = RewardModels.Trainer(s.Model).Train(env, train, options, null, ct);
                 var report = ModelEvaluation.Evaluate(env, model, train, test, s.Seed * 1000 + round);
+                if (s.SaveModelPath is not null) model.Save(s.SaveModelPath);
                 double? scaled = report.Evaluation?.ScaledReturn, meanReturn = null, success = null;
                 if (report.Policy is { } table && env is ITabularEnvironment tabular)
                     policy = st => [table[tabular.StateIndex(st)]];
