@@ -9,9 +9,9 @@ namespace PreferenceStudio.Core.Media;
 /// <param name="Duration">Play time (frames / frame rate).</param>
 public sealed record EncodedClip(string Path, string Sha256, int Frames, int Width, int Height, TimeSpan Duration)
 {
-    /// <summary>The PNG poster beside the MP4 (the clip's last frame: the whole path).</summary>
+    /// <summary>The PNG poster beside the MP4, named by the same content key: the clip's last frame, which shows the whole path.</summary>
     public string PosterPath => System.IO.Path.ChangeExtension(Path, ".png");
 
-    /// <summary>The content key: the SHA-256 of segment and renderer settings that names the files.</summary>
+    /// <summary>The content key: the SHA-256 of segment, renderer settings and encoder settings that names the files.</summary>
     public string ContentKey => System.IO.Path.GetFileNameWithoutExtension(Path);
 }

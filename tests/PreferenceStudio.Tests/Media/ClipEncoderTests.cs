@@ -46,12 +46,17 @@ public sealed class ClipEncoderTests : IDisposable
     }
 
     [Fact]
-    public void The_poster_is_a_png_of_the_clip_size()
+    public void The_poster_is_a_png_of_the_clips_last_frame_named_by_the_content_key()
     {
         var clip = new ClipEncoder(_folder).Encode(ThreeMoves, _renderer);
+
+        Assert.Equal(ClipEncoder.ContentKey(ThreeMoves, _renderer) + ".png", Path.GetFileName(clip.PosterPath));
         using var poster = SKBitmap.Decode(clip.PosterPath);
         Assert.NotNull(poster);
         Assert.Equal((256, 256), (poster.Width, poster.Height));
+        using var last = new SKBitmap(new SKImageInfo(256, 256, poster.ColorType, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(last)) _renderer.DrawFrame(ThreeMoves, _renderer.FrameCount(ThreeMoves) - 1, canvas);
+        Assert.True(last.GetPixelSpan().SequenceEqual(poster.GetPixelSpan()), "the poster is not the last frame");
     }
 
     [Fact]
