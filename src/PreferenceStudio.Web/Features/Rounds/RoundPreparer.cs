@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Media;
@@ -168,30 +169,45 @@ public sealed class RoundPreparer(
         }
         if (pending.Count == 0) return;
         var renderer = FrameRenderers.For(env);
-        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
-            async (clip, token) =>
-            {
-                await using var db = await dbFactory.CreateDbContextAsync(token);
-                try
-                {
-                    var encoded = await encoder.EncodeAsync(clip.Segment, renderer, token);
-                    await db.Clips.Where(c => c.Id == clip.Id).ExecuteUpdateAsync(u => u
-                        .SetProperty(c => c.Status, ClipStatus.Rendered)
-                        .SetProperty(c => c.FileName, Path.GetFileName(encoded.Path))
-                        .SetProperty(c => c.PosterFileName, Path.GetFileName(encoded.PosterPath))
-                        .SetProperty(c => c.Sha256, encoded.Sha256)
-                        .SetProperty(c => c.Frames, encoded.Frames)
-                        .SetProperty(c => c.Width, encoded.Width)
-                        .SetProperty(c => c.Height, encoded.Height)
-                        .SetProperty(c => c.RenderedAt, DateTimeOffset.UtcNow), token);
-                }
-                catch (ClipEncodingException ex)
-                {
-                    logger.LogWarning("Clip {Clip} failed to render: {Error}", clip.Id, ex.Message);
-                    await db.Clips.Where(c => c.Id == clip.Id).ExecuteUpdateAsync(u => u
-                        .SetProperty(c => c.Status, ClipStatus.Failed)
-                        .SetProperty(c => c.Error, ex.Message), token);
-                }
-            });
+        // Several clips per ffmpeg process, one process per core (ClipEncoder.EncodeManyAsync). Each result is stored
+        // as soon as it is known, so clips finished before a crash are not rendered again; a clip that fails (ffmpeg's
+        // error, a missing ffmpeg, a renderer that throws) is marked failed with the message and the round goes on.
+        var finished = Channel.CreateUnbounded<ClipEncodeResult>(new UnboundedChannelOptions { SingleReader = true });
+        var recorder = Task.Run(async () =>
+        {
+            await foreach (var result in finished.Reader.ReadAllAsync(ct)) await RecordAsync(pending[result.Index].Id, result, ct);
+        }, ct);
+        try
+        {
+            await encoder.EncodeManyAsync(pending.Select(p => p.Segment).ToList(), renderer, Environment.ProcessorCount,
+                result => finished.Writer.TryWrite(result), ct);
+        }
+        finally
+        {
+            finished.Writer.TryComplete();
+            await recorder;
+        }
+    }
+
+    private async Task RecordAsync(Guid clipId, ClipEncodeResult result, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (result.Clip is { } encoded)
+        {
+            await db.Clips.Where(c => c.Id == clipId).ExecuteUpdateAsync(u => u
+                .SetProperty(c => c.Status, ClipStatus.Rendered)
+                .SetProperty(c => c.FileName, Path.GetFileName(encoded.Path))
+                .SetProperty(c => c.PosterFileName, Path.GetFileName(encoded.PosterPath))
+                .SetProperty(c => c.Sha256, encoded.Sha256)
+                .SetProperty(c => c.Frames, encoded.Frames)
+                .SetProperty(c => c.Width, encoded.Width)
+                .SetProperty(c => c.Height, encoded.Height)
+                .SetProperty(c => c.RenderedAt, DateTimeOffset.UtcNow), ct);
+            return;
+        }
+        logger.LogWarning("Clip {Clip} failed to render: {Error}", clipId, result.Error);
+        await db.Clips.Where(c => c.Id == clipId).ExecuteUpdateAsync(u => u
+            .SetProperty(c => c.Status, ClipStatus.Failed)
+            .SetProperty(c => c.Error, result.Error), ct);
     }
 }
