@@ -37,22 +37,7 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
 
-        var usable = train.Where(p => p.RightTarget is not null).ToList();
-        if (usable.Count == 0)
-            throw new RewardTrainingException(train.Count == 0
-                ? "No preference pairs to train on."
-                : $"None of the {train.Count} pairs can train a reward model: all are labelled incomparable.");
-        foreach (var (pair, i) in usable.Select((p, i) => (p, i)))
-        {
-            var error = env.ValidateSegment(pair.Left) ?? env.ValidateSegment(pair.Right);
-            if (error is not null) throw new RewardTrainingException($"Training pair {i} does not fit {env.Name}: {error}.");
-        }
-
-        var targets = usable.Select(p => p.RightTarget!.Value).Distinct().ToList();
-        if (targets.Count == 1)
-            throw new RewardTrainingException(
-                $"All {usable.Count} usable pairs are labelled '{usable[0].Label.ToString().ToLowerInvariant()}': such labels cannot tell segments apart " +
-                "(the side a segment is shown on carries no reward). A reward model needs pairs with different answers.");
+        var usable = TrainingPairs.Usable(env, train);
 
         var device = TorchDevices.Resolve(options.Device);
         var clock = Stopwatch.StartNew();

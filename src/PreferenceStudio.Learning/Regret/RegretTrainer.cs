@@ -47,7 +47,7 @@ public sealed class RegretTrainer(RegretOptions? regret = null) : IRewardModelTr
         if (form != RegretForm.Advantage && (env is not ITabularEnvironment || !env.ActionSpace.IsDiscrete))
             throw new ArgumentException($"The {form} regret form needs a tabular environment with discrete actions and known dynamics; {env.Name} has none. Use {RegretForm.Advantage}.");
 
-        var usable = Usable(env, train);
+        var usable = TrainingPairs.Usable(env, train);
         var device = TorchDevices.Resolve(options.Device);
         var clock = Stopwatch.StartNew();
         torch.manual_seed(options.Seed);
@@ -101,24 +101,6 @@ public sealed class RegretTrainer(RegretOptions? regret = null) : IRewardModelTr
             net.Dispose();
             throw;
         }
-    }
-
-    private static List<PreferencePair> Usable(IPreferenceEnvironment env, IReadOnlyList<PreferencePair> train)
-    {
-        var usable = train.Where(p => p.RightTarget is not null).ToList();
-        if (usable.Count == 0)
-            throw new RewardTrainingException(train.Count == 0
-                ? "No preference pairs to train on."
-                : $"None of the {train.Count} pairs can train a reward model: all are labelled incomparable.");
-        if (usable.Select(p => p.Label).Distinct().Count() == 1)
-            throw new RewardTrainingException(
-                $"All {usable.Count} usable pairs are labelled '{usable[0].Label}'; a preference model learns nothing from one answer. Collect labels that differ.");
-        foreach (var (pair, i) in usable.Select((p, i) => (p, i)))
-        {
-            var error = env.ValidateSegment(pair.Left) ?? env.ValidateSegment(pair.Right);
-            if (error is not null) throw new RewardTrainingException($"Training pair {i} does not fit {env.Name}: {error}.");
-        }
-        return usable;
     }
 
     /// <summary>Cross-entropy of soft targets; with label noise, of 0.9 * sigmoid(d) + 0.05.</summary>

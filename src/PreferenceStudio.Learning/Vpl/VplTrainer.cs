@@ -46,7 +46,7 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
         options.Validate();
         Vpl.Validate();
 
-        var usable = Usable(env, train);
+        var usable = TrainingPairs.Usable(env, train);
         var raters = usable.Select((p, i) => (Rater: VplRewardModel.RaterKey(p.Rater), Index: i))
             .GroupBy(x => x.Rater, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -145,26 +145,6 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
         double cycle = (double)totalSteps / cycles;
         double u = step % cycle / cycle;
         return (Math.Cos(Math.PI * (u - 1)) + 1) / 2;
-    }
-
-    private static List<PreferencePair> Usable(IPreferenceEnvironment env, IReadOnlyList<PreferencePair> train)
-    {
-        var usable = train.Where(p => p.RightTarget is not null).ToList();
-        if (usable.Count == 0)
-            throw new RewardTrainingException(train.Count == 0
-                ? "No preference pairs to train on."
-                : $"None of the {train.Count} pairs can train a reward model: all are labelled incomparable.");
-        var labels = usable.Select(p => p.Label).Distinct().ToList();
-        if (labels.Count == 1)
-            throw new RewardTrainingException(
-                $"All {usable.Count} usable pairs carry the same label ({labels[0]}): that says nothing about what any rater prefers. " +
-                "Check that the answers were recorded correctly, or add comparisons with other answers.");
-        foreach (var (pair, i) in usable.Select((p, i) => (p, i)))
-        {
-            var error = env.ValidateSegment(pair.Left) ?? env.ValidateSegment(pair.Right);
-            if (error is not null) throw new RewardTrainingException($"Training pair {i} does not fit {env.Name}: {error}.");
-        }
-        return usable;
     }
 
     private static Tensor PairInputs(Tensor leftX, Tensor leftMask, Tensor rightX, Tensor rightMask, Tensor target)

@@ -162,7 +162,7 @@ public class RegretRewardModelTests
         Assert.Throws<RewardTrainingException>(() => trainer.Train(Corridor, [new(a, b, PreferenceChoice.Incomparable)], options));
         var same = Assert.Throws<RewardTrainingException>(() => trainer.Train(Corridor,
             [new(a, b, PreferenceChoice.Right), new(b, a, PreferenceChoice.Right)], options));
-        Assert.Contains("'Right'", same.Message);
+        Assert.Contains("'right'", same.Message);
     }
 
     [Fact]

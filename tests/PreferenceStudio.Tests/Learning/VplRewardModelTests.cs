@@ -225,7 +225,7 @@ public class VplTrainerTests
     {
         var pairs = TwoKindRaters.RandomPairs(10, new Random(2)).Select(p => new PreferencePair(p.Left, p.Right, PreferenceChoice.Left, "a")).ToList();
         var e = Assert.Throws<RewardTrainingException>(() => new VplTrainer(TinyVpl).Train(Env, pairs, Tiny));
-        Assert.Contains("same label", e.Message);
+        Assert.Contains("are labelled 'left'", e.Message);
     }
 
     [Fact]
