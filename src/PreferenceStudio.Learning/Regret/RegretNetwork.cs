@@ -13,17 +13,7 @@ internal static class RegretNetwork
 {
     public static Sequential Build(int featureSize, IReadOnlyList<int> hiddenSizes, double leakySlope, bool tanhOutput, bool bias)
     {
-        var layers = new List<(string, Module<Tensor, Tensor>)>();
-        long inputs = featureSize;
-        for (int i = 0; i < hiddenSizes.Count; i++)
-        {
-            layers.Add(($"fc{i}", Linear(inputs, hiddenSizes[i], hasBias: bias)));
-            layers.Add(($"act{i}", LeakyReLU(leakySlope)));
-            inputs = hiddenSizes[i];
-        }
-        layers.Add(("head", Linear(inputs, 1, hasBias: bias)));
-        if (tanhOutput) layers.Add(("tanh", Tanh()));
-        var net = Sequential(layers);
+        var net = RewardNetwork.Build(featureSize, hiddenSizes, leakySlope, tanhOutput, bias);
         // Double precision, as the authors' model: V_hat* sums up to a horizon of rewards, and small float32 matrix
         // products gave run-to-run differences in the last bit that broke reproducible predictions.
         net.to(ScalarType.Float64);
