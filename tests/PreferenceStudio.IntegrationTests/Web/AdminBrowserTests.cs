@@ -64,6 +64,9 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
             Assert.Equal(2, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign.Id, "sim-live", 2));
             await page.Locator("#learning-curves").WaitForAsync(new() { Timeout = 60_000 });
             await Assertions.Expect(page.Locator("[data-round-return='0']")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^-?\d\.\d{3}$"), new() { Timeout = 20_000 });
+            // The run is listed with its model and metrics, and the metrics download link is there.
+            await page.Locator("#runs-table [data-run-model='bt']").WaitForAsync(new() { Timeout = 20_000 });
+            Assert.Equal($"/api/v1/campaigns/{campaign.Id}/runs", await page.GetByText("Download metrics (JSON)").Locator("xpath=ancestor-or-self::a").GetAttributeAsync("href"));
             await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-page.png"), FullPage = true });
         });
     }
