@@ -70,4 +70,47 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
             await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-page.png"), FullPage = true });
         });
     }
+
+    [Fact]
+    public async Task The_form_shows_an_environments_parameters_and_refuses_a_value_out_of_range()
+    {
+        await using var app = new StudioAppFactory(await postgres.CreateDatabaseAsync("admin_params"), StudioAppFactory.NewDataRoot("admin_params"),
+            runWorker: false, kestrel: true);
+        app.StartServer();
+        var http = app.CreateClient();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await Screenshots.KeepOnFailureAsync(page, "admin-params", async () =>
+        {
+            await page.GotoAsync(new Uri(http.BaseAddress!, "/admin").ToString());
+            await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+
+            // Choosing Pendulum brings up its parameters, with their ranges and defaults.
+            await page.GetByText("Delivery gridworld", new() { Exact = true }).ClickAsync();
+            await page.Locator(".mud-popover-open").GetByText("Pendulum", new() { Exact = true }).ClickAsync();
+            var gravity = page.GetByLabel("gravity");
+            await gravity.WaitForAsync(new() { Timeout = 10_000 });
+            await page.GetByText("(1–30, default 10)", new() { Exact = false }).WaitForAsync(new() { Timeout = 10_000 });
+
+            await page.GetByLabel("Name").FillAsync("Low gravity");
+            await gravity.FillAsync("99");
+            await page.ClickAsync("#create-campaign");
+            await page.GetByText("gravity must lie between 1 and 30, got 99.").WaitForAsync(new() { Timeout = 10_000 });
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("admin-form-parameters.png"), FullPage = true });
+            await using (var db = app.CreateDb())
+                Assert.Equal(0, await db.Campaigns.CountAsync());
+
+            await gravity.FillAsync("5");
+            await page.ClickAsync("#create-campaign");
+            await page.Locator("#campaign-table a", new() { HasText = "Low gravity" }).WaitForAsync(new() { Timeout = 10_000 });
+            await using (var db = app.CreateDb())
+            {
+                var campaign = await db.Campaigns.AsNoTracking().SingleAsync();
+                Assert.Equal("pendulum", campaign.Environment);
+                Assert.Equal(new Dictionary<string, double> { ["gravity"] = 5 }, campaign.EnvironmentParameters);
+            }
+        });
+    }
 }
