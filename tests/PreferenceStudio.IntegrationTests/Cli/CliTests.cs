@@ -89,6 +89,51 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
     }
 
     [Fact]
+    public async Task Train_cross_validates_each_model_type_and_saves_a_checkpoint_train_policy_can_use()
+    {
+        var data = WriteOracleDataset(200, seed: 23);
+        var (exit, stdout, stderr) = await StudioAsync("train", "--env", "delivery-gridworld", "--data", data, "--model", "regret", "--folds", "3");
+        Assert.True(exit == 0, stderr);
+        var folds = JsonDocument.Parse(stdout[^1]).RootElement;
+        Assert.Equal(3, folds.GetProperty("per_fold").GetArrayLength());
+        Assert.True(folds.GetProperty("heldout_accuracy").GetDouble() > 0.8, stdout[^1]);
+        Assert.True(folds.GetProperty("heldout_accuracy_std").GetDouble() >= 0);
+
+        var (unknownExit, _, unknownErr) = await StudioAsync("train", "--env", "delivery-gridworld", "--data", data, "--model", "gpt");
+        Assert.Equal(2, unknownExit);
+        Assert.Contains("vpl", unknownErr);
+    }
+
+    [Fact]
+    public async Task Train_policy_and_simulate_run_on_a_continuous_task()
+    {
+        var (exit, stdout, stderr) = await StudioAsync("train-policy", "--env", "pendulum", "--reward", "true", "--steps", "2048", "--seed", "1",
+            "--env-param", "episode_steps=50", "--eval-episodes", "2");
+        Assert.True(exit == 0, stderr);
+        var policy = JsonDocument.Parse(stdout[^1]).RootElement;
+        Assert.Equal("pendulum", policy.GetProperty("env").GetString());
+        Assert.True(policy.GetProperty("steps").GetInt64() >= 2048);
+        // 50 steps of pendulum cost at most about 16.3 each.
+        Assert.InRange(policy.GetProperty("mean_return").GetDouble(), -50 * 16.3, 0);
+        Assert.Equal(JsonValueKind.Null, policy.GetProperty("success_rate").ValueKind);
+
+        var reward = Path.Combine(Path.GetTempPath(), $"nav-{Guid.NewGuid():N}.bin");
+        var (simExit, simOut, simErr) = await StudioAsync("simulate", "--env", "multi-goal-nav", "--params", "maze=2,episode_steps=60",
+            "--model", "vpl", "--raters", "1,1", "--rounds", "1", "--pairs-per-round", "30", "--segment-length", "20", "--policy-steps", "2048",
+            "--epochs", "20", "--save", reward);
+        Assert.True(simExit == 0, simErr);
+        var round = JsonDocument.Parse(Assert.Single(simOut)).RootElement;
+        Assert.Equal(30, round.GetProperty("labels").GetInt32());
+        Assert.InRange(round.GetProperty("success_rate").GetDouble(), 0, 1);
+        Assert.True(round.TryGetProperty("per_rater_accuracy_mean", out _), round.ToString());
+        Assert.True(File.Exists(reward));
+
+        var (badExit, _, badErr) = await StudioAsync("train-policy", "--env", "delivery-gridworld", "--reward", "true", "--steps", "100");
+        Assert.Equal(2, badExit);
+        Assert.Contains("discrete actions", badErr);
+    }
+
+    [Fact]
     public async Task Migrate_applies_the_migrations_to_the_given_database()
     {
         var server = postgres.ServerConnectionString;
