@@ -28,17 +28,20 @@ public static class BenchVplCommand
     private const string Usage =
         "usage: studio bench vpl [--env delivery-gridworld] [--raters 3,2] [--labels-per-rater 200] [--test-pairs 300] " +
         "[--new-raters 2] [--pool 200] [--max-labels 10] [--epochs 100] [--latent 32] [--segment-length N] [--seed 1] " +
-        "[--threads 1] [--device auto|cpu|cuda]";
+        "[--scoring mutual|variance] [--threads 1] [--device auto|cpu|cuda]";
 
     private static readonly string[] Options =
         ["env", "raters", "labels-per-rater", "test-pairs", "new-raters", "pool", "max-labels", "epochs", "latent", "segment-length",
-         "seed", "threads", "device", "help"];
+         "seed", "scoring", "threads", "device", "help"];
 
     private static readonly double[] ShepherdWeights = [-2, -50, 50, 1, -1, -1];
 
     private sealed record Settings(
         IPreferenceEnvironment Env, int[] Raters, int LabelsPerRater, int TestPairs, int NewRaters, int Pool, int MaxLabels,
-        int Epochs, int Latent, int SegmentLength, int Seed, int Threads, string Device);
+        int Epochs, int Latent, int SegmentLength, int Seed, int Threads, string Device)
+    {
+        public InformationGainSelector.Scoring Scoring { get; init; }
+    }
 
     /// <summary>Names of an environment's rater kinds and each kind's true per-step rewards of a segment.</summary>
     private sealed record RaterKindSet(string[] Names, Func<Segment, int, double[]> StepRewards);
@@ -135,7 +138,7 @@ public static class BenchVplCommand
         var random = new List<double[]>();
         var prior = new List<double>();
         var newRaters = new JsonArray();
-        var selector = new InformationGainSelector();
+        var selector = new InformationGainSelector(s.Scoring);
         for (int kind = 0; kind < s.Raters.Length; kind++)
             for (int i = 1; i <= s.NewRaters; i++)
             {
@@ -194,6 +197,7 @@ public static class BenchVplCommand
             ["device"] = device,
             ["threads"] = s.Threads,
             ["seed"] = s.Seed,
+            ["scoring"] = s.Scoring == InformationGainSelector.Scoring.MutualInformation ? "mutual" : "variance",
         };
     }
 
@@ -274,7 +278,15 @@ public static class BenchVplCommand
         if (raters.Length < 2) throw new CliUsageException("--raters needs counts for at least two kinds, e.g. 3,2.");
         var s = new Settings(env, raters, cli.GetInt("labels-per-rater", 200), cli.GetInt("test-pairs", 300), cli.GetInt("new-raters", 2),
             cli.GetInt("pool", 200), cli.GetInt("max-labels", 10), cli.GetInt("epochs", 100), cli.GetInt("latent", 32),
-            cli.GetInt("segment-length", env.DefaultSegmentLength), cli.GetInt("seed", 1), cli.GetInt("threads", 1), cli.Get("device", "auto"));
+            cli.GetInt("segment-length", env.DefaultSegmentLength), cli.GetInt("seed", 1), cli.GetInt("threads", 1), cli.Get("device", "auto"))
+        {
+            Scoring = cli.Get("scoring", "mutual") switch
+            {
+                "variance" => InformationGainSelector.Scoring.PosteriorVariance,
+                "mutual" => InformationGainSelector.Scoring.MutualInformation,
+                var other => throw new CliUsageException($"--scoring is variance (METHODS.md's posterior-variance score) or mutual (mutual information); got '{other}'."),
+            },
+        };
         if (s.LabelsPerRater < 2 || s.TestPairs < 1 || s.NewRaters < 1 || s.MaxLabels < 1 || s.Pool < s.MaxLabels || s.Epochs < 1
             || s.Latent < 1 || s.SegmentLength < 1 || s.Threads < 1)
             throw new CliUsageException("--labels-per-rater must be at least 2, --pool at least --max-labels, and the other counts at least 1.");

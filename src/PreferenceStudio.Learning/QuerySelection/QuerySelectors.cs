@@ -15,7 +15,9 @@ public static class QuerySelectors
     public static IQuerySelector Create(string name) => name switch
     {
         "random" => new RandomSelector(),
-        "info-gain" => new Vpl.InformationGainSelector(),
+        // Mutual information rather than METHODS.md's posterior-variance score: on conflicting simulated raters it
+        // placed a new rater after 1-2 labels where the variance score in one of three runs never did (README).
+        "info-gain" => new Vpl.InformationGainSelector(Vpl.InformationGainSelector.Scoring.MutualInformation),
         "disagreement" => new DisagreementSelector(),
         _ => throw new ArgumentException($"Unknown query strategy '{name}'. Known strategies: {string.Join(", ", Names)}.", nameof(name)),
     };

@@ -18,6 +18,28 @@ namespace PreferenceStudio.Learning.Vpl;
 /// </remarks>
 public sealed class InformationGainSelector : IQuerySelector
 {
+    /// <summary>How a candidate's information about z is scored.</summary>
+    public enum Scoring
+    {
+        /// <summary>METHODS.md's formula over the posterior variances of q(z | labels + the candidate's answer).</summary>
+        PosteriorVariance,
+
+        /// <summary>
+        /// The mutual information between the answer and z (BALD): H[E_z P(right | z)] - E_z H[P(right | z)], z drawn
+        /// from q(z | the rater's labels), or, before the rater has answered anything, the latents of the raters the
+        /// model was trained on. It asks where plausible raters would answer differently, which does not depend on
+        /// the encoder's variance tracking that uncertainty (it narrows onto one kind instead; README, "Measured").
+        /// </summary>
+        MutualInformation,
+    }
+
+    /// <summary>Latent draws per candidate scoring under <see cref="Scoring.MutualInformation"/>.</summary>
+    public const int LatentSamples = 16;
+
+    public InformationGainSelector(Scoring scoring = Scoring.PosteriorVariance) => Method = scoring;
+
+    public Scoring Method { get; }
+
     /// <summary>The <see cref="Name"/> of this selector.</summary>
     public const string SelectorName = "info-gain";
 
@@ -37,7 +59,9 @@ public sealed class InformationGainSelector : IQuerySelector
             rng.Shuffle(order);
             return order[..take];
         }
-        var scores = Scores(model, candidates, context.RaterLabels ?? [], context.Rater);
+        var scores = Method == Scoring.MutualInformation && model is VplRewardModel vpl
+            ? MutualInformation(vpl, candidates, context.RaterLabels ?? [], new Random(rng.Next()))
+            : Scores(model, candidates, context.RaterLabels ?? [], context.Rater);
         // Stable order: equal scores keep the candidates' own order, so the choice is deterministic.
         return Enumerable.Range(0, candidates.Count)
             .OrderByDescending(i => double.IsNaN(scores[i]) ? double.NegativeInfinity : scores[i])
@@ -63,6 +87,45 @@ public sealed class InformationGainSelector : IQuerySelector
             model.LatentFor([.. raterLabels, new PreferencePair(c.Left, c.Right, PreferenceChoice.Right, rater)]).Std,
         ])).ToArray();
     }
+
+    /// <summary>Mutual information between each candidate's answer and the rater's latent (see <see cref="Scoring.MutualInformation"/>).</summary>
+    public static double[] MutualInformation(VplRewardModel model, IReadOnlyList<CandidatePair> candidates, IReadOnlyList<PreferencePair> raterLabels, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(candidates);
+        var latents = new List<double[]>();
+        if (raterLabels.Any(p => p.RightTarget is not null))
+        {
+            var (mean, std) = model.LatentFor(raterLabels);
+            for (int s = 0; s < LatentSamples; s++)
+                latents.Add(mean.Select((m, d) => m + std[d] * Gaussian(rng)).ToArray());
+        }
+        else latents.AddRange(model.RaterLatents.Select(r => r.Mean));
+        if (latents.Count == 0) latents.Add(new double[model.LatentSize]);
+
+        var pairs = candidates.Select(c => new PreferencePair(c.Left, c.Right, PreferenceChoice.Equal)).ToList();
+        var sum = new double[candidates.Count];
+        var entropySum = new double[candidates.Count];
+        foreach (var z in latents)
+        {
+            var p = model.ForLatent(z).PreferRightProbabilities(pairs);
+            for (int i = 0; i < p.Length; i++)
+            {
+                sum[i] += p[i];
+                entropySum[i] += Entropy(p[i]);
+            }
+        }
+        return sum.Select((s, i) => Entropy(s / latents.Count) - entropySum[i] / latents.Count).ToArray();
+    }
+
+    private static double Entropy(double p)
+    {
+        p = Math.Clamp(p, 1e-12, 1 - 1e-12);
+        return -(p * Math.Log(p) + (1 - p) * Math.Log(1 - p));
+    }
+
+    private static double Gaussian(Random rng) =>
+        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
     /// <summary>
     /// METHODS.md's score from the posterior standard deviations under each possible answer ([answer][dimension]):

@@ -56,6 +56,32 @@ public class VplInformationGainTests(VplModelFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public void Mutual_information_asks_what_the_kinds_disagree_about_and_shrinks_once_a_rater_is_placed()
+    {
+        var selector = new InformationGainSelector(InformationGainSelector.Scoring.MutualInformation);
+        var agreed = TwoKindRaters.RandomPairs(40, new Random(4))
+            .Select(p => TwoKindRaters.Label(p.Left, p.Right, 0, "new"))
+            .Where(p => p.Label == TwoKindRaters.Label(p.Left, p.Right, 1, "new").Label)
+            .Take(3).ToList();
+        foreach (var labels in new[] { new List<PreferencePair>(), agreed })
+        {
+            var scores = InformationGainSelector.MutualInformation(fixture.Model, [CoinOrNot, RoadOrMud], labels, new Random(2));
+            output.WriteLine($"{labels.Count} labels: mutual information coin-or-not {scores[0]:F4}, road-or-mud {scores[1]:F4}");
+            Assert.True(scores[1] > scores[0]);
+            Assert.All(scores, v => Assert.InRange(v, 0, Math.Log(2) + 1e-9));
+            var context = new QueryContext(TwoKindRaters.Env, fixture.Model, "new", labels);
+            Assert.Equal(1, selector.Select([CoinOrNot, RoadOrMud], 1, context, new Random(1)).Single());
+        }
+        // Once a rater's answers have placed z, an answer tells less than it did before any label.
+        var decided = TwoKindRaters.RandomPairs(60, new Random(5)).Select(p => TwoKindRaters.Label(p.Left, p.Right, 1, "new")).ToList();
+        var (_, std) = fixture.Model.LatentFor(decided);
+        var pinned = InformationGainSelector.MutualInformation(fixture.Model, [RoadOrMud], decided, new Random(3))[0];
+        var open = InformationGainSelector.MutualInformation(fixture.Model, [RoadOrMud], [], new Random(3))[0];
+        output.WriteLine($"road-or-mud: {open:F4} with no labels, {pinned:F4} after 60 (posterior std {std.Average():F3})");
+        Assert.True(pinned < open);
+    }
+
+    [Fact]
     public void Score_is_the_methods_formula()
     {
         double[][] std = [[1.0, 0.5], [0.5, 0.5]];

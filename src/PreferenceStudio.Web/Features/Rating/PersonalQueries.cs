@@ -54,7 +54,7 @@ public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory
                 _cached = null;
                 _cached = (path, RewardModels.Load(path, env, device));
             }
-            return new InformationGainSelector().Select(candidatePairs, candidatePairs.Count,
+            return QuerySelectors.Create(InformationGainSelector.SelectorName).Select(candidatePairs, candidatePairs.Count,
                 new QueryContext(env, _cached.Value.Model, raterId, context), new Random(0));
         }, ct);
         return order.Select(i => ordered[i]).ToList();
