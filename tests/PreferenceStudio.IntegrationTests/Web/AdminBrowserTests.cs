@@ -42,9 +42,16 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
             var link = page.Locator("#campaign-table a", new() { HasText = "From the browser" });
             await link.WaitForAsync(new() { Timeout = 10_000 });
 
+            // The link appears as soon as the campaign is created; starting it follows a moment later.
             Campaign campaign;
-            await using (var db = app.CreateDb())
-                campaign = await db.Campaigns.AsNoTracking().SingleAsync();
+            var started = DateTime.UtcNow.AddSeconds(10);
+            while (true)
+            {
+                await using (var db = app.CreateDb())
+                    campaign = await db.Campaigns.AsNoTracking().SingleAsync();
+                if (campaign.Status != CampaignStatus.Draft || DateTime.UtcNow > started) break;
+                await Task.Delay(100);
+            }
             Assert.Equal(4, campaign.PairsPerRound);
             Assert.Equal(3, campaign.LabelsPerRound);
             Assert.Equal(2, campaign.RoundCount);

@@ -69,7 +69,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
 
         // The rater's own pairs (from their personal policy) first, then least-labelled and least-served pairs, so
         // labels spread over the round's pairs; with information-gain queries the most informative of those first.
-        var candidates = await db.Comparisons.AsNoTracking()
+        var pool = await db.Comparisons.AsNoTracking()
             .Where(x => x.RoundId == round.Id
                         && (x.ForRaterId == null || x.ForRaterId == raterId)
                         && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
@@ -78,10 +78,13 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             .ThenBy(x => x.Labels.Count)
             .ThenBy(x => db.Assignments.Count(a => a.ComparisonId == x.Id))
             .ThenBy(x => x.Ordinal)
-            .Select(x => x.Id)
+            .Select(x => new { x.Id, Own = x.ForRaterId != null })
             .Take(c.QueryStrategy == "info-gain" ? PersonalQueries.CandidatePool : 5)
             .ToListAsync(ct);
-        candidates = [.. await personal.RankAsync(c, raterId, candidates, ct)];
+        // Information gain orders the rater's own pairs among themselves and the shared ones among themselves.
+        var candidates = new List<Guid>();
+        candidates.AddRange(await personal.RankAsync(c, raterId, pool.Where(p => p.Own).Select(p => p.Id).ToList(), ct));
+        candidates.AddRange(await personal.RankAsync(c, raterId, pool.Where(p => !p.Own).Select(p => p.Id).ToList(), ct));
         foreach (var comparisonId in candidates)
         {
             var shownAt = DateTimeOffset.UtcNow;
