@@ -113,16 +113,7 @@ public sealed class BradleyTerryRewardModel : IEnsembleRewardModel
     /// <summary>One file: the checkpoint magic, a JSON header (type, architecture, environment, members), then the weights.</summary>
     public void Save(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        lock (_gate)
-        {
-            using var stream = File.Create(path);
-            using var writer = new BinaryWriter(stream, Encoding.UTF8);
-            RewardCheckpoint.WriteHeader(writer, _header);
-            _net.save(writer);
-        }
+        lock (_gate) RewardCheckpoint.Write(path, _header, writer => _net.save(writer));
     }
 
     /// <summary>
@@ -135,11 +126,7 @@ public sealed class BradleyTerryRewardModel : IEnsembleRewardModel
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         var header = RewardCheckpoint.ReadHeader<CheckpointHeader>(reader, path);
-        if (header.ModelType != TypeName)
-            throw new RewardTrainingException($"{path} holds a '{header.ModelType}' model, not '{TypeName}'.");
-        env ??= EnvironmentRegistry.Get(header.Environment);
-        if (env.Name != header.Environment || env.FeatureSize != header.FeatureSize)
-            throw new RewardTrainingException($"{path} was trained on {header.Environment} ({header.FeatureSize} features), not {env.Name} ({env.FeatureSize}).");
+        env = RewardCheckpoint.Environment(path, header.ModelType, TypeName, header.Environment, header.FeatureSize, env);
         var dev = TorchDevices.Resolve(device);
         EnsembleNetwork net;
         try
@@ -182,11 +169,7 @@ public sealed class BradleyTerryRewardModel : IEnsembleRewardModel
         return (members, mean);
     }
 
-    private double Probability(double d)
-    {
-        double p = 1.0 / (1.0 + Math.Exp(-d));
-        return _header.LabelNoise ? 0.9 * p + 0.05 : p;
-    }
+    private double Probability(double d) => PreferenceLikelihood.Probability(d, _header.LabelNoise);
 
     private static double[] ToDoubles(Tensor t) => t.to(torch.CPU).to_type(ScalarType.Float64).data<double>().ToArray();
 

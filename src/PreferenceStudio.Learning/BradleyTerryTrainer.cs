@@ -2,7 +2,6 @@ using System.Diagnostics;
 using PreferenceStudio.Environments;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace PreferenceStudio.Learning;
 
@@ -76,7 +75,7 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
                         var idx = tensor(batch.AsSpan(0, k * count).ToArray(), device: device);
                         var d = data.Differences(net, idx);
                         // Each member's mean loss, summed: every member gets the gradient it would get trained alone.
-                        var loss = Loss(d, target.index_select(0, idx).reshape(k, count), options.LabelNoise) * k;
+                        var loss = PreferenceLikelihood.MeanLoss(d, target.index_select(0, idx).reshape(k, count), options.LabelNoise) * k;
                         optimizer.zero_grad();
                         loss.backward();
                         optimizer.step();
@@ -96,13 +95,5 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
             net.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Mean cross-entropy of soft targets over all members' pairs; with label noise, of 0.9 * sigmoid(d) + 0.05.</summary>
-    private static Tensor Loss(Tensor d, Tensor y, bool labelNoise)
-    {
-        if (!labelNoise) return F.binary_cross_entropy_with_logits(d, y);
-        var p = torch.sigmoid(d) * 0.9 + 0.05;
-        return -(y * p.log() + (1 - y) * (1 - p).log()).mean();
     }
 }

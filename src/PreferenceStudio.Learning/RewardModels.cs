@@ -66,6 +66,38 @@ public static class RewardCheckpoint
         writer.Write(JsonSerializer.Serialize(header));
     }
 
+    /// <summary>
+    /// Writes one checkpoint file: the magic string, the header, then the model's payload (its weights), creating the
+    /// folder when needed.
+    /// </summary>
+    public static void Write<THeader>(string path, THeader header, Action<BinaryWriter> payload)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(payload);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        using var stream = File.Create(path);
+        using var writer = new BinaryWriter(stream, Encoding.UTF8);
+        WriteHeader(writer, header);
+        payload(writer);
+    }
+
+    /// <summary>
+    /// Checks that a header read from <paramref name="path"/> holds a <paramref name="expectedType"/> model, and returns
+    /// the environment it belongs to: <paramref name="env"/> when given (it must be the one the model was trained on,
+    /// with the same feature size), else the registered environment of that name.
+    /// </summary>
+    public static IPreferenceEnvironment Environment(string path, string storedType, string expectedType,
+        string storedEnvironment, int storedFeatureSize, IPreferenceEnvironment? env)
+    {
+        if (storedType != expectedType)
+            throw new RewardTrainingException($"{path} holds a '{storedType}' model, not '{expectedType}'.");
+        env ??= EnvironmentRegistry.Get(storedEnvironment);
+        if (env.Name != storedEnvironment || env.FeatureSize != storedFeatureSize)
+            throw new RewardTrainingException($"{path} was trained on {storedEnvironment} ({storedFeatureSize} features), not {env.Name} ({env.FeatureSize}).");
+        return env;
+    }
+
     /// <summary>Reads the magic string and the header JSON, leaving the reader at the payload.</summary>
     public static string ReadHeaderJson(BinaryReader reader, string path)
     {

@@ -232,16 +232,7 @@ public sealed class RegretRewardModel : IRewardModel
     /// <summary>Writes the magic string, a JSON header (ModelType first) and the weights to one file.</summary>
     public void Save(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        lock (_gate)
-        {
-            using var stream = File.Create(path);
-            using var writer = new BinaryWriter(stream, Encoding.UTF8);
-            RewardCheckpoint.WriteHeader(writer, _header);
-            _net.save(writer);
-        }
+        lock (_gate) RewardCheckpoint.Write(path, _header, writer => _net.save(writer));
     }
 
     /// <summary>
@@ -254,13 +245,9 @@ public sealed class RegretRewardModel : IRewardModel
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         var header = RewardCheckpoint.ReadHeader<CheckpointHeader>(reader, path);
-        if (header.ModelType != TypeName)
-            throw new RewardTrainingException($"{path} holds a '{header.ModelType}' model, not '{TypeName}'.");
+        env = RewardCheckpoint.Environment(path, header.ModelType, TypeName, header.Environment, header.FeatureSize, env);
         if (!Enum.TryParse<RegretForm>(header.Form, out _))
             throw new RewardTrainingException($"{path} has an unknown regret form '{header.Form}'.");
-        env ??= EnvironmentRegistry.Get(header.Environment);
-        if (env.Name != header.Environment || env.FeatureSize != header.FeatureSize)
-            throw new RewardTrainingException($"{path} was trained on {header.Environment} ({header.FeatureSize} features), not {env.Name} ({env.FeatureSize}).");
         var dev = TorchDevices.Resolve(device);
         var net = header.BuildNetwork();
         try
@@ -283,11 +270,7 @@ public sealed class RegretRewardModel : IRewardModel
         _net.Dispose();
     }
 
-    private double Probability(double d)
-    {
-        double p = 1.0 / (1.0 + Math.Exp(-d));
-        return _header.LabelNoise ? 0.9 * p + 0.05 : p;
-    }
+    private double Probability(double d) => PreferenceLikelihood.Probability(d, _header.LabelNoise);
 
     private static List<double[]> Candidates(ActionSpace space, int samples)
     {

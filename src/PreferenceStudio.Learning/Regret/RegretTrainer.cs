@@ -2,7 +2,6 @@ using System.Diagnostics;
 using PreferenceStudio.Environments;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace PreferenceStudio.Learning.Regret;
 
@@ -73,7 +72,7 @@ public sealed class RegretTrainer(RegretOptions? regret = null) : IRewardModelTr
                 using var scope = torch.NewDisposeScope();
                 net.train();
                 var values = planner?.Values(net);
-                var loss = Loss(batch.ScoreDifference(net, values), target, options.LabelNoise);
+                var loss = PreferenceLikelihood.MeanLoss(batch.ScoreDifference(net, values), target, options.LabelNoise);
                 if (Regret.L2 > 0)
                     loss = loss + Regret.L2 * parameters.Select(p => p.to_type(ScalarType.Float64).pow(2).sum()).Aggregate((a, b) => a + b);
                 double value = loss.ToDouble();
@@ -101,13 +100,5 @@ public sealed class RegretTrainer(RegretOptions? regret = null) : IRewardModelTr
             net.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Cross-entropy of soft targets; with label noise, of 0.9 * sigmoid(d) + 0.05.</summary>
-    private static Tensor Loss(Tensor d, Tensor y, bool labelNoise)
-    {
-        if (!labelNoise) return F.binary_cross_entropy_with_logits(d, y);
-        var p = torch.sigmoid(d) * 0.9 + 0.05;
-        return -(y * p.log() + (1 - y) * (1 - p).log()).mean();
     }
 }

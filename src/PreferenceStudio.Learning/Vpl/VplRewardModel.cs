@@ -167,16 +167,7 @@ public sealed class VplRewardModel : IPerRaterRewardModel
     /// <summary>One file: the magic string, a JSON header (architecture, environment, each training rater's latent), the weights.</summary>
     public void Save(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        lock (_gate)
-        {
-            using var stream = File.Create(path);
-            using var writer = new BinaryWriter(stream, Encoding.UTF8);
-            RewardCheckpoint.WriteHeader(writer, _header);
-            _net.save(writer);
-        }
+        lock (_gate) RewardCheckpoint.Write(path, _header, writer => _net.save(writer));
     }
 
     /// <summary>
@@ -189,15 +180,12 @@ public sealed class VplRewardModel : IPerRaterRewardModel
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         var header = RewardCheckpoint.ReadHeader<VplCheckpointHeader>(reader, path);
-        if (header.ModelType != TypeName)
-            throw new RewardTrainingException($"{path} holds a '{header.ModelType}' model, not '{TypeName}'.");
-        if (header.Architecture is null || header.Raters is null)
+        if (header.ModelType == TypeName && (header.Architecture is null || header.Raters is null))
             throw new RewardTrainingException($"{path} has an incomplete VPL checkpoint header.");
-        env ??= EnvironmentRegistry.Get(header.Environment);
-        if (env.Name != header.Environment || env.FeatureSize != header.Architecture.FeatureSize)
-            throw new RewardTrainingException($"{path} was trained on {header.Environment} ({header.Architecture.FeatureSize} features), not {env.Name} ({env.FeatureSize}).");
+        env = RewardCheckpoint.Environment(path, header.ModelType, TypeName, header.Environment, header.Architecture?.FeatureSize ?? 0, env);
         var dev = TorchDevices.Resolve(device);
-        var net = new VplNetwork(header.Architecture);
+        // Not null: a VPL header without an architecture was refused above, and other model types by Environment.
+        var net = new VplNetwork(header.Architecture!);
         try
         {
             net.load(reader);
@@ -264,11 +252,7 @@ public sealed class VplRewardModel : IPerRaterRewardModel
                 var latents = Latents(z, chunk.Count);
                 d = ToDoubles(_net.SegmentReturns(rx, rm, latents) - _net.SegmentReturns(lx, lm, latents));
             }
-            for (int i = 0; i < d.Length; i++)
-            {
-                double p = 1.0 / (1.0 + Math.Exp(-d[i]));
-                result[start + i] = LabelNoise ? 0.9 * p + 0.05 : p;
-            }
+            for (int i = 0; i < d.Length; i++) result[start + i] = PreferenceLikelihood.Probability(d[i], LabelNoise);
         }
         return result;
     }

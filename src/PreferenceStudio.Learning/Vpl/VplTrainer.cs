@@ -2,7 +2,6 @@ using System.Diagnostics;
 using PreferenceStudio.Environments;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace PreferenceStudio.Learning.Vpl;
 
@@ -101,7 +100,7 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
                         var idx = targets.flatten();
                         var d = net.SegmentReturns(rightX.index_select(0, idx), rightMask.index_select(0, idx), zTargets)
                               - net.SegmentReturns(leftX.index_select(0, idx), leftMask.index_select(0, idx), zTargets);
-                        var bce = PairLoss(d, target.index_select(0, idx), options.LabelNoise) * targetMask.flatten();
+                        var bce = PreferenceLikelihood.PairLoss(d, target.index_select(0, idx), options.LabelNoise) * targetMask.flatten();
                         var kl = ((mean.pow(2) + logVar.exp() - 1 - logVar) * 0.5).sum();
                         var pairs = targetMask.sum();
                         var loss = (bce.sum() + kl * beta) / pairs;
@@ -167,13 +166,5 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
                 mask[i * width + j] = 1;
             }
         return (tensor(indices, [sets.Count, width], device: device), tensor(mask, [sets.Count, width], device: device));
-    }
-
-    /// <summary>Per-pair cross-entropy of soft targets; with label noise, of 0.9 * sigmoid(d) + 0.05 (as Bradley-Terry).</summary>
-    private static Tensor PairLoss(Tensor d, Tensor y, bool labelNoise)
-    {
-        if (!labelNoise) return F.binary_cross_entropy_with_logits(d, y, reduction: nn.Reduction.None);
-        var p = torch.sigmoid(d) * 0.9 + 0.05;
-        return -(y * p.log() + (1 - y) * (1 - p).log());
     }
 }
