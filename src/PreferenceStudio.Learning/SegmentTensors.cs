@@ -29,6 +29,15 @@ internal static class SegmentTensors
     public static (Tensor LeftFeatures, Tensor LeftMask, Tensor RightFeatures, Tensor RightMask) EncodePairs(
         IPreferenceEnvironment env, IReadOnlyList<PreferencePair> pairs, Device device)
     {
+        var (lefts, rights, length) = PairRows(env, pairs);
+        var (lx, lm) = Build(env, lefts, length, device);
+        var (rx, rm) = Build(env, rights, length, device);
+        return (lx, lm, rx, rm);
+    }
+
+    /// <summary>Each side's segments with the steps counted for it (see <see cref="Counted"/>), and the longest pair.</summary>
+    private static (List<(Segment, int)> Lefts, List<(Segment, int)> Rights, int Length) PairRows(IPreferenceEnvironment env, IReadOnlyList<PreferencePair> pairs)
+    {
         var lefts = new List<(Segment, int)>(pairs.Count);
         var rights = new List<(Segment, int)>(pairs.Count);
         int length = 1;
@@ -39,9 +48,7 @@ internal static class SegmentTensors
             lefts.Add((pair.Left, Counted(env, pair.Left, steps)));
             rights.Add((pair.Right, Counted(env, pair.Right, steps)));
         }
-        var (lx, lm) = Build(env, lefts, length, device);
-        var (rx, rm) = Build(env, rights, length, device);
-        return (lx, lm, rx, rm);
+        return (lefts, rights, length);
     }
 
     private static int Counted(IPreferenceEnvironment env, Segment segment, int pairLength) =>
@@ -62,16 +69,7 @@ internal static class SegmentTensors
     /// </summary>
     public static PairTensors EncodeForTraining(IPreferenceEnvironment env, IReadOnlyList<PreferencePair> pairs, int batchSize, Device device)
     {
-        var lefts = new List<(Segment, int)>(pairs.Count);
-        var rights = new List<(Segment, int)>(pairs.Count);
-        int length = 1;
-        foreach (var pair in pairs)
-        {
-            int steps = Math.Max(pair.Left.Actions.Length, pair.Right.Actions.Length);
-            length = Math.Max(length, steps);
-            lefts.Add((pair.Left, Counted(env, pair.Left, steps)));
-            rights.Add((pair.Right, Counted(env, pair.Right, steps)));
-        }
+        var (lefts, rights, length) = PairRows(env, pairs);
         int f = env.FeatureSize;
         var (lx, lm) = BuildArrays(env, lefts, length);
         var (rx, rm) = BuildArrays(env, rights, length);

@@ -129,15 +129,12 @@ public sealed class MountainCarFrameRenderer : IFrameRenderer
     }
 
     /// <summary>Sky, hill and track rasterised once: filling the antialiased hill every frame cost more than the rest of the frame.</summary>
-    private SKImage DrawScenery()
+    private SKImage DrawScenery() => StaticLayer.Rasterise(Width, Height, canvas =>
     {
-        using var surface = SKSurface.Create(new SKImageInfo(Width, Height, SKColorType.Bgra8888, SKAlphaType.Premul))
-            ?? throw new InvalidOperationException($"Could not allocate a {Width} x {Height} surface.");
-        surface.Canvas.DrawPaint(_sky);
-        surface.Canvas.DrawPath(_hill, _ground);
-        surface.Canvas.DrawPath(_track, _trackPaint);
-        return surface.Snapshot();
-    }
+        canvas.DrawPaint(_sky);
+        canvas.DrawPath(_hill, _ground);
+        canvas.DrawPath(_track, _trackPaint);
+    });
 
     private SKPoint ToScreen(double x, double height) =>
         new(_left + (float)(x - MountainCar.MinPosition) * _scale, _mid - (float)(height - 0.55) * _scale);

@@ -12,7 +12,7 @@ namespace PreferenceStudio.Environments.Rendering;
 public sealed class NavigationFrameRenderer : IFrameRenderer
 {
     // Bump this whenever the drawing changes, so content-addressed clips are rendered again.
-    private const string DrawingVersion = "1";
+    private const string DrawingVersion = "2";
     private const int TrailLength = 30, TrailShades = 6;
 
     /// <summary>Goal colours in kind order, shared with pages that name the kinds.</summary>
@@ -26,7 +26,7 @@ public sealed class NavigationFrameRenderer : IFrameRenderer
     private readonly MultiGoalNavigation _env;
     private readonly ControlRenderOptions _options;
     private readonly float _cell, _left, _top;
-    private readonly SKPicture _board;
+    private readonly SKImage _board;
     private readonly SKPaint _background, _agent, _agentRim, _force, _inside;
     private readonly SKPaint[] _trail = new SKPaint[TrailShades];
 
@@ -50,7 +50,12 @@ public sealed class NavigationFrameRenderer : IFrameRenderer
                 Color = AgentColour.WithAlpha((byte)(200 * (i + 1) / TrailShades)), IsAntialias = true,
                 Style = SKPaintStyle.Stroke, StrokeWidth = Math.Max(1.5f, 0.12f * _cell), StrokeCap = SKStrokeCap.Round,
             };
-        _board = RecordBoard();
+        using (var picture = RecordBoard())
+            _board = StaticLayer.Rasterise(Width, Height, canvas =>
+            {
+                canvas.DrawPaint(_background);
+                canvas.DrawPicture(picture);
+            });
         SettingsKey = string.Create(CultureInfo.InvariantCulture,
             $"multi-goal-nav/v{DrawingVersion}/{_options.Key}/maze-{maze.Name}/goals{env.GoalCount}");
     }
@@ -66,8 +71,7 @@ public sealed class NavigationFrameRenderer : IFrameRenderer
     {
         int t = _options.StateAt(segment, frameIndex);
         var state = segment.States[t];
-        canvas.DrawPaint(_background);
-        canvas.DrawPicture(_board);
+        canvas.DrawImage(_board, 0, 0, SKSamplingOptions.Default);
 
         for (int k = 0; k < _env.GoalCount; k++)
             if (_env.IsSuccess(k, state))
