@@ -4,8 +4,9 @@ namespace PreferenceStudio.Environments.Rendering;
 
 /// <summary>
 /// The part of a clip that never moves (a board, a maze, a hill), drawn once into pixels. Copying the image each frame
-/// is far cheaper than drawing it again: replaying the delivery board cost about 20 ms per 50-frame clip, the copy
-/// about 1 (bench render), and frames are drawn on the path that opens a round.
+/// is far cheaper than drawing it again: drawing a 50-frame delivery clip took 19-22 ms with the board replayed each
+/// frame, against about 1.4 ms for copying a cached image (timed in a scratch program), and frames are drawn on the
+/// path that opens a round.
 /// </summary>
 public static class StaticLayer
 {

@@ -27,9 +27,7 @@ public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory
     {
         if (campaign.QueryStrategy != InformationGainSelector.SelectorName || candidates.Count < 2) return candidates;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var path = await db.RewardModelRuns
-            .Where(r => r.CampaignId == campaign.Id && r.ModelType == campaign.RewardModel && r.Status == RunStatus.Succeeded && r.CheckpointPath != null)
-            .OrderByDescending(r => r.RoundIndex).Select(r => r.CheckpointPath).FirstOrDefaultAsync(ct);
+        var path = await db.RewardModelRuns.LatestCheckpointAsync(campaign.Id, campaign.RewardModel, beforeRound: null, ct);
         if (path is null || !File.Exists(path)) return candidates;
 
         var pairs = await db.Comparisons.AsNoTracking().Where(c => candidates.Contains(c.Id))

@@ -81,10 +81,11 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             .Select(x => new { x.Id, Own = x.ForRaterId != null })
             .Take(c.QueryStrategy == "info-gain" ? PersonalQueries.CandidatePool : 5)
             .ToListAsync(ct);
-        // Information gain orders the rater's own pairs among themselves and the shared ones among themselves.
-        var candidates = new List<Guid>();
-        candidates.AddRange(await personal.RankAsync(c, raterId, pool.Where(p => p.Own).Select(p => p.Id).ToList(), ct));
-        candidates.AddRange(await personal.RankAsync(c, raterId, pool.Where(p => !p.Own).Select(p => p.Id).ToList(), ct));
+        // Information gain orders the rater's own pairs among themselves and the shared ones among themselves
+        // (OrderBy is stable, so the ranking survives within each group).
+        var own = pool.Where(p => p.Own).Select(p => p.Id).ToHashSet();
+        var ranked = await personal.RankAsync(c, raterId, pool.Select(p => p.Id).ToList(), ct);
+        var candidates = ranked.OrderBy(id => !own.Contains(id)).ToList();
         foreach (var comparisonId in candidates)
         {
             var shownAt = DateTimeOffset.UtcNow;

@@ -83,9 +83,7 @@ public sealed class RoundPreparer(
                 personal = policies.Where(p => p.RaterId != null).DistinctBy(p => p.RaterId).OrderBy(p => p.RaterId, StringComparer.Ordinal).ToList();
         }
         var modelPath = campaign.QueryStrategy != "random"
-            ? await db.RewardModelRuns.Where(r => r.CampaignId == campaign.Id && r.RoundIndex < roundIndex && r.ModelType == campaign.RewardModel
-                    && r.Status == RunStatus.Succeeded && r.CheckpointPath != null)
-                .OrderByDescending(r => r.RoundIndex).Select(r => r.CheckpointPath).FirstOrDefaultAsync(ct)
+            ? await db.RewardModelRuns.LatestCheckpointAsync(campaign.Id, campaign.RewardModel, roundIndex, ct)
             : null;
 
         // Seeded by campaign and round, so a re-planned round (after a crash before commit) is the same round.
