@@ -52,6 +52,9 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
             net.to(device);
             using var data = SegmentTensors.EncodeForTraining(env, usable, options.BatchSize, device);
             using var target = tensor(usable.Select(p => (float)p.RightTarget!.Value).ToArray(), device: device);
+            // Unit weights keep the plain mean loss, so campaigns without weighted labels train exactly as before.
+            bool weighted = usable.Any(p => p.Weight != 1.0);
+            using var weights = tensor(usable.Select(p => (float)p.Weight).ToArray(), device: device);
             using (var optimizer = optim.Adam(net.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay))
             {
                 // Member m's pairs for the epoch are orders[m]; all members see the same number per batch.
@@ -75,7 +78,10 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
                         var idx = tensor(batch.AsSpan(0, k * count).ToArray(), device: device);
                         var d = data.Differences(net, idx);
                         // Each member's mean loss, summed: every member gets the gradient it would get trained alone.
-                        var loss = PreferenceLikelihood.MeanLoss(d, target.index_select(0, idx).reshape(k, count), options.LabelNoise) * k;
+                        var y = target.index_select(0, idx).reshape(k, count);
+                        var loss = (weighted
+                            ? (PreferenceLikelihood.PairLoss(d, y, options.LabelNoise) * weights.index_select(0, idx).reshape(k, count)).mean()
+                            : PreferenceLikelihood.MeanLoss(d, y, options.LabelNoise)) * k;
                         optimizer.zero_grad();
                         loss.backward();
                         optimizer.step();

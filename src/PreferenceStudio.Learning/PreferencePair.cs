@@ -3,7 +3,9 @@ using PreferenceStudio.Environments;
 namespace PreferenceStudio.Learning;
 
 /// <summary>One labelled comparison: which of two segments a rater (or teacher) preferred.</summary>
-public sealed record PreferencePair(Segment Left, Segment Right, PreferenceChoice Label, string? Rater = null)
+/// <param name="Weight">How much the label counts in training relative to a clip label (1). Automatic labels from a
+/// rater's factor hierarchy carry the campaign's hierarchy weight; the Bradley-Terry trainer scales each pair's loss by it.</param>
+public sealed record PreferencePair(Segment Left, Segment Right, PreferenceChoice Label, string? Rater = null, double Weight = 1.0)
 {
     /// <summary>
     /// Probability target for "right is preferred": 1 right, 0 left, 0.5 equal; null for incomparable pairs,

@@ -23,6 +23,8 @@ internal static class TrainingPairs
                 "(the side a segment is shown on carries no reward). A reward model needs pairs with different answers.");
         foreach (var (pair, i) in usable.Select((p, i) => (p, i)))
         {
+            if (!double.IsFinite(pair.Weight) || pair.Weight < 0)
+                throw new RewardTrainingException($"Training pair {i} has weight {pair.Weight}; a label's weight must be a finite number of 0 or more.");
             var error = env.ValidateSegment(pair.Left) ?? env.ValidateSegment(pair.Right);
             if (error is not null) throw new RewardTrainingException($"Training pair {i} does not fit {env.Name}: {error}.");
         }

@@ -90,11 +90,25 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("environment_parameters");
 
+                    b.Property<int>("HierarchyPairsPerRound")
+                        .HasColumnType("integer")
+                        .HasColumnName("hierarchy_pairs_per_round");
+
+                    b.Property<double>("HierarchyWeight")
+                        .HasColumnType("double precision")
+                        .HasColumnName("hierarchy_weight");
+
                     b.Property<string>("JoinCode")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("join_code");
+
+                    b.Property<string>("LabelSource")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("label_source");
 
                     b.Property<int>("LabelsPerRound")
                         .HasColumnType("integer")
@@ -321,6 +335,53 @@ namespace PreferenceStudio.Migrations.Migrations
                     b.HasIndex("CampaignId", "RoundIndex", "Ordinal");
 
                     b.ToTable("comparisons", (string)null);
+                });
+
+            modelBuilder.Entity("PreferenceStudio.Core.Data.FactorRanking", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CampaignId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("campaign_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.PrimitiveCollection<string[]>("Factors")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("factors");
+
+                    b.PrimitiveCollection<double[]>("Margins")
+                        .IsRequired()
+                        .HasColumnType("double precision[]")
+                        .HasColumnName("margins");
+
+                    b.Property<string>("RaterId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("rater_id");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("source");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RaterId");
+
+                    b.HasIndex("CampaignId", "RaterId", "CreatedAt")
+                        .IsUnique();
+
+                    b.ToTable("factor_rankings", (string)null);
                 });
 
             modelBuilder.Entity("PreferenceStudio.Core.Data.Job", b =>
@@ -872,6 +933,21 @@ namespace PreferenceStudio.Migrations.Migrations
                     b.Navigation("RightClip");
 
                     b.Navigation("RightSegment");
+                });
+
+            modelBuilder.Entity("PreferenceStudio.Core.Data.FactorRanking", b =>
+                {
+                    b.HasOne("PreferenceStudio.Core.Data.Campaign", null)
+                        .WithMany()
+                        .HasForeignKey("CampaignId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("PreferenceStudio.Core.Data.Rater", null)
+                        .WithMany()
+                        .HasForeignKey("RaterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PreferenceStudio.Core.Data.Job", b =>

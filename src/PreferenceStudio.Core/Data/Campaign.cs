@@ -28,6 +28,19 @@ public class Campaign
     /// <summary>Environment steps of policy training per round (PPO, continuous environments).</summary>
     public int PolicySteps { get; set; } = 50_000;
 
+    /// <summary>
+    /// Which labels train the reward models: "clips" (raters' clip choices), "hierarchy" (pairs of the round's segments
+    /// labelled automatically by each rater's factor ranking, the HERON rule) or "both". See <see cref="LabelSources"/>.
+    /// </summary>
+    public string LabelSource { get; set; } = LabelSources.Clips;
+    /// <summary>How much one automatic hierarchy label counts against one clip label when both sources train.</summary>
+    public double HierarchyWeight { get; set; } = 1.0;
+    /// <summary>Pairs of the round's segments each rater's hierarchy is asked to label (undecided pairs are dropped).</summary>
+    public int HierarchyPairsPerRound { get; set; } = 500;
+
+    /// <summary>Whether raters are asked for a factor ranking (the campaign learns from hierarchies).</summary>
+    public bool UsesFactorRankings => LabelSource is LabelSources.Hierarchy or LabelSources.Both;
+
     /// <summary>Every model type the campaign trains each round, the policy's first.</summary>
     public IEnumerable<string> AllRewardModels() => new[] { RewardModel }.Concat(ComparisonModels.Where(m => m != RewardModel)).Distinct();
     public CampaignStatus Status { get; set; } = CampaignStatus.Draft;
@@ -46,4 +59,18 @@ public class Campaign
     /// <summary>A random 8-character code from a lowercase alphabet without look-alike characters.</summary>
     public static string NewJoinCode(int length = 8) =>
         RandomNumberGenerator.GetString(JoinCodeAlphabet, length);
+}
+
+/// <summary>The label sources a campaign can train on.</summary>
+public static class LabelSources
+{
+    public const string Clips = "clips";
+    public const string Hierarchy = "hierarchy";
+    public const string Both = "both";
+
+    public static readonly IReadOnlyList<string> All = [Clips, Hierarchy, Both];
+
+    public static bool UsesClips(string source) => source is Clips or Both;
+
+    public static bool UsesHierarchy(string source) => source is Hierarchy or Both;
 }

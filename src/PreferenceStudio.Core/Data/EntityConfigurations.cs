@@ -16,6 +16,7 @@ internal sealed class CampaignConfiguration : IEntityTypeConfiguration<Campaign>
         b.Property(x => x.Board).HasMaxLength(100);
         b.Property(x => x.RewardModel).HasMaxLength(50);
         b.Property(x => x.QueryStrategy).HasMaxLength(50);
+        b.Property(x => x.LabelSource).HasMaxLength(20);
         b.Property(x => x.EnvironmentParameters).IsJsonb();
         b.Property(x => x.JoinCode).HasMaxLength(32);
         b.HasIndex(x => x.JoinCode).IsUnique();
@@ -177,5 +178,18 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         b.HasOne<Campaign>().WithMany().HasForeignKey(x => x.CampaignId).OnDelete(DeleteBehavior.Cascade);
         b.HasIndex(x => new { x.CampaignId, x.Kind, x.RoundIndex }).IsUnique();
         b.HasIndex(x => new { x.Status, x.CreatedAt });
+    }
+}
+
+internal sealed class FactorRankingConfiguration : IEntityTypeConfiguration<FactorRanking>
+{
+    public void Configure(EntityTypeBuilder<FactorRanking> b)
+    {
+        b.ToTable("factor_rankings");
+        b.Property(x => x.RaterId).HasMaxLength(64);
+        b.Property(x => x.Source).HasMaxLength(20);
+        b.HasOne<Campaign>().WithMany().HasForeignKey(x => x.CampaignId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Rater>().WithMany().HasForeignKey(x => x.RaterId).OnDelete(DeleteBehavior.Cascade);
+        b.HasIndex(x => new { x.CampaignId, x.RaterId, x.CreatedAt }).IsUnique();
     }
 }

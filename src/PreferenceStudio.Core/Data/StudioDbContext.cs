@@ -24,6 +24,7 @@ public class StudioDbContext(DbContextOptions<StudioDbContext> options) : DbCont
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<RewardModelRun> RewardModelRuns => Set<RewardModelRun>();
     public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<FactorRanking> FactorRankings => Set<FactorRanking>();
 
     /// <summary>
     /// The one place Web, CLI and tests configure the provider, so all of them find the migrations.

@@ -1,0 +1,87 @@
+using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Hierarchy;
+using PreferenceStudio.Web.Features.Rating;
+using PreferenceStudio.Web.Features.Rounds;
+using PreferenceStudio.Web.Hosting;
+
+namespace PreferenceStudio.Web.Features.Hierarchy;
+
+/// <summary>
+/// Stores raters' factor rankings per campaign with their history: each save that changes the ranking adds a version;
+/// resending the current ranking stores nothing new. A ranking that leaves out a factor, names one twice or has a
+/// negative margin is refused whole (<see cref="RankingValidationException"/>).
+/// </summary>
+public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFactory, RatingService rating)
+{
+    /// <summary>Validates and stores <paramref name="submission"/> as the rater's current ranking in the campaign.</summary>
+    public async Task<RankingView> SaveAsync(Guid campaignId, RankingSubmission submission, string source, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        if (!RaterCookie.IsWellFormed(submission.RaterId))
+            throw new RankingValidationException(new() { ["rater_id"] = ["A rater id is 3 to 64 letters, digits, '-' or '_'."] });
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId, ct)
+            ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
+        var env = CampaignEnvironment.Create(campaign);
+        var hierarchy = Parse(env, submission.Factors, submission.Margins);
+
+        await rating.EnsureRaterAsync(submission.RaterId, ct: ct);
+        var current = await CurrentAsync(db, campaignId, submission.RaterId, ct);
+        if (current is not null && current.Factors.SequenceEqual(hierarchy.Factors) && current.Margins.SequenceEqual(hierarchy.Margins))
+            return ToView(current);
+        var ranking = new FactorRanking
+        {
+            CampaignId = campaignId,
+            RaterId = submission.RaterId,
+            Factors = hierarchy.Factors.ToArray(),
+            Margins = hierarchy.Margins.ToArray(),
+            Source = source,
+        };
+        db.FactorRankings.Add(ranking);
+        await db.SaveChangesAsync(ct);
+        return ToView(ranking);
+    }
+
+    /// <summary>The rater's current ranking in the campaign, or null when they have not ranked yet.</summary>
+    public async Task<RankingView?> CurrentAsync(Guid campaignId, string raterId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await CurrentAsync(db, campaignId, raterId, ct) is { } r ? ToView(r) : null;
+    }
+
+    /// <summary>Every version of every rater's ranking in the campaign, oldest first.</summary>
+    public async Task<IReadOnlyList<RankingView>> HistoryAsync(Guid campaignId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaignId)
+            .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToListAsync(ct);
+        return rows.Select(ToView).ToList();
+    }
+
+    /// <summary>Each rater's current ranking in the campaign (the latest version per rater).</summary>
+    public static async Task<List<FactorRanking>> CurrentRankingsAsync(StudioDbContext db, Guid campaignId, CancellationToken ct)
+    {
+        var rows = await db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaignId).ToListAsync(ct);
+        return rows.GroupBy(r => r.RaterId)
+            .Select(g => g.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).First())
+            .OrderBy(r => r.RaterId, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>The hierarchy, or a <see cref="RankingValidationException"/> listing every problem by field.</summary>
+    public static FactorHierarchy Parse(IPreferenceEnvironment env, IReadOnlyList<string>? factors, IReadOnlyList<double>? margins)
+    {
+        var errors = FactorHierarchy.Validate(env, factors, margins);
+        if (errors.Count > 0)
+            throw new RankingValidationException(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()));
+        return FactorHierarchy.Create(env, factors, margins);
+    }
+
+    public static RankingView ToView(FactorRanking r) => new(r.Id, r.CampaignId, r.RaterId, r.Factors, r.Margins, r.Source, r.CreatedAt);
+
+    private static Task<FactorRanking?> CurrentAsync(StudioDbContext db, Guid campaignId, string raterId, CancellationToken ct) =>
+        db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaignId && r.RaterId == raterId)
+            .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).FirstOrDefaultAsync(ct);
+}

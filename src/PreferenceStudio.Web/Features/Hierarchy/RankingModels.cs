@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+
+namespace PreferenceStudio.Web.Features.Hierarchy;
+
+/// <summary>A rater's ranking as sent by a page or the API: factor names, most important first, and per-level margins (null: defaults).</summary>
+public sealed record RankingSubmission(
+    [property: JsonPropertyName("rater_id")] string RaterId,
+    [property: JsonPropertyName("factors")] IReadOnlyList<string>? Factors,
+    [property: JsonPropertyName("margins")] IReadOnlyList<double>? Margins);
+
+/// <summary>One stored version of a rater's ranking.</summary>
+public sealed record RankingView(
+    [property: JsonPropertyName("id")] Guid Id,
+    [property: JsonPropertyName("campaign_id")] Guid CampaignId,
+    [property: JsonPropertyName("rater_id")] string RaterId,
+    [property: JsonPropertyName("factors")] IReadOnlyList<string> Factors,
+    [property: JsonPropertyName("margins")] IReadOnlyList<double> Margins,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+
+/// <summary>A ranking that failed validation, by field ("factors", "margins", "margins[1]"); nothing of it was stored.</summary>
+public sealed class RankingValidationException(Dictionary<string, string[]> errors)
+    : Exception("The ranking is not usable: " + string.Join(" ", errors.SelectMany(e => e.Value)))
+{
+    public Dictionary<string, string[]> Errors { get; } = errors;
+}
