@@ -66,6 +66,7 @@ public static class StudioHostingExtensions
         services.AddSingleton<RatingService>();
         services.AddSingleton<PersonalQueries>();
         services.AddSingleton<PreferenceStudio.Web.Features.Hierarchy.FactorRankingStore>();
+        services.AddSingleton<PreferenceStudio.Web.Features.Hierarchy.RoundFactors>();
         services.AddSingleton<DatasetExporter>();
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton(sp => new ClipEncoder(sp.GetRequiredService<IOptions<StudioOptions>>().Value.MediaPath));
