@@ -12,12 +12,25 @@ public sealed record PreferenceJsonlError(int Line, string Message)
     public override string ToString() => $"line {Line}: {Message}";
 }
 
-/// <summary>One parsed line: the record when the line is valid, else its errors.</summary>
-public sealed record PreferenceJsonlLine(int Line, PreferenceRecord? Record, IReadOnlyList<PreferenceJsonlError> Errors);
+/// <summary>One parsed line: the comparison (or factor ranking) when the line is valid, else its errors.</summary>
+public sealed record PreferenceJsonlLine(int Line, PreferenceRecord? Record, IReadOnlyList<PreferenceJsonlError> Errors)
+{
+    /// <summary>The line's factor ranking, when it is a <see cref="FactorRankingRecord"/> line.</summary>
+    public FactorRankingRecord? Ranking { get; init; }
+}
 
 /// <summary>All records of a file when every line is valid; otherwise no records and every error found.</summary>
 public sealed record PreferenceJsonlReadResult(IReadOnlyList<PreferenceRecord> Records, IReadOnlyList<PreferenceJsonlError> Errors)
 {
+    /// <summary>The file's factor-ranking lines, in file order (empty when any line is invalid).</summary>
+    public IReadOnlyList<FactorRankingRecord> Rankings { get; init; } = [];
+
+    /// <summary>The file line of each of <see cref="Records"/>, so later checks can name the line.</summary>
+    public IReadOnlyList<int> RecordLines { get; init; } = [];
+
+    /// <summary>The file line of each of <see cref="Rankings"/>.</summary>
+    public IReadOnlyList<int> RankingLines { get; init; } = [];
+
     public bool IsValid => Errors.Count == 0;
 }
 
@@ -27,6 +40,9 @@ public sealed record PreferenceJsonlReadResult(IReadOnlyList<PreferenceRecord> R
 /// (left | right | equal | incomparable), shown_at, answered_at (ISO-8601 or null), and the optional studio extras
 /// round, left_clip_sha256, right_clip_sha256, policy_id, comparison_id. Unknown fields are ignored; blank lines are
 /// skipped. Every line is checked against its environment (states on the board, actions leading to the next state).
+/// Lines whose schema is <c>preferencestudio/factor-ranking@1</c> are raters' factor rankings
+/// (<see cref="FactorRankingRecord"/>: schema, id, environment, environment_parameters, rater, factors, margins,
+/// created_at), checked against the environment's factors.
 /// </summary>
 public static class PreferenceJsonl
 {
@@ -108,6 +124,36 @@ public static class PreferenceJsonl
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>One factor-ranking line of JSON (no trailing newline).</summary>
+    public static string Write(FactorRankingRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", FactorRankingRecord.SchemaName);
+            w.WriteString("id", record.Id);
+            w.WriteString("environment", record.Environment);
+            if (record.EnvironmentParameters is { Count: > 0 } parameters)
+            {
+                w.WriteStartObject("environment_parameters");
+                foreach (var (k, v) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteNumber(k, v);
+                w.WriteEndObject();
+            }
+            w.WriteString("rater", record.Rater);
+            w.WriteStartArray("factors");
+            foreach (var f in record.Factors) w.WriteStringValue(f);
+            w.WriteEndArray();
+            w.WriteStartArray("margins");
+            foreach (var m in record.Margins) w.WriteNumberValue(m);
+            w.WriteEndArray();
+            WriteTime(w, "created_at", record.CreatedAt);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
     /// <summary>Writes records one per line.</summary>
     public static void WriteAll(TextWriter writer, IEnumerable<PreferenceRecord> records)
     {
@@ -162,32 +208,40 @@ public static class PreferenceJsonl
         private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
         private readonly Dictionary<string, IPreferenceEnvironment?> _environments = new(StringComparer.Ordinal);
         private readonly List<PreferenceRecord> _records = [];
+        private readonly List<FactorRankingRecord> _rankings = [];
+        private readonly List<int> _recordLines = [];
+        private readonly List<int> _rankingLines = [];
         private readonly List<PreferenceJsonlError> _errors = [];
 
         public PreferenceJsonlLine? Add(int number, string text)
         {
             if (string.IsNullOrWhiteSpace(text)) return null;
             var errors = new List<string>();
-            var record = Parse(text, errors);
-            if (record is not null)
+            var parsed = Parse(text, errors);
+            var id = parsed switch { PreferenceRecord r => r.Id, FactorRankingRecord k => k.Id, _ => null };
+            if (id is not null)
             {
-                if (_ids.TryGetValue(record.Id, out int first))
+                if (_ids.TryGetValue(id, out int first))
                 {
-                    errors.Add($"id \"{record.Id}\" is already used on line {first}; ids must be unique");
-                    record = null;
+                    errors.Add($"id \"{id}\" is already used on line {first}; ids must be unique");
+                    parsed = null;
                 }
-                else _ids[record.Id] = number;
+                else _ids[id] = number;
             }
             var lineErrors = errors.Select(e => new PreferenceJsonlError(number, e)).ToList();
             _errors.AddRange(lineErrors);
-            if (record is not null) _records.Add(record);
-            return new PreferenceJsonlLine(number, record, lineErrors);
+            if (parsed is PreferenceRecord record) { _records.Add(record); _recordLines.Add(number); }
+            if (parsed is FactorRankingRecord ranking) { _rankings.Add(ranking); _rankingLines.Add(number); }
+            return new PreferenceJsonlLine(number, parsed as PreferenceRecord, lineErrors) { Ranking = parsed as FactorRankingRecord };
         }
 
         public PreferenceJsonlReadResult Result() =>
-            _errors.Count == 0 ? new(_records, []) : new([], _errors);
+            _errors.Count == 0
+                ? new(_records, []) { Rankings = _rankings, RecordLines = _recordLines, RankingLines = _rankingLines }
+                : new([], _errors);
 
-        private PreferenceRecord? Parse(string text, List<string> errors)
+        /// <summary>A <see cref="PreferenceRecord"/> or a <see cref="FactorRankingRecord"/>, by the line's schema; null with errors.</summary>
+        private object? Parse(string text, List<string> errors)
         {
             JsonDocument doc;
             try
@@ -209,25 +263,13 @@ public static class PreferenceJsonl
                 }
 
                 var schema = RequiredString(root, "schema", errors);
-                if (schema is not null && schema != PreferenceRecord.SchemaName)
-                    errors.Add($"unknown schema \"{schema}\"; this reader understands \"{PreferenceRecord.SchemaName}\"");
+                if (schema is not null && schema != PreferenceRecord.SchemaName && schema != FactorRankingRecord.SchemaName)
+                    errors.Add($"unknown schema \"{schema}\"; this reader understands \"{PreferenceRecord.SchemaName}\" (comparisons) and \"{FactorRankingRecord.SchemaName}\" (factor rankings)");
                 var id = RequiredString(root, "id", errors);
                 var envName = RequiredString(root, "environment", errors);
                 var parameters = ReadParameters(root, errors);
-                IPreferenceEnvironment? env = null;
-                if (envName is not null && EnvironmentRegistry.Find(envName) is null)
-                    errors.Add($"unknown environment \"{envName}\"; known environments: {string.Join(", ", EnvironmentRegistry.Names)}");
-                else if (envName is not null && parameters is not null)
-                {
-                    var key = envName + "|" + string.Join(",", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value:R}"));
-                    if (!_environments.TryGetValue(key, out env))
-                    {
-                        try { env = EnvironmentRegistry.Create(envName, parameters); }
-                        catch (EnvironmentParameterException e) { errors.Add($"environment_parameters: {string.Join("; ", e.Errors.SelectMany(x => x.Value))}"); }
-                        _environments[key] = env;
-                    }
-                    else if (env is null) errors.Add($"environment_parameters are not valid for {envName} (see the first line that used them)");
-                }
+                var env = ResolveEnvironment(envName, parameters, errors);
+                if (schema == FactorRankingRecord.SchemaName) return ParseRanking(root, id, envName, parameters, env, errors);
                 var rater = OptionalString(root, "rater", errors);
                 var group = OptionalString(root, "group", errors);
                 var left = ReadSegment(root, "left", env, errors);
@@ -256,6 +298,54 @@ public static class PreferenceJsonl
                     ComparisonId = comparisonId,
                 };
             }
+        }
+
+        private IPreferenceEnvironment? ResolveEnvironment(string? envName, Dictionary<string, double>? parameters, List<string> errors)
+        {
+            IPreferenceEnvironment? env = null;
+            if (envName is not null && EnvironmentRegistry.Find(envName) is null)
+                errors.Add($"unknown environment \"{envName}\"; known environments: {string.Join(", ", EnvironmentRegistry.Names)}");
+            else if (envName is not null && parameters is not null)
+            {
+                var key = envName + "|" + string.Join(",", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value:R}"));
+                if (!_environments.TryGetValue(key, out env))
+                {
+                    try { env = EnvironmentRegistry.Create(envName, parameters); }
+                    catch (EnvironmentParameterException e) { errors.Add($"environment_parameters: {string.Join("; ", e.Errors.SelectMany(x => x.Value))}"); }
+                    _environments[key] = env;
+                }
+                else if (env is null) errors.Add($"environment_parameters are not valid for {envName} (see the first line that used them)");
+            }
+            return env;
+        }
+
+        private static FactorRankingRecord? ParseRanking(JsonElement root, string? id, string? envName, Dictionary<string, double>? parameters,
+            IPreferenceEnvironment? env, List<string> errors)
+        {
+            var rater = RequiredString(root, "rater", errors);
+            var factors = ReadArray(root, "factors", JsonValueKind.String, "an array of factor names, most important first", errors)?.Select(v => v.GetString()!).ToList();
+            var margins = ReadArray(root, "margins", JsonValueKind.Number, "an array of numbers, one margin per factor", errors)?.Select(v => v.GetDouble()).ToList();
+            var createdAt = OptionalTime(root, "created_at", errors);
+            if (createdAt is null && !errors.Any(e => e.StartsWith("\"created_at\"", StringComparison.Ordinal)))
+                errors.Add("missing \"created_at\"; a factor ranking needs the time it was given (ISO-8601), which identifies its version");
+            if (env is not null && factors is not null && margins is not null)
+                errors.AddRange(PreferenceStudio.Environments.Hierarchy.FactorHierarchy.Validate(env, factors, margins).Select(e => $"{e.Field}: {e.Message}"));
+            if (errors.Count > 0) return null;
+            return new FactorRankingRecord(id!, envName!, rater!, factors!, margins!, createdAt!.Value)
+            {
+                EnvironmentParameters = parameters is { Count: > 0 } ? parameters : null,
+            };
+        }
+
+        private static List<JsonElement>? ReadArray(JsonElement root, string name, JsonValueKind itemKind, string what, List<string> errors)
+        {
+            if (!root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array
+                || value.EnumerateArray().Any(v => v.ValueKind != itemKind))
+            {
+                errors.Add($"\"{name}\" must be {what}, got {(root.TryGetProperty(name, out var v) ? Raw(v) : "nothing")}");
+                return null;
+            }
+            return value.EnumerateArray().ToList();
         }
 
         /// <summary>The optional "environment_parameters" object of numbers; an empty dictionary when absent.</summary>

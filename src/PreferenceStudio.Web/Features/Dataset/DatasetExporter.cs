@@ -9,7 +9,8 @@ namespace PreferenceStudio.Web.Features.Dataset;
 /// <summary>
 /// Streams a campaign's labelled comparisons as <c>preferencestudio/preference@1</c> JSONL, one line per label, with
 /// both segments, the rater, the times, the round, the clip hashes and the policy. Rows are read as a stream, so
-/// a large campaign is never held in memory.
+/// a large campaign is never held in memory. Then every version of every rater's factor ranking, oldest first, as
+/// <c>preferencestudio/factor-ranking@1</c> lines.
 /// </summary>
 public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory)
 {
@@ -53,6 +54,17 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
                 RightClipSha256 = r.RightSha,
                 PolicyId = r.PolicyId?.ToString(),
                 ComparisonId = r.ComparisonId.ToString(),
+            };
+            await writer.WriteAsync(PreferenceJsonl.Write(record));
+            await writer.WriteAsync('\n');
+        }
+        var rankings = db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaignId)
+            .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).AsAsyncEnumerable();
+        await foreach (var r in rankings.WithCancellation(ct))
+        {
+            var record = new FactorRankingRecord($"{campaignId:N}/ranking/{r.Id:N}", environment, r.RaterId, r.Factors, r.Margins, r.CreatedAt)
+            {
+                EnvironmentParameters = campaign.EnvironmentParameters.Count > 0 ? campaign.EnvironmentParameters : null,
             };
             await writer.WriteAsync(PreferenceJsonl.Write(record));
             await writer.WriteAsync('\n');

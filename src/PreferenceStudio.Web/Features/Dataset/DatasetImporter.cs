@@ -6,11 +6,13 @@ using PreferenceStudio.Environments;
 
 namespace PreferenceStudio.Web.Features.Dataset;
 
-/// <summary>The outcome of an import: how many comparisons were stored, and how many were already there.</summary>
+/// <summary>The outcome of an import: how many comparisons (and factor rankings) were stored, and how many were already there.</summary>
 public sealed record ImportResult(
     [property: JsonPropertyName("imported")] int Imported,
     [property: JsonPropertyName("already_present")] int AlreadyPresent,
-    [property: JsonPropertyName("lines")] int Lines);
+    [property: JsonPropertyName("lines")] int Lines,
+    [property: JsonPropertyName("rankings_imported")] int RankingsImported = 0,
+    [property: JsonPropertyName("rankings_already_present")] int RankingsAlreadyPresent = 0);
 
 /// <summary>An import that was refused as a whole; each error names its line.</summary>
 public sealed class ImportRejectedException(IReadOnlyList<PreferenceJsonlError> errors)
@@ -22,7 +24,8 @@ public sealed class ImportRejectedException(IReadOnlyList<PreferenceJsonlError> 
 /// <summary>
 /// Stores a JSONL file of comparisons as labels of a campaign, all or nothing: every line is validated first (schema,
 /// environment, board, dynamics, label), then everything is written in one transaction. Lines whose id the campaign
-/// already holds are skipped, so re-sending the same file stores each comparison once.
+/// already holds are skipped, so re-sending the same file stores each comparison once. Factor-ranking lines become
+/// versions of their rater's ranking in the campaign; a version the campaign holds already (same rater and time) is skipped.
 /// </summary>
 public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory)
 {
@@ -36,13 +39,11 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
 
         var read = PreferenceJsonl.ReadAll(body);
         var errors = read.Errors.ToList();
-        int lineCount = read.Records.Count;
+        int lineCount = read.Records.Count + read.Rankings.Count;
         if (read.IsValid)
         {
-            int line = 0;
-            foreach (var record in read.Records)
+            foreach (var (record, line) in read.Records.Zip(read.RecordLines))
             {
-                line++;
                 if (record.Environment != campaign.Environment)
                     errors.Add(new(line, $"environment is '{record.Environment}' but this campaign runs '{campaign.Environment}'; import it into a campaign of that environment"));
                 else if (!SameParameters(record, campaign))
@@ -54,9 +55,19 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                 if (record.Group is { Length: > MaxTextLength })
                     errors.Add(new(line, $"group is longer than {MaxTextLength} characters"));
             }
+            foreach (var (ranking, at) in read.Rankings.Zip(read.RankingLines))
+            {
+                if (ranking.Environment != campaign.Environment)
+                    errors.Add(new(at, $"factor ranking {ranking.Id}: environment is '{ranking.Environment}' but this campaign runs '{campaign.Environment}'"));
+                else if (!SameParameters(ranking.Environment, ranking.EnvironmentParameters, campaign))
+                    errors.Add(new(at, $"factor ranking {ranking.Id}: environment_parameters {Describe(ranking.EnvironmentParameters)} differ from this campaign's {Describe(campaign.EnvironmentParameters)}"));
+                if (ranking.Rater.Length > MaxRaterIdLength)
+                    errors.Add(new(at, $"factor ranking {ranking.Id}: rater id is longer than {MaxRaterIdLength} characters"));
+            }
         }
         if (errors.Count > 0) throw new ImportRejectedException(errors);
-        if (read.Records.Count == 0) throw new ImportRejectedException([new(1, "the file holds no comparisons; send one JSON object per line")]);
+        if (read.Records.Count == 0 && read.Rankings.Count == 0)
+            throw new ImportRejectedException([new(1, "the file holds no comparisons or factor rankings; send one JSON object per line")]);
 
         var ids = read.Records.Select(r => r.Id).ToList();
         var present = (await db.Comparisons.Where(c => c.CampaignId == campaignId && c.ExternalId != null && ids.Contains(c.ExternalId))
@@ -76,7 +87,8 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
             return record.Id;
         }
 
-        foreach (var rater in fresh.Select(r => r.Rater).Where(r => r is not null).Distinct())
+        var freshRankings = await FreshRankingsAsync(db, campaignId, read.Rankings, ct);
+        foreach (var rater in fresh.Select(r => r.Rater).Concat(freshRankings.Select(r => r.RaterId)).Where(r => r is not null).Distinct())
             await db.Database.ExecuteSqlAsync($"INSERT INTO raters (id, created_at, kind) VALUES ({rater}, {DateTimeOffset.UtcNow}, 'imported') ON CONFLICT (id) DO NOTHING", ct);
 
         int ordinal = 0;
@@ -96,16 +108,43 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                 IdempotencyKey = $"import:{comparison.Id:N}", Source = "import",
             });
         }
+        db.FactorRankings.AddRange(freshRankings);
         db.ChangeTracker.DetectChanges();
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return new ImportResult(fresh.Count, present.Count, lineCount);
+        return new ImportResult(fresh.Count, present.Count, lineCount, freshRankings.Count, read.Rankings.Count - freshRankings.Count);
     }
 
-    private static bool SameParameters(PreferenceRecord record, Campaign campaign)
+    /// <summary>The file's ranking versions the campaign does not hold yet (same rater and time means the same version).</summary>
+    private static async Task<List<FactorRanking>> FreshRankingsAsync(StudioDbContext db, Guid campaignId, IReadOnlyList<FactorRankingRecord> rankings, CancellationToken ct)
+    {
+        if (rankings.Count == 0) return [];
+        var raters = rankings.Select(r => r.Rater).Distinct().ToList();
+        var held = (await db.FactorRankings.Where(r => r.CampaignId == campaignId && raters.Contains(r.RaterId))
+            .Select(r => new { r.RaterId, r.CreatedAt }).ToListAsync(ct))
+            .Select(r => (r.RaterId, r.CreatedAt.UtcTicks)).ToHashSet();
+        var fresh = new List<FactorRanking>();
+        foreach (var r in rankings)
+        {
+            // PostgreSQL keeps microseconds: compare and store at that precision, so a re-import matches what is stored.
+            var at = new DateTimeOffset(r.CreatedAt.UtcTicks - r.CreatedAt.UtcTicks % 10, TimeSpan.Zero);
+            if (!held.Add((r.Rater, at.UtcTicks))) continue;
+            fresh.Add(new FactorRanking
+            {
+                CampaignId = campaignId, RaterId = r.Rater, Factors = r.Factors.ToArray(), Margins = r.Margins.ToArray(),
+                Source = "import", CreatedAt = at,
+            });
+        }
+        return fresh;
+    }
+
+    private static bool SameParameters(PreferenceRecord record, Campaign campaign) =>
+        SameParameters(record.Environment, record.EnvironmentParameters, campaign);
+
+    private static bool SameParameters(string environment, IReadOnlyDictionary<string, double>? parameters, Campaign campaign)
     {
         var mine = EnvironmentRegistry.WithDefaults(campaign.Environment, campaign.EnvironmentParameters);
-        var theirs = EnvironmentRegistry.WithDefaults(record.Environment, record.EnvironmentParameters);
+        var theirs = EnvironmentRegistry.WithDefaults(environment, parameters);
         return mine.Count == theirs.Count && mine.All(p => theirs.TryGetValue(p.Key, out var v) && v == p.Value);
     }
 
