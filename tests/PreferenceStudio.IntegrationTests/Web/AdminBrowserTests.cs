@@ -120,4 +120,63 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
             }
         });
     }
+
+    [Fact]
+    public async Task A_researcher_chooses_hierarchy_labels_and_reads_the_raters_rankings()
+    {
+        await using var app = new StudioAppFactory(await postgres.CreateDatabaseAsync("admin_hierarchy"), StudioAppFactory.NewDataRoot("admin_hierarchy"),
+            runWorker: false, kestrel: true);
+        app.StartServer();
+        var http = app.CreateClient();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await Screenshots.KeepOnFailureAsync(page, "admin-hierarchy", async () =>
+        {
+            await page.GotoAsync(new Uri(http.BaseAddress!, "/admin").ToString());
+            await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+
+            // The weight and pair fields appear only once the labels come from rankings.
+            Assert.Equal(0, await page.GetByLabel("Weight of a hierarchy label").CountAsync());
+            await page.GetByText("Clip choices (clips)", new() { Exact = true }).ClickAsync();
+            await page.Locator(".mud-popover-open").GetByText("Factor rankings (hierarchy)", new() { Exact = true }).ClickAsync();
+            var weight = page.GetByLabel("Weight of a hierarchy label");
+            await weight.WaitForAsync(new() { Timeout = 10_000 });
+            await page.GetByText("applied by Bradley-Terry (bt) only", new() { Exact = false }).WaitForAsync(new() { Timeout = 10_000 });
+
+            await page.GetByLabel("Name").FillAsync("Ranked");
+            await weight.FillAsync("0");
+            await page.ClickAsync("#create-campaign");
+            await page.GetByText("The hierarchy weight must be a number above 0", new() { Exact = false }).WaitForAsync(new() { Timeout = 10_000 });
+            await using (var db = app.CreateDb())
+                Assert.Equal(0, await db.Campaigns.CountAsync());
+
+            await weight.FillAsync("0.5");
+            await page.GetByLabel("Hierarchy pairs per round").FillAsync("300");
+            await page.ClickAsync("#create-campaign");
+            var link = page.Locator("#campaign-table a", new() { HasText = "Ranked" });
+            await link.WaitForAsync(new() { Timeout = 10_000 });
+            Campaign campaign;
+            await using (var db = app.CreateDb())
+                campaign = await db.Campaigns.AsNoTracking().SingleAsync();
+            Assert.Equal(LabelSources.Hierarchy, campaign.LabelSource);
+            Assert.Equal(0.5, campaign.HierarchyWeight);
+            Assert.Equal(300, campaign.HierarchyPairsPerRound);
+
+            // Two raters' rankings: the campaign page counts first places and shows their agreement.
+            var store = app.Service<PreferenceStudio.Web.Features.Hierarchy.FactorRankingStore>();
+            await store.SaveAsync(campaign.Id, new("rater-a", ["gas", "goal", "sheep", "coin", "roadblock", "mud"], null), "api");
+            await store.SaveAsync(campaign.Id, new("rater-b", ["goal", "gas", "sheep", "coin", "roadblock", "mud"], null), "api");
+            await link.ClickAsync();
+            await page.WaitForURLAsync($"**/admin/campaigns/{campaign.Id}");
+            await Assertions.Expect(page.Locator("#label-source")).ToContainTextAsync("factor-ranking labels (300 pairs per rater and round, weight 0.5)", new() { Timeout = 20_000 });
+            await Assertions.Expect(page.Locator("[data-ranking-raters]")).ToHaveTextAsync("2");
+            await Assertions.Expect(page.Locator("[data-kendall-w]")).ToHaveTextAsync("0.97");
+            await Assertions.Expect(page.Locator("[data-ranked-first='gas']")).ToHaveTextAsync("1");
+            await Assertions.Expect(page.Locator("[data-ranked-first='mud']")).ToHaveTextAsync("0");
+            await Assertions.Expect(page.Locator("[data-rater-disagreement='rater-a']")).ToContainTextAsync("no decided choices yet");
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-rankings.png"), FullPage = true });
+        });
+    }
 }

@@ -91,6 +91,47 @@ public sealed class CampaignApiTests(PostgresFixture postgres) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Label_source_settings_are_checked_field_by_field()
+    {
+        var response = await _http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+        {
+            ["name"] = "x", ["environment"] = "delivery-gridworld", ["segment_length"] = 3, ["pairs_per_round"] = 10, ["labels_per_round"] = 10,
+            ["rounds"] = 1, ["seed"] = 1, ["label_source"] = "gut-feeling", ["hierarchy_weight"] = 0, ["hierarchy_pairs_per_round"] = 0,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Contains("hierarchy", errors.GetProperty("label_source")[0].GetString());
+        Assert.Contains("above 0", errors.GetProperty("hierarchy_weight")[0].GetString());
+        Assert.Contains("100,000", errors.GetProperty("hierarchy_pairs_per_round")[0].GetString());
+
+        var negative = await _http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+        {
+            ["name"] = "x", ["environment"] = "delivery-gridworld", ["segment_length"] = 3, ["pairs_per_round"] = 10, ["labels_per_round"] = 10,
+            ["rounds"] = 1, ["label_source"] = "both", ["hierarchy_weight"] = -1.5,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, negative.StatusCode);
+        var negativeErrors = (await negative.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal(["hierarchy_weight"], negativeErrors.EnumerateObject().Select(e => e.Name));
+        Assert.Empty(await _http.GetFromJsonAsync<JsonElement[]>("/api/v1/campaigns") ?? []);
+
+        // Defaults: clip labels, weight 1, 500 pairs; a hierarchy campaign keeps what it was given.
+        var plain = await StudioTestApi.CreateCampaignAsync(_http, "plain", pairs: 10, labels: 10, rounds: 1, start: false);
+        var plainSettings = (await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{plain}")).GetProperty("settings");
+        Assert.Equal("clips", plainSettings.GetProperty("label_source").GetString());
+        Assert.Equal(1.0, plainSettings.GetProperty("hierarchy_weight").GetDouble());
+        Assert.Equal(500, plainSettings.GetProperty("hierarchy_pairs_per_round").GetInt32());
+        var ranked = await StudioTestApi.CreateCampaignAsync(_http, "ranked", pairs: 10, labels: 10, rounds: 1, start: false, extra: new Dictionary<string, object?>
+        {
+            ["label_source"] = "hierarchy", ["hierarchy_weight"] = 2.5, ["hierarchy_pairs_per_round"] = 1000,
+        });
+        var detail = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{ranked}");
+        Assert.Equal("hierarchy", detail.GetProperty("campaign").GetProperty("label_source").GetString());
+        Assert.Equal(2.5, detail.GetProperty("settings").GetProperty("hierarchy_weight").GetDouble());
+        Assert.Equal(1000, detail.GetProperty("settings").GetProperty("hierarchy_pairs_per_round").GetInt32());
+    }
+
+    [Fact]
     public async Task A_campaign_starts_pauses_and_resumes_and_the_hub_tells_watchers()
     {
         var id = await StudioTestApi.CreateCampaignAsync(_http, "lifecycle", pairs: 10, labels: 10, rounds: 2, start: false);

@@ -13,7 +13,8 @@ public sealed record CampaignSummary(
     [property: JsonPropertyName("join_code")] string JoinCode,
     [property: JsonPropertyName("labels")] int Labels,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("status_message")] string? StatusMessage);
+    [property: JsonPropertyName("status_message")] string? StatusMessage,
+    [property: JsonPropertyName("label_source")] string LabelSource = LabelSources.Clips);
 
 public sealed record RoundSummary(
     [property: JsonPropertyName("round")] int Index,
@@ -43,6 +44,11 @@ public sealed record RunSummary(
     [property: JsonPropertyName("finished_at")] DateTimeOffset? FinishedAt,
     [property: JsonPropertyName("checkpoint_url")] string? CheckpointUrl)
 {
+    /// <summary>The run's label sources as recorded (<c>"sources"</c>: clips, hierarchy, rankings, weight); default when absent.</summary>
+    public System.Text.Json.JsonElement Sources =>
+        Metrics.ValueKind == System.Text.Json.JsonValueKind.Object && Metrics.TryGetProperty("sources", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? s : default;
+
     /// <summary>A number from the metrics object (null when absent or not a number).</summary>
     public double? Metric(string name) =>
         Metrics.ValueKind == System.Text.Json.JsonValueKind.Object && Metrics.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number

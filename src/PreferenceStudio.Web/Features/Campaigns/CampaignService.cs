@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
+using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Features.Rounds;
 using PreferenceStudio.Web.Hosting;
@@ -7,7 +8,7 @@ using PreferenceStudio.Web.Hosting;
 namespace PreferenceStudio.Web.Features.Campaigns;
 
 /// <summary>Creates campaigns, starts and pauses them, and reads their state for the admin page and the API.</summary>
-public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker)
+public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, RoundFactors roundFactors)
 {
     public async Task<IReadOnlyList<CampaignSummary>> ListAsync(CancellationToken ct = default)
     {
@@ -15,7 +16,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         return await db.Campaigns
             .OrderByDescending(c => c.CreatedAt)
             .Select(c => new CampaignSummary(c.Id, c.Name, c.Environment, c.Status, c.CurrentRound, c.RoundCount, c.JoinCode,
-                db.Labels.Count(l => l.CampaignId == c.Id), c.CreatedAt, c.StatusMessage))
+                db.Labels.Count(l => l.CampaignId == c.Id), c.CreatedAt, c.StatusMessage, c.LabelSource))
             .ToListAsync(ct);
     }
 
@@ -44,6 +45,17 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId, ct)) return null;
         return await RunsAsync(db, campaignId, ct);
+    }
+
+    /// <summary>
+    /// Raters' factor rankings in the campaign: first places, mean ranks, agreement (Kendall's W) and how often each
+    /// rater's clip choices went against their own hierarchy; null when there is no such campaign.
+    /// </summary>
+    public async Task<RankingStats?> RankingStatsAsync(Guid campaignId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId, ct);
+        return campaign is null ? null : await RankingStatsQuery.ReadAsync(db, roundFactors, campaign, ct);
     }
 
     /// <summary>The checkpoint file of a succeeded run, or null when there is none.</summary>
@@ -83,6 +95,9 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             QueryStrategy = settings.QueryStrategy,
             PersonalisedPolicies = settings.PersonalisedPolicies,
             PolicySteps = settings.PolicySteps,
+            LabelSource = settings.LabelSource,
+            HierarchyWeight = settings.HierarchyWeight,
+            HierarchyPairsPerRound = settings.HierarchyPairsPerRound,
         };
         db.Campaigns.Add(campaign);
         await db.SaveChangesAsync(ct);
@@ -122,7 +137,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
     }
 
     internal static CampaignSummary ToSummary(Campaign c, int labels) =>
-        new(c.Id, c.Name, c.Environment, c.Status, c.CurrentRound, c.RoundCount, c.JoinCode, labels, c.CreatedAt, c.StatusMessage);
+        new(c.Id, c.Name, c.Environment, c.Status, c.CurrentRound, c.RoundCount, c.JoinCode, labels, c.CreatedAt, c.StatusMessage, c.LabelSource);
 
     internal static CampaignSettings ToSettings(Campaign c) => new()
     {
@@ -140,5 +155,8 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         QueryStrategy = c.QueryStrategy,
         PersonalisedPolicies = c.PersonalisedPolicies,
         PolicySteps = c.PolicySteps,
+        LabelSource = c.LabelSource,
+        HierarchyWeight = c.HierarchyWeight,
+        HierarchyPairsPerRound = c.HierarchyPairsPerRound,
     };
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 
 namespace PreferenceStudio.Web.Features.Campaigns;
@@ -32,6 +33,18 @@ public sealed class CampaignSettings
 
     /// <summary>Environment steps of policy training (PPO) per round, for continuous environments.</summary>
     [JsonPropertyName("policy_steps")] public int PolicySteps { get; set; } = 50_000;
+
+    /// <summary>
+    /// Which labels train the reward models: "clips" (raters' clip choices), "hierarchy" (pairs of each round's segments
+    /// labelled automatically by each rater's factor ranking, the HERON rule) or "both".
+    /// </summary>
+    [JsonPropertyName("label_source")] public string LabelSource { get; set; } = LabelSources.Clips;
+
+    /// <summary>How much one automatic hierarchy label counts against one clip label (Bradley-Terry models only).</summary>
+    [JsonPropertyName("hierarchy_weight")] public double HierarchyWeight { get; set; } = 1.0;
+
+    /// <summary>Pairs of each round's segments each rater's ranking labels (pairs no level decides are dropped).</summary>
+    [JsonPropertyName("hierarchy_pairs_per_round")] public int HierarchyPairsPerRound { get; set; } = 500;
 }
 
 /// <summary>Field-level checks of <see cref="CampaignSettings"/>, shared by the admin form and the API.</summary>
@@ -48,6 +61,8 @@ public static class CampaignSettingsValidator
 
     public const int MinPolicySteps = 1_000;
     public const int MaxPolicySteps = 5_000_000;
+
+    public const int MaxHierarchyPairsPerRound = 100_000;
 
     /// <summary>Query strategies a campaign can use (see Learning/QuerySelection).</summary>
     public static IReadOnlyList<string> QueryStrategies => PreferenceStudio.Learning.QuerySelection.QuerySelectors.Names;
@@ -110,6 +125,15 @@ public static class CampaignSettingsValidator
             Add("personalised_policies", "Personalised policies need a per-rater reward: choose reward model \"vpl\".");
         if (s.PolicySteps < MinPolicySteps || s.PolicySteps > MaxPolicySteps)
             Add("policy_steps", $"Policy training steps per round must be between {MinPolicySteps:N0} and {MaxPolicySteps:N0}.");
+
+        if (!LabelSources.All.Contains(s.LabelSource ?? ""))
+            Add("label_source", $"Unknown label source '{s.LabelSource}'. Choose one of: {string.Join(", ", LabelSources.All)}.");
+        else if (LabelSources.UsesHierarchy(s.LabelSource!) && env is not null && env.Factors.Count == 0)
+            Add("label_source", $"{env.Name} names no reward factors for raters to rank; choose label source \"{LabelSources.Clips}\".");
+        if (!double.IsFinite(s.HierarchyWeight) || s.HierarchyWeight <= 0)
+            Add("hierarchy_weight", "The hierarchy weight must be a number above 0: how much one automatic hierarchy label counts against one clip label (1 = the same).");
+        if (s.HierarchyPairsPerRound < 1 || s.HierarchyPairsPerRound > MaxHierarchyPairsPerRound)
+            Add("hierarchy_pairs_per_round", $"Hierarchy pairs per round must be between 1 and {MaxHierarchyPairsPerRound:N0}.");
 
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }

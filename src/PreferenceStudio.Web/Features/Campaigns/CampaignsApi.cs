@@ -39,6 +39,13 @@ public static class CampaignsApi
                     : TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No campaign {id}."))
             .WithName("ListRewardModelRuns").WithSummary("Every reward-model training run of a campaign with its metrics (accuracy, log-likelihood, calibration, per-rater accuracy, EPIC, policy return)");
 
+        group.MapGet("/{id:guid}/rankings/stats", async Task<Results<Ok<PreferenceStudio.Web.Features.Hierarchy.RankingStats>, ProblemHttpResult>> (Guid id, CampaignService campaigns, CancellationToken ct) =>
+                await campaigns.RankingStatsAsync(id, ct) is { } stats
+                    ? TypedResults.Ok(stats)
+                    : TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No campaign {id}."))
+            .WithName("GetRankingStats")
+            .WithSummary("Raters' factor rankings: how many ranked, first places and mean rank per factor, agreement (Kendall's W; null with fewer than two raters), and per rater how often clip choices went against their own hierarchy");
+
         group.MapGet("/{id:guid}/runs/{runId:guid}/checkpoint", async Task<Results<FileStreamHttpResult, ProblemHttpResult>> (Guid id, Guid runId, CampaignService campaigns, CancellationToken ct) =>
             {
                 var run = await campaigns.FindRunAsync(id, runId, ct);

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Hierarchy;
+using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Features.Rating;
 using PreferenceStudio.Web.Features.Rounds;
 using PreferenceStudio.Web.Hosting;
@@ -13,7 +14,7 @@ namespace PreferenceStudio.Web.Features.Hierarchy;
 /// resending the current ranking stores nothing new. A ranking that leaves out a factor, names one twice or has a
 /// negative margin is refused whole (<see cref="RankingValidationException"/>).
 /// </summary>
-public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFactory, RatingService rating)
+public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFactory, RatingService rating, CampaignEvents events)
 {
     /// <summary>Validates and stores <paramref name="submission"/> as the rater's current ranking in the campaign.</summary>
     public async Task<RankingView> SaveAsync(Guid campaignId, RankingSubmission submission, string source, CancellationToken ct = default)
@@ -41,6 +42,8 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         };
         db.FactorRankings.Add(ranking);
         await db.SaveChangesAsync(ct);
+        // The admin page's ranking statistics follow new versions live.
+        await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Rankings));
         return ToView(ranking);
     }
 
@@ -69,6 +72,10 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
             .OrderBy(r => r.RaterId, StringComparer.Ordinal)
             .ToList();
     }
+
+    /// <summary>The rater's current ranking row in the campaign, or null (for services that hold their own context).</summary>
+    public static Task<FactorRanking?> CurrentRankingAsync(StudioDbContext db, Guid campaignId, string raterId, CancellationToken ct) =>
+        CurrentAsync(db, campaignId, raterId, ct);
 
     /// <summary>The hierarchy, or a <see cref="RankingValidationException"/> listing every problem by field.</summary>
     public static FactorHierarchy Parse(IPreferenceEnvironment env, IReadOnlyList<string>? factors, IReadOnlyList<double>? margins)

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace PreferenceStudio.Web.Features.Live;
 
 /// <summary>What changed in a campaign; pages reload the part they show.</summary>
-public enum CampaignChangeKind { Status, Labels, RoundOpened, RoundClosed, Metrics, Training, PolicyTraining, Failure }
+public enum CampaignChangeKind { Status, Labels, RoundOpened, RoundClosed, Metrics, Training, PolicyTraining, Failure, Rankings }
 
 /// <summary>One change, as pushed to pages and hub clients.</summary>
 public sealed record CampaignChanged(Guid CampaignId, CampaignChangeKind Kind, int? RoundIndex = null, string? Message = null,

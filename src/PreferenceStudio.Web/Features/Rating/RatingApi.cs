@@ -1,3 +1,5 @@
+using PreferenceStudio.Web.Features.Hierarchy;
+
 namespace PreferenceStudio.Web.Features.Rating;
 
 /// <summary>
@@ -20,6 +22,9 @@ public static class RatingApi
                 return TypedResults.Ok(receipt);
             })
             .WithName("SubmitLabel").WithSummary("Answer a served pair; resending with the same idempotency_key stores it once");
+
+        // The rater's other input: their ranking of the campaign's reward factors.
+        api.MapRankingsApi();
 
         return api;
     }

@@ -16,13 +16,37 @@ public enum RatingStatus
     NotStarted,
 }
 
-/// <summary>A pair served to a rater: the clips to show and the round's progress.</summary>
+/// <summary>
+/// A pair served to a rater: the clips to show and the round's progress. In campaigns that use factor rankings, once
+/// the rater has ranked, also each clip's factor values in the rater's ranking order and what that ranking decides
+/// (HERON rule: <see cref="HierarchyChoice"/> is null when no level decides, <see cref="DecidedBy"/> names the deciding
+/// factor); the rater still chooses freely. All three are null otherwise.
+/// </summary>
 public sealed record ServedPair(
     [property: JsonPropertyName("comparison_id")] Guid ComparisonId,
     [property: JsonPropertyName("round")] int RoundIndex,
     [property: JsonPropertyName("left_clip_url")] string LeftClipUrl,
     [property: JsonPropertyName("right_clip_url")] string RightClipUrl,
-    [property: JsonPropertyName("shown_at")] DateTimeOffset ShownAt);
+    [property: JsonPropertyName("shown_at")] DateTimeOffset ShownAt,
+    [property: JsonPropertyName("factors")] IReadOnlyList<PairFactorValue>? Factors = null,
+    [property: JsonPropertyName("hierarchy_choice")] PreferenceChoice? HierarchyChoice = null,
+    [property: JsonPropertyName("decided_by")] string? DecidedBy = null);
+
+/// <summary>
+/// One factor of a served pair. <paramref name="Better"/> is the side with the better value given the factor's
+/// direction (left, right or equal); <paramref name="Decisive"/> says whether the difference exceeds the level's
+/// margin times the factor's spread over the round, i.e. whether this level could decide the pair.
+/// </summary>
+public sealed record PairFactorValue(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description")] string Description,
+    [property: JsonPropertyName("direction")] FactorDirection Direction,
+    [property: JsonPropertyName("left")] double Left,
+    [property: JsonPropertyName("right")] double Right,
+    [property: JsonPropertyName("better")] PreferenceChoice Better,
+    [property: JsonPropertyName("margin")] double Margin,
+    [property: JsonPropertyName("spread")] double Spread,
+    [property: JsonPropertyName("decisive")] bool Decisive);
 
 /// <summary>What the rating page shows: a pair, or why there is none, and the round's progress.</summary>
 public sealed record RatingState(

@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PreferenceStudio.Core.Data;
+using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Hierarchy;
+using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Features.Rounds;
 using PreferenceStudio.Web.Hosting;
@@ -12,7 +15,8 @@ namespace PreferenceStudio.Web.Features.Rating;
 /// answered; an answer is stored once per idempotency key and once per rater and pair; the label that completes a
 /// round closes it and queues its training in the same transaction, so no label is lost and none is counted twice.
 /// </summary>
-public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, PersonalQueries personal)
+public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, PersonalQueries personal,
+    RoundFactors roundFactors)
 {
     public async Task<string> EnsureRaterAsync(string? raterId, string kind = "human", CancellationToken ct = default)
     {
@@ -27,6 +31,23 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Campaigns.Where(c => c.JoinCode == joinCode).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
+    }
+
+    /// <summary>
+    /// What the rating page needs before serving a pair: whether the campaign asks raters to rank its reward factors,
+    /// the factors, and this rater's current ranking (null before the first).
+    /// </summary>
+    public async Task<RankingStep> RankingStepAsync(string joinCode, string raterId, CancellationToken ct = default)
+    {
+        if (!RaterCookie.IsWellFormed(raterId))
+            throw StudioProblemException.Invalid("A rater id is 3 to 64 letters, digits, '-' or '_'.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.JoinCode == joinCode, ct)
+            ?? throw StudioProblemException.NotFound($"No campaign has the join code '{joinCode}'. Check the link you were given.");
+        if (!c.UsesFactorRankings) return new RankingStep(c.Id, c.Name, false, [], null);
+        var env = CampaignEnvironment.Create(c);
+        var current = await FactorRankingStore.CurrentRankingAsync(db, c.Id, raterId, ct);
+        return new RankingStep(c.Id, c.Name, true, env.Factors, current is null ? null : FactorRankingStore.ToView(current));
     }
 
     public async Task<RatingState> NextAsync(string joinCode, string raterId, CancellationToken ct = default)
@@ -65,7 +86,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             .Select(a => new { a.ComparisonId, a.ShownAt })
             .FirstOrDefaultAsync(ct);
         if (pending is not null)
-            return State(RatingStatus.Ready, await ServedAsync(db, pending.ComparisonId, pending.ShownAt, ct));
+            return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, pending.ComparisonId, pending.ShownAt, ct));
 
         // The rater's own pairs (from their personal policy) first, then least-labelled and least-served pairs, so
         // labels spread over the round's pairs; with information-gain queries the most informative of those first.
@@ -94,17 +115,53 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 INSERT INTO assignments (id, comparison_id, rater_id, shown_at) VALUES ({assignmentId}, {comparisonId}, {raterId}, {shownAt})
                 ON CONFLICT (comparison_id, rater_id) DO NOTHING
                 """, ct);
-            if (inserted == 1) return State(RatingStatus.Ready, await ServedAsync(db, comparisonId, shownAt, ct));
+            if (inserted == 1) return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct));
         }
         return State(RatingStatus.RoundDoneForRater);
     }
 
-    private static async Task<ServedPair> ServedAsync(StudioDbContext db, Guid comparisonId, DateTimeOffset shownAt, CancellationToken ct)
+    private async Task<ServedPair> ServedAsync(StudioDbContext db, Campaign campaign, string raterId, Guid comparisonId, DateTimeOffset shownAt, CancellationToken ct)
     {
         var x = await db.Comparisons.AsNoTracking().Where(c => c.Id == comparisonId)
-            .Select(c => new { c.Id, c.RoundIndex, Left = c.LeftClip!.FileName, Right = c.RightClip!.FileName })
+            .Select(c => new { c.Id, c.RoundIndex, c.RoundId, c.LeftSegmentId, c.RightSegmentId, Left = c.LeftClip!.FileName, Right = c.RightClip!.FileName })
             .FirstAsync(ct);
-        return new ServedPair(x.Id, x.RoundIndex ?? 0, "/media/" + x.Left, "/media/" + x.Right, shownAt);
+        var pair = new ServedPair(x.Id, x.RoundIndex ?? 0, "/media/" + x.Left, "/media/" + x.Right, shownAt);
+        if (!campaign.UsesFactorRankings || x.RoundId is not { } roundId) return pair;
+        var ranking = await FactorRankingStore.CurrentRankingAsync(db, campaign.Id, raterId, ct);
+        if (ranking is null) return pair;
+        var env = CampaignEnvironment.Create(campaign);
+        // Every stored ranking was valid when saved; should the campaign's factors ever change, show the clips alone
+        // rather than break the page.
+        if (FactorHierarchy.Validate(env, ranking.Factors, ranking.Margins).Count > 0) return pair;
+        var hierarchy = FactorHierarchy.Create(env, ranking.Factors, ranking.Margins);
+        var table = await roundFactors.ForRoundAsync(roundId, env, ct);
+        if (!table.BySegment.TryGetValue(x.LeftSegmentId, out var left) || !table.BySegment.TryGetValue(x.RightSegmentId, out var right))
+            return pair;
+        var verdict = table.Decide(env, hierarchy, x.LeftSegmentId, x.RightSegmentId);
+        return pair with
+        {
+            Factors = FactorValues(env, hierarchy, left, right, table.Spreads),
+            HierarchyChoice = verdict?.Choice,
+            DecidedBy = verdict is { } v ? hierarchy.Factors[v.Level] : null,
+        };
+    }
+
+    /// <summary>Each level's values, better side and whether it exceeds its margin (the test <see cref="HeronRule"/> applies).</summary>
+    private static List<PairFactorValue> FactorValues(IPreferenceEnvironment env, FactorHierarchy hierarchy, double[] left, double[] right, double[] spreads)
+    {
+        var values = new List<PairFactorValue>(hierarchy.Indices.Count);
+        for (int level = 0; level < hierarchy.Indices.Count; level++)
+        {
+            int f = hierarchy.Indices[level];
+            var factor = env.Factors[f];
+            double diff = right[f] - left[f];
+            var better = diff == 0 ? PreferenceChoice.Equal
+                : (factor.Direction == FactorDirection.HigherIsBetter ? diff > 0 : diff < 0) ? PreferenceChoice.Right : PreferenceChoice.Left;
+            bool decisive = diff != 0 && Math.Abs(diff) > hierarchy.Margins[level] * spreads[f];
+            values.Add(new PairFactorValue(factor.Name, factor.Description, factor.Direction, left[f], right[f], better,
+                hierarchy.Margins[level], spreads[f], decisive));
+        }
+        return values;
     }
 
     public async Task<int> RoundLabelCountAsync(Guid campaignId, int roundIndex, CancellationToken ct = default)

@@ -5,13 +5,15 @@ using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Loop;
+using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Hosting;
 
 namespace PreferenceStudio.Web.Features.Rounds;
 
 /// <summary>
-/// The TrainRound step: trains each of the campaign's reward models on every label so far (held-out pairs excluded),
+/// The TrainRound step: trains each of the campaign's reward models on every label so far (held-out pairs excluded;
+/// clip labels, raters' factor-hierarchy labels or both, as the campaign's label source says, see <see cref="TrainingLabels"/>),
 /// one at a time on the training thread, records each run with its metrics, trains the next policy on the policy's
 /// model (see <see cref="RoundPolicyTrainer"/>), and queues the next round. A finished run is reused after a restart
 /// instead of being trained again; a failed run is recorded and the campaign goes on (with its previous policy when
@@ -37,11 +39,12 @@ public sealed class RoundTrainer(
         if (round.Status is RoundStatus.Completed) return;
         var env = CampaignEnvironment.Create(campaign);
 
-        var (train, test) = await LoadPairsAsync(db, campaign.Id, roundIndex, ct);
+        var (clipTrain, test) = await LoadPairsAsync(db, campaign.Id, roundIndex, ct);
+        var labels = await TrainingLabels.ComposeAsync(db, campaign, env, roundIndex, clipTrain, test, ct);
         RewardModelRun? primary = null;
         foreach (var type in campaign.AllRewardModels())
         {
-            var run = await EnsureRunAsync(db, campaign, env, roundIndex, type, train, test, ct);
+            var run = await EnsureRunAsync(db, campaign, env, roundIndex, type, labels, ct);
             if (type == campaign.RewardModel) primary = run;
         }
 
@@ -96,8 +99,9 @@ public sealed class RoundTrainer(
 
     /// <summary>The round's succeeded run of <paramref name="type"/>, training it now when there is none.</summary>
     private async Task<RewardModelRun> EnsureRunAsync(StudioDbContext db, Campaign campaign, IPreferenceEnvironment env, int roundIndex,
-        string type, List<PreferencePair> train, List<PreferencePair> test, CancellationToken ct)
+        string type, TrainingLabels labels, CancellationToken ct)
     {
+        var (train, test) = (labels.Train, labels.Test);
         var done = await db.RewardModelRuns
             .Where(r => r.CampaignId == campaign.Id && r.RoundIndex == roundIndex && r.ModelType == type && r.Status == RunStatus.Succeeded)
             .OrderByDescending(r => r.StartedAt).FirstOrDefaultAsync(ct);
@@ -114,6 +118,7 @@ public sealed class RoundTrainer(
         {
             CampaignId = campaign.Id, RoundIndex = roundIndex, ModelType = type, Status = RunStatus.Running,
             NTrain = train.Count, NTest = test.Count,
+            Metrics = JsonSerializer.Serialize(new Dictionary<string, object?> { ["sources"] = labels.Sources.ToJson(type) }),
         };
         db.RewardModelRuns.Add(run);
         await db.SaveChangesAsync(ct);
@@ -124,6 +129,7 @@ public sealed class RoundTrainer(
         int seed = RoundPreparer.RoundSeed(campaign.Seed, roundIndex);
         try
         {
+            if (labels.Refusal is not null) throw new InvalidOperationException(labels.Refusal);
             var report = await trainingThread.RunAsync(() =>
             {
                 using var model = RewardModels.Trainer(type).Train(env, train, ModelOptions(seed, options.Value.Training.Device), progress, ct);
@@ -138,7 +144,9 @@ public sealed class RoundTrainer(
             run.HeldoutAccuracy = double.IsFinite(heldout.Accuracy) ? heldout.Accuracy : null;
             run.HeldoutLogLik = double.IsFinite(heldout.MeanLogLikelihood) ? heldout.MeanLogLikelihood : null;
             run.CheckpointPath = checkpoint;
-            run.Metrics = JsonSerializer.Serialize(report.ToJson(type));
+            var metrics = report.ToJson(type);
+            metrics["sources"] = labels.Sources.ToJson(type);
+            run.Metrics = JsonSerializer.Serialize(metrics);
             run.FinishedAt = DateTimeOffset.UtcNow;
             await db.SaveChangesAsync(ct);
             await events.PublishAsync(new CampaignChanged(campaign.Id, CampaignChangeKind.Metrics, roundIndex, Model: type));
