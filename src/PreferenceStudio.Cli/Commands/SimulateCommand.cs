@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Hierarchy;
 using PreferenceStudio.Environments.Teachers;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Loop;
@@ -14,17 +15,20 @@ namespace PreferenceStudio.Cli.Commands;
 /// <c>studio simulate</c>: the studio's preference loop without a browser (<see cref="SimulationLoop"/>): rollouts,
 /// pairs picked by the query strategy, simulated teachers' answers, the reward model trained on every label so far,
 /// and the next policy (value iteration, or PPO in continuous environments). One JSON line per round on stdout.
+/// <c>--source hierarchy|both</c> adds (or only uses) labels from a simulated rater's factor hierarchy (HERON).
 /// </summary>
 public static class SimulateCommand
 {
     private const string Usage =
         "usage: studio simulate --env NAME [--params k=v,k=v] [--model bt|regret|vpl] [--strategy random|disagreement|info-gain] " +
         "[--teacher oracle|mistake|noisy|skip|myopic|equal] [--raters 3,2 (raters per rater kind)] [--rounds 3] [--pairs-per-round 100] " +
-        "[--segment-length N] [--seed 1] [--epochs 200] [--ensemble K] [--policy-steps 50000] [--save REWARD.bin] [--device auto|cpu|cuda] [--threads N]";
+        "[--segment-length N] [--seed 1] [--epochs 200] [--ensemble K] [--policy-steps 50000] [--save REWARD.bin] [--device auto|cpu|cuda] [--threads N] " +
+        "[--source clips|hierarchy|both] [--hierarchy angle,velocity,torque (factors, most important first)] [--margins 1,1,1] " +
+        "[--hierarchy-weight 1] [--hierarchy-pairs 500] [--hierarchy-segment-length 1 (steps per piece the hierarchy compares)]";
 
     private static readonly string[] Options =
         ["env", "params", "model", "strategy", "teacher", "raters", "rounds", "pairs-per-round", "segment-length", "seed", "epochs", "ensemble",
-         "policy-steps", "save", "device", "threads", "help"];
+         "policy-steps", "save", "device", "threads", "source", "hierarchy", "margins", "hierarchy-weight", "hierarchy-pairs", "hierarchy-segment-length", "help"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -89,8 +93,50 @@ public static class SimulateCommand
             throw new CliUsageException($"unknown strategy '{s.Strategy}'. Known strategies: {string.Join(", ", QuerySelectors.Names)}.");
         if (!SimulatedTeacher.PresetNames.Contains(s.Teacher, StringComparer.OrdinalIgnoreCase))
             throw new CliUsageException($"unknown teacher '{s.Teacher}'. Known teachers: {string.Join(", ", SimulatedTeacher.PresetNames)}.");
-        return s;
+        return WithSource(cli, env, s);
     }
+
+    private static SimulationSettings WithSource(CliArgs cli, IPreferenceEnvironment env, SimulationSettings s)
+    {
+        string source = cli.Get("source", SimulationSources.Clips);
+        if (!SimulationSources.All.Contains(source))
+            throw new CliUsageException($"unknown source '{source}'. Known sources: {string.Join(", ", SimulationSources.All)}.");
+        string[] hierarchyOptions = ["hierarchy", "margins", "hierarchy-weight", "hierarchy-pairs", "hierarchy-segment-length"];
+        if (source == SimulationSources.Clips)
+        {
+            // A ranking given with clip labels only would be silently ignored.
+            if (hierarchyOptions.FirstOrDefault(cli.Has) is { } stray)
+                throw new CliUsageException($"--{stray} applies to --source hierarchy or both, not clips.");
+            return s;
+        }
+        var margins = cli.Get("margins") is { } m ? ParseMargins(m) : null;
+        var ranking = cli.Get("hierarchy") is { } text
+            ? text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : env.Factors.Select(f => f.Name).ToArray();
+        var errors = FactorHierarchy.Validate(env, ranking, margins);
+        if (errors.Count > 0) throw new CliUsageException("--hierarchy/--margins: " + string.Join(" ", errors.Select(e => e.Message)));
+        var weight = cli.GetDouble("hierarchy-weight", 1.0);
+        if (!double.IsFinite(weight) || weight <= 0)
+            throw new CliUsageException($"--hierarchy-weight must be a positive number, got {cli.Get("hierarchy-weight")}.");
+        var pairs = cli.GetInt("hierarchy-pairs", 500);
+        if (pairs < 1) throw new CliUsageException("--hierarchy-pairs must be at least 1.");
+        int pieceLength = cli.GetInt("hierarchy-segment-length", 1);
+        if (pieceLength < 1) throw new CliUsageException("--hierarchy-segment-length must be at least 1.");
+        return s with
+        {
+            Source = source,
+            Hierarchy = FactorHierarchy.Create(env, ranking, margins),
+            HierarchyWeight = weight,
+            HierarchyPairsPerRound = pairs,
+            HierarchySegmentLength = pieceLength,
+        };
+    }
+
+    // Parsed leniently (any number, NaN included) so FactorHierarchy.Validate gives the one message about bad margins.
+    private static double[] ParseMargins(string text) =>
+        text.Split(',', StringSplitOptions.TrimEntries).Select(part =>
+            double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
+                : throw new CliUsageException($"--margins takes one number per ranked factor separated by commas, e.g. 1,1,0.5; '{part}' is not a number.")).ToArray();
 
     private static object Line(SimulationRound r, SimulationSettings s, string device, TimeSpan elapsed)
     {
@@ -102,6 +148,11 @@ public static class SimulateCommand
             ["round"] = r.Round,
             ["labels"] = r.Labels,
             ["labels_round"] = r.LabelsRound,
+            ["labels_clip"] = r.LabelsClip,
+            ["labels_hierarchy"] = r.LabelsHierarchy,
+            ["source"] = s.Source,
+            ["hierarchy"] = s.UsesHierarchy ? s.Hierarchy?.Factors : null,
+            ["margins"] = s.UsesHierarchy ? s.Hierarchy?.Margins : null,
             ["model"] = s.Model,
             ["strategy"] = s.Strategy,
         };

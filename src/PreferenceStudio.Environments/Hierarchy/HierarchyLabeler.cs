@@ -10,6 +10,26 @@ public readonly record struct HierarchyLabel(int Left, int Right, PreferenceChoi
 public static class HierarchyLabeler
 {
     /// <summary>
+    /// Steps per piece the hierarchy compares by default: single steps, as HERON compares single transitions of its
+    /// buffer. Whole 50-step Pendulum segments gave rewards PPO could not swing up on (mean true return -1482 after 4
+    /// rounds), single steps -155 (README, "Measured"): a segment's summed factors mix the states a reward must tell apart.
+    /// </summary>
+    public const int DefaultPieceLength = 1;
+
+    /// <summary>
+    /// The segments cut into consecutive pieces of <paramref name="length"/> steps as <see cref="Planning.SegmentCutter"/>
+    /// cuts rollouts (a shorter tail only when the segment ends in a terminal state); a segment no longer than that stays whole.
+    /// </summary>
+    public static List<Segment> Pieces(IPreferenceEnvironment env, IEnumerable<Segment> segments, int length)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        return segments.SelectMany(segment => segment.Length <= length
+            ? [segment]
+            : Planning.SegmentCutter.Cut(segment, length, env.IsTerminal(segment.States[^1]))).ToList();
+    }
+
+    /// <summary>
     /// Draws <paramref name="pairCount"/> random pairs of distinct segments and labels each with the HERON rule;
     /// pairs no level decides are dropped, so fewer labels may come back. Deterministic for a given
     /// <paramref name="rng"/> state.

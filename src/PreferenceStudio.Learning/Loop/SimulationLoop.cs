@@ -1,4 +1,5 @@
 using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Hierarchy;
 using PreferenceStudio.Environments.Teachers;
 using PreferenceStudio.Learning.Policies;
 using PreferenceStudio.Learning.QuerySelection;
@@ -13,6 +14,18 @@ namespace PreferenceStudio.Learning.Loop;
 /// null for one rater answering by the environment's own reward.</param>
 /// <param name="PolicySteps">PPO steps per round in continuous environments (training continues across rounds).</param>
 /// <param name="SaveModelPath">Where to save each round's reward model (overwritten, so the last round's stays), or null.</param>
+/// <param name="Source">Which labels train the reward model: "clips" (the teacher's answers to the round's training
+/// pairs), "hierarchy" (pairs of the round's segments labelled by the simulated rater's factor hierarchy, HERON) or
+/// "both". The teacher answers the held-out pairs whatever the source, so held-out accuracy stays comparable.</param>
+/// <param name="Hierarchy">The simulated rater's factor hierarchy; null for the environment's factors in their own
+/// order with the default margin.</param>
+/// <param name="HierarchyWeight">Training weight of one hierarchy label against one clip label (1).</param>
+/// <param name="HierarchyPairsPerRound">Random pairs of the round's segments the hierarchy is asked to label;
+/// undecided pairs are dropped, so fewer labels may come of them.</param>
+/// <param name="HierarchySegmentLength">Steps per piece the hierarchy compares: the round's segments are cut into pieces
+/// this long first, as HERON compares single steps of its buffer. Whole 50-step Pendulum segments gave rewards PPO could
+/// not swing up on (mean true return -1482 after 4 rounds with margins 1, -813 with an angle margin of 0); single steps
+/// reached -158 with an angle margin of 0.1 (README, "Measured"). A length at least the segment length compares whole segments.</param>
 public sealed record SimulationSettings(
     string Model = "bt",
     string Strategy = "random",
@@ -25,12 +38,35 @@ public sealed record SimulationSettings(
     int[]? RaterKinds = null,
     long PolicySteps = 50_000,
     string? WorkFolder = null,
-    string? SaveModelPath = null);
+    string? SaveModelPath = null,
+    string Source = SimulationSources.Clips,
+    FactorHierarchy? Hierarchy = null,
+    double HierarchyWeight = 1.0,
+    int HierarchyPairsPerRound = 500,
+    int HierarchySegmentLength = HierarchyLabeler.DefaultPieceLength)
+{
+    public bool UsesClips => Source is SimulationSources.Clips or SimulationSources.Both;
+
+    public bool UsesHierarchy => Source is SimulationSources.Hierarchy or SimulationSources.Both;
+}
+
+/// <summary>The label sources a simulation trains on, in the words a campaign's label source uses.</summary>
+public static class SimulationSources
+{
+    public const string Clips = "clips";
+    public const string Hierarchy = "hierarchy";
+    public const string Both = "both";
+
+    public static IReadOnlyList<string> All { get; } = [Clips, Hierarchy, Both];
+}
 
 /// <summary>What one simulated round produced.</summary>
-/// <param name="Labels">Labels so far (training and held out).</param>
+/// <param name="Labels">Teacher labels so far (clip training labels and held-out labels).</param>
+/// <param name="LabelsRound">Teacher labels of this round (clip training and held out).</param>
 /// <param name="ScaledReturn">Tabular environments: scaled return of the greedy policy on the learned reward.</param>
 /// <param name="MeanReturn">Continuous environments: mean true return of the PPO policy over 10 episodes.</param>
+/// <param name="LabelsClip">Training labels so far from the teacher's clip choices.</param>
+/// <param name="LabelsHierarchy">Training labels so far from the simulated rater's factor hierarchy.</param>
 public sealed record SimulationRound(
     int Round,
     int Labels,
@@ -39,13 +75,17 @@ public sealed record SimulationRound(
     double? ScaledReturn,
     double? MeanReturn,
     double? SuccessRate,
-    long PolicySteps);
+    long PolicySteps,
+    int LabelsClip,
+    int LabelsHierarchy);
 
 /// <summary>
 /// The studio's preference loop with simulated raters: each round rolls out the current policy, picks pairs
 /// (<see cref="RoundPlanner"/> with the chosen query selector), has simulated teachers answer them, trains the reward
 /// model on every label so far, measures it (<see cref="ModelEvaluation"/>), and trains the next policy: value iteration
-/// in tabular environments, PPO on the learned reward in continuous ones. Runs on the torch thread.
+/// in tabular environments, PPO on the learned reward in continuous ones. With a hierarchy source, the simulated
+/// rater's factor hierarchy also labels random pairs of the round's training segments (<see cref="HierarchyLabeler"/>).
+/// Runs on the torch thread.
 /// </summary>
 public static class SimulationLoop
 {
@@ -61,7 +101,11 @@ public static class SimulationLoop
             ? [(Id: (string?)null, Kind: (int?)null)]
             : kinds.SelectMany((count, kind) => Enumerable.Range(0, count).Select(i => (Id: (string?)$"kind{kind}-rater{i + 1}", Kind: (int?)kind))).ToList();
         if (raters.Count == 0) throw new ArgumentException("At least one simulated rater is needed.");
+        var hierarchy = CheckHierarchy(env, s);
         var rng = new Random(s.Seed);
+        // Its own random stream, so hierarchy labels leave the rollouts, pairs and teacher answers of a seed unchanged.
+        var hierarchyRng = new Random(unchecked(s.Seed * 7919 + 104_729));
+        int clipLabels = 0, hierarchyLabels = 0;
         var selector = QuerySelectors.Create(s.Strategy);
         var train = new List<PreferencePair>();
         var test = new List<PreferencePair>();
@@ -86,11 +130,14 @@ public static class SimulationLoop
                     var (rater, kind) = raters[(round * plan.Pairs.Count + i) % raters.Count];
                     var left = plan.Segments[pair.Left].Segment;
                     var right = plan.Segments[pair.Right].Segment;
+                    // Asked even when clips do not train, so a noisy teacher's held-out answers are the same in every source.
                     var label = teacher.Answer(SimulatedTeacher.StepRewards(env, left, kind), SimulatedTeacher.StepRewards(env, right, kind));
-                    if (label is null) continue;
+                    if (label is null || (!pair.HeldOut && !s.UsesClips)) continue;
                     (pair.HeldOut ? test : train).Add(new PreferencePair(left, right, label.Value, rater));
+                    if (!pair.HeldOut) clipLabels++;
                     answered++;
                 }
+                if (hierarchy is not null) hierarchyLabels += AddHierarchyLabels(env, plan, hierarchy, s, raters.Select(r => r.Id).ToList(), hierarchyRng, train);
 
                 var options = (s.ModelOptions ?? new RewardModelOptions { Epochs = 200 }) with { Seed = s.Seed * 1000 + round };
                 model?.Dispose();
@@ -125,7 +172,8 @@ public static class SimulationLoop
                     var current = ppoPolicy;
                     policy = st => current.Act(st, deterministic: true);
                 }
-                yield return new SimulationRound(round + 1, train.Count + test.Count, answered, report, scaled, meanReturn, success, policySteps);
+                yield return new SimulationRound(round + 1, clipLabels + test.Count, answered, report, scaled, meanReturn, success, policySteps,
+                    clipLabels, hierarchyLabels);
             }
         }
         finally
@@ -134,5 +182,39 @@ public static class SimulationLoop
             ppoPolicy?.Dispose();
             if (s.WorkFolder is null && Directory.Exists(work)) Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static FactorHierarchy? CheckHierarchy(IPreferenceEnvironment env, SimulationSettings s)
+    {
+        if (!SimulationSources.All.Contains(s.Source))
+            throw new ArgumentException($"Unknown label source '{s.Source}'. Known sources: {string.Join(", ", SimulationSources.All)}.");
+        if (!s.UsesHierarchy) return null;
+        if (!double.IsFinite(s.HierarchyWeight) || s.HierarchyWeight <= 0)
+            throw new ArgumentException($"The hierarchy weight must be a positive number, got {s.HierarchyWeight}.");
+        ArgumentOutOfRangeException.ThrowIfNegative(s.HierarchyPairsPerRound);
+        if (s.HierarchySegmentLength < 1) throw new ArgumentException($"Hierarchy pieces need at least one step, got {s.HierarchySegmentLength}.");
+        var hierarchy = s.Hierarchy ?? FactorHierarchy.Default(env);
+        // A hierarchy built for another environment would index the wrong factors.
+        bool fits = hierarchy.Indices.Count == env.Factors.Count
+            && hierarchy.Indices.Select((f, level) => f < env.Factors.Count && env.Factors[f].Name == hierarchy.Factors[level]).All(ok => ok);
+        if (!fits)
+            throw new ArgumentException($"The hierarchy {hierarchy} does not rank the factors of {env.Name} ({string.Join(", ", env.Factors.Select(f => f.Name))}).");
+        return hierarchy;
+    }
+
+    /// <summary>
+    /// Labels random pairs of the round's training segments with the hierarchy and adds them to the training pairs.
+    /// Segments of held-out pairs are left out, so the held-out measure stays about segments the model was not trained on.
+    /// </summary>
+    private static int AddHierarchyLabels(IPreferenceEnvironment env, PlannedRound plan, FactorHierarchy hierarchy, SimulationSettings s,
+        IReadOnlyList<string?> raters, Random rng, List<PreferencePair> train)
+    {
+        var heldOut = plan.Pairs.Where(p => p.HeldOut).SelectMany(p => new[] { p.Left, p.Right }).ToHashSet();
+        var pool = plan.Segments.Where((_, i) => !heldOut.Contains(i)).Select(p => p.Segment).ToList();
+        pool = HierarchyLabeler.Pieces(env, pool, s.HierarchySegmentLength);
+        var labels = HierarchyLabeler.Label(env, pool, hierarchy, s.HierarchyPairsPerRound, rng);
+        for (int k = 0; k < labels.Count; k++)
+            train.Add(new PreferencePair(pool[labels[k].Left], pool[labels[k].Right], labels[k].Choice, raters[k % raters.Count], s.HierarchyWeight));
+        return labels.Count;
     }
 }

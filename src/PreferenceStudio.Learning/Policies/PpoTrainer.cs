@@ -148,7 +148,8 @@ public sealed class PpoTrainer
             Steps = state.Steps;
             Iteration = state.Iteration;
             // A resumed run draws fresh noise rather than replaying the first run's.
-            _rng = new Random(HashCode.Combine(options.Seed, state.Iteration));
+            // (Not HashCode.Combine: it is randomised per process, which made runs of one seed differ.)
+            _rng = new Random(unchecked(options.Seed * 1_000_003 + state.Iteration));
             _returnStats = new RunningMeanStd([state.ReturnMean], [state.ReturnVariance], state.ReturnCount);
             _inputs = policy.InputSize;
             _actions = policy.ActionSize;

@@ -134,6 +134,40 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
     }
 
     [Fact]
+    public async Task Simulate_trains_on_hierarchy_labels_alone_and_refuses_a_bad_ranking()
+    {
+        var (exit, stdout, stderr) = await StudioAsync("simulate", "--env", "pendulum", "--params", "episode_steps=50",
+            "--source", "hierarchy", "--hierarchy", "angle,velocity,torque", "--margins", "1,1,0", "--rounds", "1", "--pairs-per-round", "20",
+            "--segment-length", "25", "--hierarchy-pairs", "60", "--policy-steps", "1024", "--epochs", "5", "--seed", "1", "--threads", "1");
+        Assert.True(exit == 0, stderr);
+        var round = JsonDocument.Parse(Assert.Single(stdout)).RootElement;
+        Assert.Equal("hierarchy", round.GetProperty("source").GetString());
+        Assert.Equal(["angle", "velocity", "torque"], round.GetProperty("hierarchy").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal([1.0, 1.0, 0.0], round.GetProperty("margins").EnumerateArray().Select(m => m.GetDouble()));
+        Assert.Equal(0, round.GetProperty("labels_clip").GetInt32());
+        Assert.InRange(round.GetProperty("labels_hierarchy").GetInt32(), 1, 60);
+        Assert.Equal(round.GetProperty("labels_hierarchy").GetInt32(), round.GetProperty("n_train").GetInt32());
+        // The teacher still answers the held-out pairs, and only those.
+        Assert.Equal(round.GetProperty("n_test").GetInt32(), round.GetProperty("labels").GetInt32());
+        Assert.True(round.GetProperty("n_test").GetInt32() > 0, round.ToString());
+        Assert.InRange(round.GetProperty("mean_return").GetDouble(), -50 * 16.3, 0);
+
+        var (twiceExit, twiceOut, twiceErr) = await StudioAsync("simulate", "--env", "pendulum", "--source", "hierarchy", "--hierarchy", "angle,angle,torque");
+        Assert.Equal(2, twiceExit);
+        Assert.Empty(twiceOut);
+        Assert.Contains("'angle' appears 2 times", twiceErr);
+        Assert.Contains("'velocity' is missing", twiceErr);
+
+        var (marginExit, _, marginErr) = await StudioAsync("simulate", "--env", "pendulum", "--source", "both", "--hierarchy", "angle,velocity,torque", "--margins", "1,-1,1");
+        Assert.Equal(2, marginExit);
+        Assert.Contains("margin of level 2", marginErr);
+
+        var (unknownExit, _, unknownErr) = await StudioAsync("simulate", "--env", "pendulum", "--source", "hierarchy", "--hierarchy", "angle,speed,torque");
+        Assert.Equal(2, unknownExit);
+        Assert.Contains("'speed' is not a factor of pendulum", unknownErr);
+    }
+
+    [Fact]
     public async Task Migrate_applies_the_migrations_to_the_given_database()
     {
         var server = postgres.ServerConnectionString;

@@ -12,7 +12,8 @@ public sealed record HierarchyLabels(List<PreferencePair> Pairs, int Rankings, i
 
 /// <summary>
 /// The "factor hierarchy" label source (HERON): for each rater's current ranking and each round so far, labels random
-/// pairs of that round's segments with the hierarchical decision rule. Each label carries its rater and the campaign's
+/// pairs of single steps of that round's segments (<see cref="HierarchyLabeler.DefaultPieceLength"/>) with the
+/// hierarchical decision rule. Each label carries its rater and the campaign's
 /// hierarchy weight. Segments of held-out comparisons are left out, so the held-out clip labels still measure the
 /// model on segments it never trained on.
 /// </summary>
@@ -37,6 +38,7 @@ public static class HierarchyLabelSource
             var segments = (await db.Segments.AsNoTracking().Where(s => s.RoundId == round.Id).OrderBy(s => s.Id)
                     .Select(s => new { s.Id, s.States, s.Actions }).ToListAsync(ct))
                 .Where(s => !heldOut.Contains(s.Id)).Select(s => new Segment(s.States, s.Actions)).ToList();
+            segments = HierarchyLabeler.Pieces(env, segments, HierarchyLabeler.DefaultPieceLength);
             if (segments.Count < 2) continue;
             foreach (var (rater, hierarchy) in hierarchies)
             {

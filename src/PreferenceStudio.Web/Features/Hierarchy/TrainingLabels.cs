@@ -27,6 +27,7 @@ public sealed record LabelSourceReport(string Source, int Clips, int Hierarchy, 
             ["rankings"] = Rankings,
             ["weighted"] = Hierarchy > 0 && HonoursWeights(modelType),
         };
+        if (Hierarchy > 0) json["hierarchy_piece_steps"] = PreferenceStudio.Environments.Hierarchy.HierarchyLabeler.DefaultPieceLength;
         if (Note is not null) json["note"] = Note;
         return json;
     }

@@ -1,0 +1,64 @@
+using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Control;
+using PreferenceStudio.Environments.Planning;
+using PreferenceStudio.Learning;
+
+namespace PreferenceStudio.Tests.Hierarchy;
+
+/// <summary>A pair's weight scales its share of the Bradley-Terry loss (hierarchy labels carry the campaign's weight).</summary>
+public sealed class WeightedPairsTests
+{
+    private static readonly Pendulum Env = new();
+    private static readonly RewardModelOptions Options = new() { Device = "cpu", Seed = 2, EnsembleSize = 1, Epochs = 300, LearningRate = 1e-2, WeightDecay = 0 };
+
+    private static (Segment A, Segment B) TwoSegments()
+    {
+        var pieces = SegmentCutter.Cut(Env, Rollouts.CollectRandom(Env, 1, new Random(3))[0], 10);
+        return (pieces[0], pieces[5]);
+    }
+
+    private static double PreferB(double weightForB, double weightForA)
+    {
+        var (a, b) = TwoSegments();
+        List<PreferencePair> pairs =
+        [
+            new(a, b, PreferenceChoice.Right, Weight: weightForB),
+            new(a, b, PreferenceChoice.Left, Weight: weightForA),
+        ];
+        using var model = new BradleyTerryTrainer().Train(Env, pairs, Options);
+        return model.PreferRightProbability(a, b);
+    }
+
+    [Fact]
+    public void The_heavier_of_two_conflicting_labels_wins()
+    {
+        // The weighted likelihood is maximal where P(B over A) = 3 / (3 + 1).
+        double heavyB = PreferB(3, 1), heavyA = PreferB(1, 3), even = PreferB(1, 1);
+        Assert.InRange(heavyB, 0.65, 0.85);
+        Assert.InRange(heavyA, 0.15, 0.35);
+        Assert.InRange(even, 0.4, 0.6);
+    }
+
+    [Fact]
+    public void A_label_of_weight_zero_counts_for_nothing()
+    {
+        Assert.True(PreferB(1, 0) > 0.95, $"P = {PreferB(1, 0):F3}");
+    }
+
+    [Fact]
+    public void Weight_one_everywhere_trains_exactly_as_unweighted_pairs()
+    {
+        var segments = SegmentCutter.Cut(Env, Rollouts.CollectRandom(Env, 1, new Random(4))[0], 10);
+        IPreferenceEnvironment env = Env;
+        var unweighted = Enumerable.Range(0, segments.Count - 1)
+            .Select(i => new PreferencePair(segments[i], segments[i + 1], env.TrueReturn(segments[i + 1]) > env.TrueReturn(segments[i]) ? PreferenceChoice.Right : PreferenceChoice.Left))
+            .ToList();
+        var weightOne = unweighted.Select(p => new PreferencePair(p.Left, p.Right, p.Label, null, 1.0)).ToList();
+        var options = Options with { Epochs = 20 };
+        using var a = new BradleyTerryTrainer().Train(Env, unweighted, options);
+        using var b = new BradleyTerryTrainer().Train(Env, weightOne, options);
+        using var c = new BradleyTerryTrainer().Train(Env, unweighted.Select((p, i) => i == 0 ? p with { Weight = 2 } : p).ToList(), options);
+        Assert.Equal(a.SegmentReturns(segments), b.SegmentReturns(segments));
+        Assert.NotEqual(a.SegmentReturns(segments), c.SegmentReturns(segments));
+    }
+}
