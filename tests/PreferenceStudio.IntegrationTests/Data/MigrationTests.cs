@@ -23,7 +23,7 @@ public sealed class MigrationTests(PostgresFixture postgres) : IClassFixture<Pos
             .SqlQuery<string>($"SELECT table_name AS \"Value\" FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
             .ToListAsync();
         Assert.Equal(
-            ["__EFMigrationsHistory", "assignments", "campaigns", "clips", "comparisons", "jobs", "labels", "policies",
+            ["__EFMigrationsHistory", "assignments", "campaigns", "clips", "comparisons", "factor_rankings", "jobs", "labels", "policies",
              "raters", "reward_model_runs", "rollouts", "rounds", "segments"],
             tables.Order(StringComparer.Ordinal));
     }

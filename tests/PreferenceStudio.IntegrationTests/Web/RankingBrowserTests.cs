@@ -77,7 +77,8 @@ public sealed class RankingBrowserTests(PostgresFixture postgres) : IClassFixtur
             string[] order = ["gas", "goal", "sheep", "coin", "roadblock", "mud"];
             await WaitForOrderAsync(page, order);
             Assert.Equal(0, await page.Locator("#pair").CountAsync());
-            Assert.Equal("1", await page.Locator("[data-testid='margin-gas']").InputValueAsync());
+            Assert.Equal(FactorHierarchy.DefaultMargin.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                await page.Locator("[data-testid='margin-gas']").InputValueAsync());
             Assert.Contains("lower is better", await Item(page, "gas").InnerTextAsync());
             Assert.Contains("higher is better", await Item(page, "goal").InnerTextAsync());
             await using (var db = app.CreateDb())
