@@ -97,16 +97,7 @@ public static class PreferenceJsonl
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
-            w.WriteStartObject();
-            w.WriteString("schema", PreferenceRecord.SchemaName);
-            w.WriteString("id", record.Id);
-            w.WriteString("environment", record.Environment);
-            if (record.EnvironmentParameters is { Count: > 0 } parameters)
-            {
-                w.WriteStartObject("environment_parameters");
-                foreach (var (k, v) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteNumber(k, v);
-                w.WriteEndObject();
-            }
+            WriteHeader(w, PreferenceRecord.SchemaName, record.Id, record.Environment, record.EnvironmentParameters);
             w.WriteString("rater", record.Rater);
             w.WriteString("group", record.Group);
             WriteSegment(w, "left", record.Left);
@@ -131,16 +122,7 @@ public static class PreferenceJsonl
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
-            w.WriteStartObject();
-            w.WriteString("schema", FactorRankingRecord.SchemaName);
-            w.WriteString("id", record.Id);
-            w.WriteString("environment", record.Environment);
-            if (record.EnvironmentParameters is { Count: > 0 } parameters)
-            {
-                w.WriteStartObject("environment_parameters");
-                foreach (var (k, v) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteNumber(k, v);
-                w.WriteEndObject();
-            }
+            WriteHeader(w, FactorRankingRecord.SchemaName, record.Id, record.Environment, record.EnvironmentParameters);
             w.WriteString("rater", record.Rater);
             w.WriteStartArray("factors");
             foreach (var f in record.Factors) w.WriteStringValue(f);
@@ -152,6 +134,21 @@ public static class PreferenceJsonl
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Opens a line's object with the fields every record kind starts with.</summary>
+    private static void WriteHeader(Utf8JsonWriter w, string schema, string id, string environment, IReadOnlyDictionary<string, double>? parameters)
+    {
+        w.WriteStartObject();
+        w.WriteString("schema", schema);
+        w.WriteString("id", id);
+        w.WriteString("environment", environment);
+        if (parameters is { Count: > 0 })
+        {
+            w.WriteStartObject("environment_parameters");
+            foreach (var (k, v) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteNumber(k, v);
+            w.WriteEndObject();
+        }
     }
 
     /// <summary>Writes records one per line.</summary>
