@@ -4,7 +4,7 @@ namespace PreferenceStudio.Learning;
 
 /// <summary>One labelled comparison: which of two segments a rater (or teacher) preferred.</summary>
 /// <param name="Weight">How much the label counts in training relative to a clip label (1). Automatic labels from a
-/// rater's factor hierarchy carry the campaign's hierarchy weight; the Bradley-Terry trainer scales each pair's loss by it.</param>
+/// rater's factor hierarchy carry the campaign's hierarchy weight; every trainer scales each pair's loss by it.</param>
 public sealed record PreferencePair(Segment Left, Segment Right, PreferenceChoice Label, string? Rater = null, double Weight = 1.0)
 {
     /// <summary>

@@ -60,6 +60,9 @@ public sealed class RegretTrainer(RegretOptions? regret = null) : IRewardModelTr
             using var planner = form == RegretForm.Advantage ? null : LearnedValueIteration.Build((ITabularEnvironment)env, horizon, Regret.Temperature, device);
             using var batch = RegretPairBatch.Encode(env, usable, form, device);
             using var target = tensor(usable.Select(p => p.RightTarget!.Value).ToArray(), device: device);
+            // Unit weights keep the plain mean loss, so unweighted label sets train exactly as before.
+            bool weighted = usable.Any(p => p.Weight != 1.0);
+            using var weights = tensor(usable.Select(p => p.Weight).ToArray(), device: device);
             using var optimizer = optim.Adam(net.parameters(), lr: lr);
             var parameters = net.parameters().ToList();
             var best = parameters.Select(p => p.detach().clone()).ToList();
@@ -72,7 +75,10 @@ public sealed class RegretTrainer(RegretOptions? regret = null) : IRewardModelTr
                 using var scope = torch.NewDisposeScope();
                 net.train();
                 var values = planner?.Values(net);
-                var loss = PreferenceLikelihood.MeanLoss(batch.ScoreDifference(net, values), target, options.LabelNoise);
+                var d = batch.ScoreDifference(net, values);
+                var loss = weighted
+                    ? (PreferenceLikelihood.PairLoss(d, target, options.LabelNoise) * weights).mean()
+                    : PreferenceLikelihood.MeanLoss(d, target, options.LabelNoise);
                 if (Regret.L2 > 0)
                     loss = loss + Regret.L2 * parameters.Select(p => p.to_type(ScalarType.Float64).pow(2).sum()).Aggregate((a, b) => a + b);
                 double value = loss.ToDouble();

@@ -73,6 +73,8 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
 
             var (leftX, leftMask, rightX, rightMask) = SegmentTensors.EncodePairs(env, usable, device);
             using var target = tensor(usable.Select(p => (float)p.RightTarget!.Value).ToArray(), device: device);
+            // A pair's weight scales its term of the reconstruction loss (hierarchy labels carry the campaign's weight).
+            using var weights = tensor(usable.Select(p => (float)p.Weight).ToArray(), device: device);
             using (leftX) using (leftMask) using (rightX) using (rightMask)
             using (var pairInputs = PairInputs(leftX, leftMask, rightX, rightMask, target))
             using (var optimizer = optim.Adam(net.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay))
@@ -100,7 +102,8 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
                         var idx = targets.flatten();
                         var d = net.SegmentReturns(rightX.index_select(0, idx), rightMask.index_select(0, idx), zTargets)
                               - net.SegmentReturns(leftX.index_select(0, idx), leftMask.index_select(0, idx), zTargets);
-                        var bce = PreferenceLikelihood.PairLoss(d, target.index_select(0, idx), options.LabelNoise) * targetMask.flatten();
+                        var bce = PreferenceLikelihood.PairLoss(d, target.index_select(0, idx), options.LabelNoise) * targetMask.flatten()
+                                  * weights.index_select(0, idx);
                         var kl = ((mean.pow(2) + logVar.exp() - 1 - logVar) * 0.5).sum();
                         var pairs = targetMask.sum();
                         var loss = (bce.sum() + kl * beta) / pairs;

@@ -143,7 +143,7 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
             await page.Locator(".mud-popover-open").GetByText("Factor rankings (hierarchy)", new() { Exact = true }).ClickAsync();
             var weight = page.GetByLabel("Weight of a hierarchy label");
             await weight.WaitForAsync(new() { Timeout = 10_000 });
-            await page.GetByText("applied by Bradley-Terry (bt) only", new() { Exact = false }).WaitForAsync(new() { Timeout = 10_000 });
+            await page.GetByText("every model type applies it", new() { Exact = false }).WaitForAsync(new() { Timeout = 10_000 });
 
             await page.GetByLabel("Name").FillAsync("Ranked");
             await weight.FillAsync("0");

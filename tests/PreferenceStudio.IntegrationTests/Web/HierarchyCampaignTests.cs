@@ -115,8 +115,8 @@ public sealed class HierarchyCampaignTests(PostgresFixture postgres) : IClassFix
             hierarchyCounts.Add(hierarchy);
             Assert.Equal(0.5, sources.GetProperty("hierarchy_weight").GetDouble());
             Assert.Equal(clipTrain + hierarchy, metrics.GetProperty("n_train").GetInt32());
-            // Only the Bradley-Terry trainer applies a label's weight.
-            Assert.Equal(run.ModelType == "bt", sources.GetProperty("weighted").GetBoolean());
+            // Every model type applies a label's weight.
+            Assert.True(sources.GetProperty("weighted").GetBoolean());
         }
         Assert.Equal(hierarchyCounts[0], hierarchyCounts[1]);
     }

@@ -62,3 +62,54 @@ public sealed class WeightedPairsTests
         Assert.NotEqual(a.SegmentReturns(segments), c.SegmentReturns(segments));
     }
 }
+
+/// <summary>The regret and VPL trainers weight pairs too, so a campaign's hierarchy weight means the same in every model.</summary>
+public sealed class WeightedPairsOtherModelsTests
+{
+    private static readonly Pendulum Env = new();
+
+    private static List<Segment> Segments(int seed) => SegmentCutter.Cut(Env, Rollouts.CollectRandom(Env, 1, new Random(seed))[0], 10).ToList();
+
+    private static RewardModelOptions Options(string type) => new() { Device = "cpu", Seed = 2, Epochs = type == "vpl" ? 40 : 200, LearningRate = 1e-2, WeightDecay = 0 };
+
+    private static double PreferB(string type, double weightForB, double weightForA)
+    {
+        var s = Segments(3);
+        var (a, b) = (s[0], s[5]);
+        List<PreferencePair> pairs =
+        [
+            new(a, b, PreferenceChoice.Right, "r1", weightForB),
+            new(a, b, PreferenceChoice.Left, "r1", weightForA),
+        ];
+        using var model = RewardModels.Trainer(type).Train(Env, pairs, Options(type));
+        return model.PreferRightProbability(a, b);
+    }
+
+    [Theory]
+    [InlineData("regret")]
+    [InlineData("vpl")]
+    public void The_heavier_of_two_conflicting_labels_pulls_the_model_its_way(string type)
+    {
+        double heavyB = PreferB(type, 3, 1), heavyA = PreferB(type, 1, 3);
+        Assert.True(heavyB > 0.5 && heavyA < 0.5 && heavyB - heavyA > 0.1, $"P(B) with B weighted 3: {heavyB:F3}; with A weighted 3: {heavyA:F3}");
+    }
+
+    [Theory]
+    [InlineData("regret")]
+    [InlineData("vpl")]
+    public void Weight_one_everywhere_trains_exactly_as_unweighted_pairs(string type)
+    {
+        var segments = Segments(4);
+        IPreferenceEnvironment env = Env;
+        var unweighted = Enumerable.Range(0, segments.Count - 1)
+            .Select(i => new PreferencePair(segments[i], segments[i + 1],
+                env.TrueReturn(segments[i + 1]) > env.TrueReturn(segments[i]) ? PreferenceChoice.Right : PreferenceChoice.Left, $"r{i % 2}"))
+            .ToList();
+        var options = Options(type) with { Epochs = 10 };
+        using var a = RewardModels.Trainer(type).Train(Env, unweighted, options);
+        using var b = RewardModels.Trainer(type).Train(Env, unweighted.Select(p => p with { Weight = 1.0 }).ToList(), options);
+        using var c = RewardModels.Trainer(type).Train(Env, unweighted.Select((p, i) => i == 0 ? p with { Weight = 5 } : p).ToList(), options);
+        Assert.Equal(a.SegmentReturns(segments), b.SegmentReturns(segments));
+        Assert.NotEqual(a.SegmentReturns(segments), c.SegmentReturns(segments));
+    }
+}

@@ -11,10 +11,10 @@ namespace PreferenceStudio.Web.Features.Hierarchy;
 public sealed record LabelSourceReport(string Source, int Clips, int Hierarchy, double HierarchyWeight, int Rankings, string? Note = null)
 {
     /// <summary>
-    /// Only the Bradley-Terry trainer scales a pair's loss by its weight; the regret and VPL models train on hierarchy
-    /// labels as if each were one clip label, so their runs record <c>"weighted": false</c>.
+    /// Every trainer (Bradley-Terry, regret, VPL) scales a pair's loss by its weight, so <c>"weighted"</c> is true
+    /// whenever hierarchy labels trained the run.
     /// </summary>
-    public static bool HonoursWeights(string modelType) => modelType == BradleyTerryRewardModel.TypeName;
+    public static bool HonoursWeights(string modelType) => RewardModels.Types.Contains(modelType);
 
     public Dictionary<string, object?> ToJson(string modelType)
     {
