@@ -113,8 +113,8 @@ public static class SimulateCommand
         var ranking = cli.Get("hierarchy") is { } text
             ? text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : env.Factors.Select(f => f.Name).ToArray();
-        var errors = FactorHierarchy.Validate(env, ranking, margins);
-        if (errors.Count > 0) throw new CliUsageException("--hierarchy/--margins: " + string.Join(" ", errors.Select(e => e.Message)));
+        var hierarchy = FactorHierarchy.TryCreate(env, ranking, margins, out var errors)
+            ?? throw new CliUsageException("--hierarchy/--margins: " + string.Join(" ", errors.Select(e => e.Message)));
         var weight = cli.GetDouble("hierarchy-weight", 1.0);
         if (!double.IsFinite(weight) || weight <= 0)
             throw new CliUsageException($"--hierarchy-weight must be a positive number, got {cli.Get("hierarchy-weight")}.");
@@ -125,14 +125,14 @@ public static class SimulateCommand
         return s with
         {
             Source = source,
-            Hierarchy = FactorHierarchy.Create(env, ranking, margins),
+            Hierarchy = hierarchy,
             HierarchyWeight = weight,
             HierarchyPairsPerRound = pairs,
             HierarchySegmentLength = pieceLength,
         };
     }
 
-    // Parsed leniently (any number, NaN included) so FactorHierarchy.Validate gives the one message about bad margins.
+    // Parsed leniently (any number, NaN included) so FactorHierarchy.TryCreate gives the one message about bad margins.
     private static double[] ParseMargins(string text) =>
         text.Split(',', StringSplitOptions.TrimEntries).Select(part =>
             double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v

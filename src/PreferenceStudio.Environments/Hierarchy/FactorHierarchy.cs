@@ -80,10 +80,15 @@ public sealed class FactorHierarchy
     }
 
     /// <summary>The ranking, after <see cref="Validate"/>; throws <see cref="ArgumentException"/> listing every problem.</summary>
-    public static FactorHierarchy Create(IPreferenceEnvironment env, IReadOnlyList<string>? factors, IReadOnlyList<double>? margins)
+    public static FactorHierarchy Create(IPreferenceEnvironment env, IReadOnlyList<string>? factors, IReadOnlyList<double>? margins) =>
+        TryCreate(env, factors, margins, out var errors) ?? throw new ArgumentException(string.Join(" ", errors.Select(e => e.Message)));
+
+    /// <summary>The ranking, or null with <paramref name="errors"/> saying what is wrong (see <see cref="Validate"/>).</summary>
+    public static FactorHierarchy? TryCreate(IPreferenceEnvironment env, IReadOnlyList<string>? factors, IReadOnlyList<double>? margins,
+        out IReadOnlyList<HierarchyError> errors)
     {
-        var errors = Validate(env, factors, margins);
-        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors.Select(e => e.Message)));
+        errors = Validate(env, factors, margins);
+        if (errors.Count > 0) return null;
         var names = env.Factors.Select(f => f.Name).ToList();
         var ranked = factors!.ToArray();
         return new FactorHierarchy(

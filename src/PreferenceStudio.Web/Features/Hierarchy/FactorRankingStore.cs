@@ -17,7 +17,14 @@ namespace PreferenceStudio.Web.Features.Hierarchy;
 public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFactory, RatingService rating, CampaignEvents events)
 {
     /// <summary>Validates and stores <paramref name="submission"/> as the rater's current ranking in the campaign.</summary>
-    public async Task<RankingView> SaveAsync(Guid campaignId, RankingSubmission submission, string source, CancellationToken ct = default)
+    public async Task<RankingView> SaveAsync(Guid campaignId, RankingSubmission submission, string source, CancellationToken ct = default) =>
+        (await SaveVersionAsync(campaignId, submission, source, ct)).Ranking;
+
+    /// <summary>
+    /// As <see cref="SaveAsync"/>, also saying whether a new version was stored (false: the submission repeats the
+    /// current ranking, which is returned unchanged).
+    /// </summary>
+    public async Task<(RankingView Ranking, bool Created)> SaveVersionAsync(Guid campaignId, RankingSubmission submission, string source, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(submission);
         if (!RaterCookie.IsWellFormed(submission.RaterId))
@@ -29,9 +36,9 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         var hierarchy = Parse(env, submission.Factors, submission.Margins);
 
         await rating.EnsureRaterAsync(submission.RaterId, ct: ct);
-        var current = await CurrentAsync(db, campaignId, submission.RaterId, ct);
+        var current = await CurrentRankingAsync(db, campaignId, submission.RaterId, ct);
         if (current is not null && current.Factors.SequenceEqual(hierarchy.Factors) && current.Margins.SequenceEqual(hierarchy.Margins))
-            return ToView(current);
+            return (ToView(current), false);
         var ranking = new FactorRanking
         {
             CampaignId = campaignId,
@@ -44,14 +51,14 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         await db.SaveChangesAsync(ct);
         // The admin page's ranking statistics follow new versions live.
         await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Rankings));
-        return ToView(ranking);
+        return (ToView(ranking), true);
     }
 
     /// <summary>The rater's current ranking in the campaign, or null when they have not ranked yet.</summary>
     public async Task<RankingView?> CurrentAsync(Guid campaignId, string raterId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await CurrentAsync(db, campaignId, raterId, ct) is { } r ? ToView(r) : null;
+        return await CurrentRankingAsync(db, campaignId, raterId, ct) is { } r ? ToView(r) : null;
     }
 
     /// <summary>Every version of every rater's ranking in the campaign, oldest first.</summary>
@@ -75,20 +82,13 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
 
     /// <summary>The rater's current ranking row in the campaign, or null (for services that hold their own context).</summary>
     public static Task<FactorRanking?> CurrentRankingAsync(StudioDbContext db, Guid campaignId, string raterId, CancellationToken ct) =>
-        CurrentAsync(db, campaignId, raterId, ct);
-
-    /// <summary>The hierarchy, or a <see cref="RankingValidationException"/> listing every problem by field.</summary>
-    public static FactorHierarchy Parse(IPreferenceEnvironment env, IReadOnlyList<string>? factors, IReadOnlyList<double>? margins)
-    {
-        var errors = FactorHierarchy.Validate(env, factors, margins);
-        if (errors.Count > 0)
-            throw new RankingValidationException(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()));
-        return FactorHierarchy.Create(env, factors, margins);
-    }
-
-    public static RankingView ToView(FactorRanking r) => new(r.Id, r.CampaignId, r.RaterId, r.Factors, r.Margins, r.Source, r.CreatedAt);
-
-    private static Task<FactorRanking?> CurrentAsync(StudioDbContext db, Guid campaignId, string raterId, CancellationToken ct) =>
         db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaignId && r.RaterId == raterId)
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).FirstOrDefaultAsync(ct);
+
+    /// <summary>The hierarchy, or a <see cref="RankingValidationException"/> listing every problem by field.</summary>
+    public static FactorHierarchy Parse(IPreferenceEnvironment env, IReadOnlyList<string>? factors, IReadOnlyList<double>? margins) =>
+        FactorHierarchy.TryCreate(env, factors, margins, out var errors)
+            ?? throw new RankingValidationException(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()));
+
+    public static RankingView ToView(FactorRanking r) => new(r.Id, r.CampaignId, r.RaterId, r.Factors, r.Margins, r.Source, r.CreatedAt);
 }

@@ -66,11 +66,7 @@ public static class HierarchyLabelSource
         return (int)(hash & 0x7FFFFFFF);
     }
 
-    private static FactorHierarchy Hierarchy(IPreferenceEnvironment env, FactorRanking ranking)
-    {
-        var errors = FactorHierarchy.Validate(env, ranking.Factors, ranking.Margins);
-        if (errors.Count > 0)
-            throw new InvalidOperationException($"Rater {ranking.RaterId}'s stored ranking does not fit {env.Name}: {string.Join(" ", errors.Select(e => e.Message))} The rater should rank the factors again.");
-        return FactorHierarchy.Create(env, ranking.Factors, ranking.Margins);
-    }
+    private static FactorHierarchy Hierarchy(IPreferenceEnvironment env, FactorRanking ranking) =>
+        FactorHierarchy.TryCreate(env, ranking.Factors, ranking.Margins, out var errors)
+            ?? throw new InvalidOperationException($"Rater {ranking.RaterId}'s stored ranking does not fit {env.Name}: {string.Join(" ", errors.Select(e => e.Message))} The rater should rank the factors again.");
 }

@@ -44,9 +44,16 @@ public static class RankingStatsQuery
         var history = (await db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaign.Id).ToListAsync(ct))
             .GroupBy(r => r.RaterId)
             .ToDictionary(g => g.Key, g => g.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToList(), StringComparer.Ordinal);
+        var hierarchies = new Dictionary<Guid, FactorHierarchy?>();
+        FactorHierarchy? HierarchyOf(FactorRanking r)
+        {
+            if (!hierarchies.TryGetValue(r.Id, out var h))
+                hierarchies[r.Id] = h = FactorHierarchy.TryCreate(env, r.Factors, r.Margins, out _);
+            return h;
+        }
         // A ranking stored before the environment's factors changed cannot be compared with the others.
         var current = history.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => h.Value[^1])
-            .Where(r => FactorHierarchy.Validate(env, r.Factors, r.Margins).Count == 0).ToList();
+            .Where(r => HierarchyOf(r) is not null).ToList();
         var summary = RankingStatistics.Summarise(factorNames, current.Select(r => (IReadOnlyList<string>)r.Factors).ToList());
 
         var raters = history.Keys.ToList();
@@ -59,13 +66,6 @@ public static class RankingStatsQuery
         var tables = new Dictionary<Guid, RoundFactorTable>();
         foreach (var roundId in labels.Select(l => l.RoundId).Distinct())
             tables[roundId] = await roundFactors.ForRoundAsync(roundId, env, ct);
-        var hierarchies = new Dictionary<Guid, FactorHierarchy?>();
-        FactorHierarchy? HierarchyOf(FactorRanking r)
-        {
-            if (!hierarchies.TryGetValue(r.Id, out var h))
-                hierarchies[r.Id] = h = FactorHierarchy.Validate(env, r.Factors, r.Margins).Count == 0 ? FactorHierarchy.Create(env, r.Factors, r.Margins) : null;
-            return h;
-        }
 
         var perRater = new List<RaterHierarchyView>();
         foreach (var (rater, versions) in history.OrderBy(h => h.Key, StringComparer.Ordinal))

@@ -19,11 +19,10 @@ public static class RankingsApi
                 try
                 {
                     // A resend of the current ranking stores nothing and answers 200 with the version already held.
-                    var before = RaterCookie.IsWellFormed(submission.RaterId) ? await store.CurrentAsync(id, submission.RaterId, ct) : null;
-                    var saved = await store.SaveAsync(id, submission, "api", ct);
-                    return saved.Id == before?.Id
-                        ? TypedResults.Ok(saved)
-                        : TypedResults.Created($"/api/v1/campaigns/{id}/rankings/current?rater={Uri.EscapeDataString(saved.RaterId)}", saved);
+                    var (saved, created) = await store.SaveVersionAsync(id, submission, "api", ct);
+                    return created
+                        ? TypedResults.Created($"/api/v1/campaigns/{id}/rankings/current?rater={Uri.EscapeDataString(saved.RaterId)}", saved)
+                        : TypedResults.Ok(saved);
                 }
                 catch (RankingValidationException ex)
                 {

@@ -132,8 +132,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var env = CampaignEnvironment.Create(campaign);
         // Every stored ranking was valid when saved; should the campaign's factors ever change, show the clips alone
         // rather than break the page.
-        if (FactorHierarchy.Validate(env, ranking.Factors, ranking.Margins).Count > 0) return pair;
-        var hierarchy = FactorHierarchy.Create(env, ranking.Factors, ranking.Margins);
+        if (FactorHierarchy.TryCreate(env, ranking.Factors, ranking.Margins, out _) is not { } hierarchy) return pair;
         var table = await roundFactors.ForRoundAsync(roundId, env, ct);
         if (!table.BySegment.TryGetValue(x.LeftSegmentId, out var left) || !table.BySegment.TryGetValue(x.RightSegmentId, out var right))
             return pair;
