@@ -98,11 +98,11 @@ public static class SimulateCommand
 
     private static SimulationSettings WithSource(CliArgs cli, IPreferenceEnvironment env, SimulationSettings s)
     {
-        string source = cli.Get("source", SimulationSources.Clips);
-        if (!SimulationSources.All.Contains(source))
-            throw new CliUsageException($"unknown source '{source}'. Known sources: {string.Join(", ", SimulationSources.All)}.");
+        string source = cli.Get("source", LabelSources.Clips);
+        if (!LabelSources.All.Contains(source))
+            throw new CliUsageException($"unknown source '{source}'. Known sources: {string.Join(", ", LabelSources.All)}.");
         string[] hierarchyOptions = ["hierarchy", "margins", "hierarchy-weight", "hierarchy-pairs", "hierarchy-segment-length"];
-        if (source == SimulationSources.Clips)
+        if (source == LabelSources.Clips)
         {
             // A ranking given with clip labels only would be silently ignored.
             if (hierarchyOptions.FirstOrDefault(cli.Has) is { } stray)

@@ -1,3 +1,4 @@
+using PreferenceStudio.Environments.Hierarchy;
 using System.Security.Cryptography;
 
 namespace PreferenceStudio.Core.Data;
@@ -59,18 +60,4 @@ public class Campaign
     /// <summary>A random 8-character code from a lowercase alphabet without look-alike characters.</summary>
     public static string NewJoinCode(int length = 8) =>
         RandomNumberGenerator.GetString(JoinCodeAlphabet, length);
-}
-
-/// <summary>The label sources a campaign can train on.</summary>
-public static class LabelSources
-{
-    public const string Clips = "clips";
-    public const string Hierarchy = "hierarchy";
-    public const string Both = "both";
-
-    public static readonly IReadOnlyList<string> All = [Clips, Hierarchy, Both];
-
-    public static bool UsesClips(string source) => source is Clips or Both;
-
-    public static bool UsesHierarchy(string source) => source is Hierarchy or Both;
 }

@@ -39,25 +39,15 @@ public sealed record SimulationSettings(
     long PolicySteps = 50_000,
     string? WorkFolder = null,
     string? SaveModelPath = null,
-    string Source = SimulationSources.Clips,
+    string Source = LabelSources.Clips,
     FactorHierarchy? Hierarchy = null,
     double HierarchyWeight = 1.0,
     int HierarchyPairsPerRound = 500,
     int HierarchySegmentLength = HierarchyLabeler.DefaultPieceLength)
 {
-    public bool UsesClips => Source is SimulationSources.Clips or SimulationSources.Both;
+    public bool UsesClips => LabelSources.UsesClips(Source);
 
-    public bool UsesHierarchy => Source is SimulationSources.Hierarchy or SimulationSources.Both;
-}
-
-/// <summary>The label sources a simulation trains on, in the words a campaign's label source uses.</summary>
-public static class SimulationSources
-{
-    public const string Clips = "clips";
-    public const string Hierarchy = "hierarchy";
-    public const string Both = "both";
-
-    public static IReadOnlyList<string> All { get; } = [Clips, Hierarchy, Both];
+    public bool UsesHierarchy => LabelSources.UsesHierarchy(Source);
 }
 
 /// <summary>What one simulated round produced.</summary>
@@ -186,8 +176,8 @@ public static class SimulationLoop
 
     private static FactorHierarchy? CheckHierarchy(IPreferenceEnvironment env, SimulationSettings s)
     {
-        if (!SimulationSources.All.Contains(s.Source))
-            throw new ArgumentException($"Unknown label source '{s.Source}'. Known sources: {string.Join(", ", SimulationSources.All)}.");
+        if (!LabelSources.All.Contains(s.Source))
+            throw new ArgumentException($"Unknown label source '{s.Source}'. Known sources: {string.Join(", ", LabelSources.All)}.");
         if (!s.UsesHierarchy) return null;
         if (!double.IsFinite(s.HierarchyWeight) || s.HierarchyWeight <= 0)
             throw new ArgumentException($"The hierarchy weight must be a positive number, got {s.HierarchyWeight}.");

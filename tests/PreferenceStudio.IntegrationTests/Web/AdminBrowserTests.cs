@@ -1,3 +1,4 @@
+using PreferenceStudio.Environments.Hierarchy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using PreferenceStudio.Core.Data;

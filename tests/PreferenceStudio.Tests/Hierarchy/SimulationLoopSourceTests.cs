@@ -19,9 +19,9 @@ public sealed class SimulationLoopSourceTests
     public void Each_source_counts_its_own_labels_and_the_teacher_answers_the_same_held_out_pairs()
     {
         var ranking = FactorHierarchy.Parse(Env, "goal,sheep,roadblock,mud,gas,coin");
-        var clips = Run(SimulationSources.Clips);
-        var both = Run(SimulationSources.Both, hierarchy: ranking);
-        var hierarchy = Run(SimulationSources.Hierarchy, hierarchy: ranking);
+        var clips = Run(LabelSources.Clips);
+        var both = Run(LabelSources.Both, hierarchy: ranking);
+        var hierarchy = Run(LabelSources.Hierarchy, hierarchy: ranking);
 
         Assert.All(clips, r => Assert.Equal(0, r.LabelsHierarchy));
         Assert.All(clips, r => Assert.Equal(r.LabelsClip, r.Report.TrainCount));
@@ -44,8 +44,8 @@ public sealed class SimulationLoopSourceTests
     [Fact]
     public void A_hierarchy_run_is_deterministic_in_its_seed()
     {
-        var a = Run(SimulationSources.Hierarchy, seed: 3);
-        var b = Run(SimulationSources.Hierarchy, seed: 3);
+        var a = Run(LabelSources.Hierarchy, seed: 3);
+        var b = Run(LabelSources.Hierarchy, seed: 3);
         Assert.Equal(a.Select(r => (r.LabelsHierarchy, r.Labels, r.Report.Heldout.MeanLogLikelihood, r.ScaledReturn)),
             b.Select(r => (r.LabelsHierarchy, r.Labels, r.Report.Heldout.MeanLogLikelihood, r.ScaledReturn)));
     }
@@ -54,7 +54,7 @@ public sealed class SimulationLoopSourceTests
     public void Bad_source_settings_are_refused()
     {
         Assert.Contains("hierarchy", Assert.Throws<ArgumentException>(() => Run("votes")).Message);
-        var weightless = new SimulationSettings(Source: SimulationSources.Hierarchy, HierarchyWeight: 0);
+        var weightless = new SimulationSettings(Source: LabelSources.Hierarchy, HierarchyWeight: 0);
         Assert.Throws<ArgumentException>(() => SimulationLoop.Run(Env, weightless).First());
     }
 }

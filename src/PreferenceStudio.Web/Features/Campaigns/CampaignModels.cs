@@ -1,3 +1,4 @@
+using PreferenceStudio.Environments.Hierarchy;
 using System.Text.Json.Serialization;
 using PreferenceStudio.Core.Data;
 

@@ -1,3 +1,4 @@
+using PreferenceStudio.Environments.Hierarchy;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Learning;
