@@ -51,19 +51,14 @@ public sealed class BradleyTerryRewardModel : IEnsembleRewardModel
     {
         ArgumentNullException.ThrowIfNull(stepFeatures);
         int f = _env.FeatureSize;
-        var flat = new float[stepFeatures.Count * f];
-        for (int i = 0; i < stepFeatures.Count; i++)
-        {
-            if (stepFeatures[i].Length != f) throw new ArgumentException($"Feature vector {i} has {stepFeatures[i].Length} entries; the model reads {f}.");
-            Array.Copy(stepFeatures[i], 0, flat, i * f, f);
-        }
+        var flat = SegmentTensors.FlattenSteps(stepFeatures, f);
         lock (_gate)
         {
             using var noGrad = torch.no_grad();
             using var scope = torch.NewDisposeScope();
             _net.eval();
             var input = tensor(flat, [stepFeatures.Count, f], device: _device);
-            return ToDoubles(_net.Shared(input).mean([0]));
+            return SegmentTensors.ToDoubles(_net.Shared(input).mean([0]));
         }
     }
 
@@ -82,7 +77,7 @@ public sealed class BradleyTerryRewardModel : IEnsembleRewardModel
                 using var scope = torch.NewDisposeScope();
                 _net.eval();
                 var (features, mask) = SegmentTensors.Encode(_env, chunk, _device);
-                ToDoubles(_net.SharedSegmentReturns(features, mask).mean([0])).CopyTo(result, start);
+                SegmentTensors.ToDoubles(_net.SharedSegmentReturns(features, mask).mean([0])).CopyTo(result, start);
             }
         }
         return result;
@@ -162,8 +157,8 @@ public sealed class BradleyTerryRewardModel : IEnsembleRewardModel
                 _net.eval();
                 var (lx, lm, rx, rm) = SegmentTensors.EncodePairs(_env, chunk, _device);
                 var d = _net.SharedSegmentReturns(rx, rm) - _net.SharedSegmentReturns(lx, lm);
-                for (int k = 0; k < members.Length; k++) ToDoubles(d[k]).CopyTo(members[k], start);
-                ToDoubles(d.mean([0])).CopyTo(mean, start);
+                for (int k = 0; k < members.Length; k++) SegmentTensors.ToDoubles(d[k]).CopyTo(members[k], start);
+                SegmentTensors.ToDoubles(d.mean([0])).CopyTo(mean, start);
             }
         }
         return (members, mean);
@@ -171,7 +166,6 @@ public sealed class BradleyTerryRewardModel : IEnsembleRewardModel
 
     private double Probability(double d) => PreferenceLikelihood.Probability(d, _header.LabelNoise);
 
-    private static double[] ToDoubles(Tensor t) => t.to(torch.CPU).to_type(ScalarType.Float64).data<double>().ToArray();
 
     /// <summary>
     /// The checkpoint header; ModelType must stay the first property (<see cref="RewardCheckpoint.PeekModelType"/>).

@@ -18,6 +18,25 @@ namespace PreferenceStudio.Learning;
 /// </remarks>
 internal static class SegmentTensors
 {
+    /// <summary>
+    /// Step feature vectors laid end to end, ready for one [count, featureSize] tensor; a vector of another length
+    /// than the model reads is refused with its index.
+    /// </summary>
+    public static float[] FlattenSteps(IReadOnlyList<float[]> stepFeatures, int featureSize)
+    {
+        var flat = new float[stepFeatures.Count * featureSize];
+        for (int i = 0; i < stepFeatures.Count; i++)
+        {
+            if (stepFeatures[i].Length != featureSize)
+                throw new ArgumentException($"Feature vector {i} has {stepFeatures[i].Length} entries; the model reads {featureSize}.");
+            Array.Copy(stepFeatures[i], 0, flat, i * featureSize, featureSize);
+        }
+        return flat;
+    }
+
+    /// <summary>A tensor's values as doubles, copied to the CPU (made contiguous first, so a view reads in order).</summary>
+    public static double[] ToDoubles(Tensor t) => t.to(CPU).to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
+
     /// <summary>Each segment over its own steps only (for per-segment returns).</summary>
     public static (Tensor Features, Tensor Mask) Encode(IPreferenceEnvironment env, IReadOnlyList<Segment> segments, Device device)
     {

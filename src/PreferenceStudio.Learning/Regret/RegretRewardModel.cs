@@ -55,8 +55,8 @@ public sealed class RegretRewardModel : IRewardModel
         using var scope = torch.NewDisposeScope();
         var rewards = _planner.StepRewards(_net);
         var values = _planner.Values(rewards);
-        _valueArray = ToDoubles(values);
-        var q = ToDoubles(_planner.QValues(rewards, values));
+        _valueArray = SegmentTensors.ToDoubles(values);
+        var q = SegmentTensors.ToDoubles(_planner.QValues(rewards, values));
         _qValues = new double[_planner.StateCount, _planner.ActionCount];
         Buffer.BlockCopy(q, 0, _qValues, 0, q.Length * sizeof(double));
         _values = values.MoveToOuterDisposeScope();
@@ -86,7 +86,7 @@ public sealed class RegretRewardModel : IRewardModel
         get
         {
             if (Form != RegretForm.LinearReward) return null;
-            lock (_gate) return ToDoubles(_net.parameters().First().detach().flatten());
+            lock (_gate) return SegmentTensors.ToDoubles(_net.parameters().First().detach().flatten());
         }
     }
 
@@ -123,18 +123,13 @@ public sealed class RegretRewardModel : IRewardModel
     {
         ArgumentNullException.ThrowIfNull(stepFeatures);
         int f = _env.FeatureSize;
-        var flat = new float[stepFeatures.Count * f];
-        for (int i = 0; i < stepFeatures.Count; i++)
-        {
-            if (stepFeatures[i].Length != f) throw new ArgumentException($"Feature vector {i} has {stepFeatures[i].Length} entries; the model reads {f}.");
-            Array.Copy(stepFeatures[i], 0, flat, i * f, f);
-        }
+        var flat = SegmentTensors.FlattenSteps(stepFeatures, f);
         if (stepFeatures.Count == 0) return [];
         lock (_gate)
         {
             using var noGrad = torch.no_grad();
             using var scope = torch.NewDisposeScope();
-            return ToDoubles(RegretNetwork.Forward(_net, tensor(flat, [stepFeatures.Count, f], device: _device)));
+            return SegmentTensors.ToDoubles(RegretNetwork.Forward(_net, tensor(flat, [stepFeatures.Count, f], device: _device)));
         }
     }
 
@@ -153,7 +148,7 @@ public sealed class RegretRewardModel : IRewardModel
                 using var noGrad = torch.no_grad();
                 using var scope = torch.NewDisposeScope();
                 var (features, mask) = SegmentTensors.Encode(_env, chunk, _device);
-                ToDoubles(RegretNetwork.SegmentSums(_net, features, mask)).CopyTo(result, start);
+                SegmentTensors.ToDoubles(RegretNetwork.SegmentSums(_net, features, mask)).CopyTo(result, start);
             }
         }
         return result;
@@ -192,7 +187,7 @@ public sealed class RegretRewardModel : IRewardModel
                 using var noGrad = torch.no_grad();
                 using var scope = torch.NewDisposeScope();
                 using var batch = RegretPairBatch.Encode(_env, chunk, Form, _device);
-                d = ToDoubles(batch.ScoreDifference(_net, _values));
+                d = SegmentTensors.ToDoubles(batch.ScoreDifference(_net, _values));
             }
             for (int i = 0; i < d.Length; i++) result[start + i] = Probability(d[i]);
         }
@@ -292,7 +287,6 @@ public sealed class RegretRewardModel : IRewardModel
         return list;
     }
 
-    private static double[] ToDoubles(Tensor t) => t.to(torch.CPU).to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
 
     /// <summary>The checkpoint header; ModelType must stay the first property (RewardCheckpoint.PeekModelType).</summary>
     internal sealed record CheckpointHeader(

@@ -134,14 +134,14 @@ public sealed class VplRewardModel : IPerRaterRewardModel
             var asked = candidates.Select(c => new PreferencePair(c.Left, c.Right, PreferenceChoice.Right)).ToList();
             var (lx, lm, rx, rm) = SegmentTensors.EncodePairs(_env, asked, _device);
             var (left, right) = VplPairFeatures.MeanFeatures(lx, lm, rx, rm);
-            var indistinct = ToDoubles((right - left).abs().amax([1]));
+            var indistinct = SegmentTensors.ToDoubles((right - left).abs().amax([1]));
             var count = torch.full(candidates.Count, 1, usable.Count + 1f, device: _device);
             for (int answer = 0; answer < 2; answer++)
             {
                 var y = torch.full(candidates.Count, answer == 0 ? 0f : 1f, device: _device);
                 var pooled = (_net.Embed(VplPairFeatures.Inputs(left, right, y)) + contextSum) / (usable.Count + 1f);
                 var (_, logVar) = _net.Heads(pooled, count);
-                var std = ToDoubles((logVar * 0.5).exp());
+                var std = SegmentTensors.ToDoubles((logVar * 0.5).exp());
                 int d = LatentSize;
                 for (int k = 0; k < candidates.Count; k++)
                 {
@@ -213,7 +213,7 @@ public sealed class VplRewardModel : IPerRaterRewardModel
             : VplPairFeatures.Inputs(env, usable, device).unsqueeze(0);
         var mask = usable.Count == 0 ? torch.zeros(1, 1, device: device) : torch.ones(1, usable.Count, device: device);
         var (mean, logVar) = net.Encode(inputs, mask);
-        return (ToDoubles(mean), ToDoubles((logVar * 0.5).exp()));
+        return (SegmentTensors.ToDoubles(mean), SegmentTensors.ToDoubles((logVar * 0.5).exp()));
     }
 
     /// <summary>Segment returns under latent z, chunked; callers hold no lock.</summary>
@@ -229,7 +229,7 @@ public sealed class VplRewardModel : IPerRaterRewardModel
                 using var scope = torch.NewDisposeScope();
                 _net.eval();
                 var (features, mask) = SegmentTensors.Encode(_env, chunk, _device);
-                ToDoubles(_net.SegmentReturns(features, mask, Latents(z, chunk.Count))).CopyTo(result, start);
+                SegmentTensors.ToDoubles(_net.SegmentReturns(features, mask, Latents(z, chunk.Count))).CopyTo(result, start);
             }
         }
         return result;
@@ -250,7 +250,7 @@ public sealed class VplRewardModel : IPerRaterRewardModel
                 _net.eval();
                 var (lx, lm, rx, rm) = SegmentTensors.EncodePairs(_env, chunk, _device);
                 var latents = Latents(z, chunk.Count);
-                d = ToDoubles(_net.SegmentReturns(rx, rm, latents) - _net.SegmentReturns(lx, lm, latents));
+                d = SegmentTensors.ToDoubles(_net.SegmentReturns(rx, rm, latents) - _net.SegmentReturns(lx, lm, latents));
             }
             for (int i = 0; i < d.Length; i++) result[start + i] = PreferenceLikelihood.Probability(d[i], LabelNoise);
         }
@@ -260,18 +260,13 @@ public sealed class VplRewardModel : IPerRaterRewardModel
     internal double[] StepRewards(IReadOnlyList<float[]> stepFeatures, float[] z)
     {
         int f = _env.FeatureSize;
-        var flat = new float[stepFeatures.Count * f];
-        for (int i = 0; i < stepFeatures.Count; i++)
-        {
-            if (stepFeatures[i].Length != f) throw new ArgumentException($"Feature vector {i} has {stepFeatures[i].Length} entries; the model reads {f}.");
-            Array.Copy(stepFeatures[i], 0, flat, i * f, f);
-        }
+        var flat = SegmentTensors.FlattenSteps(stepFeatures, f);
         lock (_gate)
         {
             using var noGrad = torch.no_grad();
             using var scope = torch.NewDisposeScope();
             _net.eval();
-            return ToDoubles(_net.StepRewards(tensor(flat, [stepFeatures.Count, f], device: _device), Latents(z, stepFeatures.Count)));
+            return SegmentTensors.ToDoubles(_net.StepRewards(tensor(flat, [stepFeatures.Count, f], device: _device), Latents(z, stepFeatures.Count)));
         }
     }
 
@@ -288,5 +283,4 @@ public sealed class VplRewardModel : IPerRaterRewardModel
             "For a new rater, use ForContext or LatentFor with their labelled pairs.", nameof(rater));
     }
 
-    private static double[] ToDoubles(Tensor t) => t.to(torch.CPU).to_type(ScalarType.Float64).data<double>().ToArray();
 }
