@@ -25,6 +25,13 @@ public static class StudioDatabase
         return pending;
     }
 
+    /// <summary>Migrations this build has that the database lacks (all of them for a database that does not exist yet).</summary>
+    public static async Task<IReadOnlyList<string>> PendingMigrationsAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        await using var db = StudioDbContext.Create(connectionString);
+        return (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+    }
+
     /// <summary>Migrations that exist in this build, oldest first.</summary>
     public static IReadOnlyList<string> AllMigrations()
     {

@@ -44,5 +44,17 @@ window.studio = (() => {
         keyHandler = null;
     }
 
-    return { playTogether, registerKeys, unregisterKeys };
+    // Saves text as a file (invite links as CSV): a blob URL, so nothing leaves the page.
+    function download(fileName, type, text) {
+        const url = URL.createObjectURL(new Blob([text], { type }));
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = fileName;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+    }
+
+    return { playTogether, registerKeys, unregisterKeys, download };
 })();

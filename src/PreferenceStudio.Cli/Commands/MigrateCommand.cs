@@ -1,5 +1,4 @@
 using System.Text.Json;
-using PreferenceStudio.Core.Infrastructure;
 using PreferenceStudio.Migrations;
 
 namespace PreferenceStudio.Cli.Commands;
@@ -34,28 +33,18 @@ public static class MigrateCommand
             return 0;
         }
 
-        var connection = cli.Get("connection")
-            ?? Environment.GetEnvironmentVariable("ConnectionStrings__Studio")
-            ?? FromAppSettings();
-        if (string.IsNullOrWhiteSpace(connection))
+        string connection;
+        try
         {
-            var root = StudioPaths.FindRepositoryRoot()
-                ?? throw new InvalidOperationException("No connection string given and no repository found for a local cluster; pass --connection.");
-            connection = await LocalPostgres.EnsureRunningAsync(Path.Combine(root, ".studio", "postgres"), LocalPostgres.DefaultPort);
+            connection = await StudioDatabaseConnection.ResolveAsync(cli);
+        }
+        catch (CliUsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
         }
         var applied = await StudioDatabase.MigrateAsync(connection);
         Console.Out.WriteLine(JsonSerializer.Serialize(new { applied = applied.Count, migrations = applied, all = StudioDatabase.AllMigrations() }));
         return 0;
-    }
-
-    private static string? FromAppSettings()
-    {
-        var root = StudioPaths.FindRepositoryRoot();
-        var path = root is null ? Path.Combine(AppContext.BaseDirectory, "appsettings.json") : Path.Combine(root, "appsettings.json");
-        if (!File.Exists(path)) return null;
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.TryGetProperty("ConnectionStrings", out var cs) && cs.TryGetProperty("Studio", out var value)
-            ? value.GetString() is { Length: > 0 } s ? s : null
-            : null;
     }
 }

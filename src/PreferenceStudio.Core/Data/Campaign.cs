@@ -39,6 +39,11 @@ public class Campaign
     /// <summary>Pairs of the round's segments each rater's hierarchy is asked to label (undecided pairs are dropped).</summary>
     public int HierarchyPairsPerRound { get; set; } = 500;
 
+    /// <summary>Most raters who may join by link (null: no limit); scripted raters a researcher creates are not counted.</summary>
+    public int? MaxRaters { get; set; }
+    /// <summary>Raters may join only with a personal invite link (<see cref="Access.RaterInvite"/>), not with the plain join link.</summary>
+    public bool InviteOnly { get; set; }
+
     /// <summary>Whether raters are asked for a factor ranking (the campaign learns from hierarchies).</summary>
     public bool UsesFactorRankings => LabelSource is LabelSources.Hierarchy or LabelSources.Both;
 

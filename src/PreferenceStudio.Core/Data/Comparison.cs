@@ -14,7 +14,7 @@ public class Comparison
     public Guid? LeftClipId { get; set; }
     public Guid? RightClipId { get; set; }
     public Guid? PolicyId { get; set; }
-    /// <summary>In personalised campaigns, the rater whose own policy made this pair (served to that rater only); null for everyone.</summary>
+    /// <summary>In personalised campaigns, the pseudonym of the rater whose own policy made this pair (served to that rater only); null for everyone.</summary>
     public string? ForRaterId { get; set; }
     /// <summary>Id in the exchange format when imported; unique per campaign when set.</summary>
     public string? ExternalId { get; set; }

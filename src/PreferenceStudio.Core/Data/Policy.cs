@@ -15,7 +15,7 @@ public class Policy
     public double? ScaledReturn { get; set; }
     /// <summary>Mean true return over evaluation episodes (continuous environments, where no scaled return is known).</summary>
     public double? MeanReturn { get; set; }
-    /// <summary>The rater this policy was trained for (personalised campaigns); null for the campaign's shared policy.</summary>
+    /// <summary>The pseudonym of the rater this policy was trained for (personalised campaigns); null for the campaign's shared policy.</summary>
     public string? RaterId { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 

@@ -1,13 +1,17 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Core.Data.Access;
 using PreferenceStudio.Environments;
 
 namespace PreferenceStudio.Core.Data;
 
 /// <summary>
 /// The studio's PostgreSQL database. Tables and columns are snake_case so the schema reads naturally in psql;
-/// enums are stored as their names; arrays are jsonb; times are timestamptz and must be written in UTC.
+/// enums are stored as their names; arrays are jsonb; times are timestamptz and must be written in UTC. ASP.NET Core
+/// Identity's accounts and roles live here too (tables users, roles, user_roles, ...).
 /// </summary>
-public class StudioDbContext(DbContextOptions<StudioDbContext> options) : DbContext(options)
+public class StudioDbContext(DbContextOptions<StudioDbContext> options) : IdentityDbContext<StudioUser, IdentityRole, string>(options)
 {
     /// <summary>Assembly holding the migrations; the host must reference it for <c>Migrate</c> to find them.</summary>
     public const string MigrationsAssemblyName = "PreferenceStudio.Migrations";
@@ -25,6 +29,12 @@ public class StudioDbContext(DbContextOptions<StudioDbContext> options) : DbCont
     public DbSet<RewardModelRun> RewardModelRuns => Set<RewardModelRun>();
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<FactorRanking> FactorRankings => Set<FactorRanking>();
+    public DbSet<CampaignMember> CampaignMembers => Set<CampaignMember>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<SetupToken> SetupTokens => Set<SetupToken>();
+    public DbSet<CampaignRater> CampaignRaters => Set<CampaignRater>();
+    public DbSet<RaterInvite> RaterInvites => Set<RaterInvite>();
+    public DbSet<RaterErasure> RaterErasures => Set<RaterErasure>();
 
     /// <summary>
     /// The one place Web, CLI and tests configure the provider, so all of them find the migrations.
@@ -49,10 +59,12 @@ public class StudioDbContext(DbContextOptions<StudioDbContext> options) : DbCont
         configurationBuilder.Properties<JobKind>().HaveConversion<string>().HaveMaxLength(32);
         configurationBuilder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(32);
         configurationBuilder.Properties<PreferenceChoice>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<CampaignRole>().HaveConversion<string>().HaveMaxLength(16);
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        base.OnModelCreating(modelBuilder);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(StudioDbContext).Assembly);
         SnakeCaseNames.Apply(modelBuilder);
     }

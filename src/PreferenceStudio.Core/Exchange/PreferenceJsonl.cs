@@ -65,6 +65,19 @@ public static class PreferenceJsonl
         return ReadAll(reader);
     }
 
+    /// <summary>
+    /// As <see cref="ReadAll(Stream)"/>, reading the stream asynchronously (a request body arriving over the network
+    /// is parsed line by line as it comes, never buffered whole).
+    /// </summary>
+    public static async Task<PreferenceJsonlReadResult> ReadAllAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+        var parser = new LineParser();
+        int number = 0;
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text) parser.Add(++number, text);
+        return parser.Result();
+    }
+
     /// <summary>Reads a file (UTF-8).</summary>
     public static PreferenceJsonlReadResult ReadFile(string path)
     {

@@ -4,7 +4,10 @@ using PreferenceStudio.Web.Features.Campaigns;
 
 namespace PreferenceStudio.Web.Hosting;
 
-/// <summary>A running delivery-gridworld campaign with the join code "demo", so a fresh studio has something to rate.</summary>
+/// <summary>
+/// A running delivery-gridworld campaign with the join code "demo", so a fresh studio has something to rate (its join
+/// link needs no account, as every join link). It has no owner: administrators see it and can add members.
+/// </summary>
 public static class DemoCampaign
 {
     public const string JoinCode = "demo";
@@ -22,7 +25,7 @@ public static class DemoCampaign
         {
             Name = "Delivery demo", Environment = "delivery-gridworld", Board = "standard",
             SegmentLength = 10, PairsPerRound = 30, LabelsPerRound = 20, Rounds = 5, Seed = 1,
-        });
+        }, ownerUserId: null);
         await using (var db = await dbFactory.CreateDbContextAsync())
         {
             await db.Campaigns.Where(c => c.Id == created.Id).ExecuteUpdateAsync(u => u.SetProperty(c => c.JoinCode, JoinCode));

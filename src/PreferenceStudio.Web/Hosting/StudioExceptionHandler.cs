@@ -13,7 +13,15 @@ public sealed class StudioExceptionHandler(IProblemDetailsService problemDetails
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
         ProblemDetails problem;
-        if (exception is StudioProblemException known)
+        if (exception is StudioValidationException invalid)
+        {
+            problem = new HttpValidationProblemDetails(invalid.Errors)
+            {
+                Status = StatusCodes.Status400BadRequest, Title = invalid.Title,
+                Detail = "Fix the fields listed in errors and send the request again: " + string.Join(" ", invalid.Errors.SelectMany(e => e.Value)),
+            };
+        }
+        else if (exception is StudioProblemException known)
         {
             problem = new ProblemDetails { Status = known.StatusCode, Title = known.Title, Detail = known.Message };
         }
@@ -47,4 +55,15 @@ public sealed class StudioProblemException(int statusCode, string title, string 
     public static StudioProblemException NotFound(string what) => new(StatusCodes.Status404NotFound, "Not found", what);
     public static StudioProblemException Conflict(string message) => new(StatusCodes.Status409Conflict, "Conflict", message);
     public static StudioProblemException Invalid(string message) => new(StatusCodes.Status400BadRequest, "Invalid request", message);
+    public static StudioProblemException Forbidden(string message) => new(StatusCodes.Status403Forbidden, "Forbidden", message);
+    public static StudioProblemException TooLarge(string message) => new(StatusCodes.Status413PayloadTooLarge, "Request body too large", message);
+    public static StudioProblemException UnsupportedMediaType(string message) => new(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", message);
+}
+
+/// <summary>Request fields that are not usable, by field name (snake_case, as the caller sent them); answered as a validation problem.</summary>
+public sealed class StudioValidationException(Dictionary<string, string[]> errors, string title = "The request is not usable")
+    : Exception(title + ": " + string.Join(" ", errors.SelectMany(e => e.Value)))
+{
+    public Dictionary<string, string[]> Errors { get; } = errors;
+    public string Title { get; } = title;
 }

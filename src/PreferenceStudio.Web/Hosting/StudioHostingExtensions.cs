@@ -1,18 +1,29 @@
+using System.Net;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using PreferenceStudio.Core.Data;
+using PreferenceStudio.Core.Data.Access;
 using PreferenceStudio.Core.Infrastructure;
 using PreferenceStudio.Core.Media;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Migrations;
 using PreferenceStudio.Web.Components;
+using PreferenceStudio.Web.Features.Access;
+using PreferenceStudio.Web.Features.Account;
 using PreferenceStudio.Web.Features.Campaigns;
 using PreferenceStudio.Web.Features.Dataset;
 using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Features.Media;
+using PreferenceStudio.Web.Features.Members;
+using PreferenceStudio.Web.Features.Raters;
 using PreferenceStudio.Web.Features.Rating;
 using PreferenceStudio.Web.Features.Rounds;
+using PreferenceStudio.Web.Hosting.LocalDatabase;
 
 namespace PreferenceStudio.Web.Hosting;
 
@@ -23,6 +34,7 @@ public static class StudioHostingExtensions
     {
         var services = builder.Services;
         var contentRoot = builder.Environment.ContentRootPath;
+        bool development = builder.Environment.IsDevelopment();
         services.AddOptions<StudioOptions>()
             .BindConfiguration(StudioOptions.Section)
             .PostConfigure(o => o.DataRoot = ResolveDataRoot(o.DataRoot, contentRoot))
@@ -30,19 +42,22 @@ public static class StudioHostingExtensions
             .ValidateOnStart();
         var studio = builder.Configuration.GetSection(StudioOptions.Section).Get<StudioOptions>() ?? new StudioOptions();
         var dataRoot = ResolveDataRoot(studio.DataRoot, contentRoot);
+        // Installing packages is for a developer's machine; a production host is provisioned (the Docker image brings ffmpeg).
+        bool install = studio.InstallMissingTools ?? development;
 
         using var loggerFactory = LoggerFactory.Create(l => l.AddConsole());
         var startupLog = loggerFactory.CreateLogger("PreferenceStudio.Startup");
 
-        // No connection string: run a PostgreSQL cluster of our own in the data folder (installed if missing).
+        // No connection string: run a PostgreSQL cluster of our own in the data folder (installed if missing and allowed).
         var connectionString = builder.Configuration.GetConnectionString("Studio");
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            connectionString = await LocalPostgres.EnsureRunningAsync(Path.Combine(dataRoot, "postgres"), studio.LocalDatabasePort, startupLog);
+            connectionString = await LocalPostgres.EnsureRunningAsync(
+                new LocalPostgresOptions(Path.Combine(dataRoot, "postgres"), studio.LocalDatabasePort) { AllowInstall = install }, startupLog);
             builder.Configuration["ConnectionStrings:Studio"] = connectionString;
         }
         // Clips cannot be made without ffmpeg: bring it now (or say exactly what to install) rather than fail a round later.
-        ExternalTools.Default.EnsureFfmpeg();
+        ExternalTools.Default.EnsureFfmpeg(allowInstall: install);
 
         services.AddDbContextFactory<StudioDbContext>(o => StudioDbContext.Configure(o, connectionString));
         services.AddHealthChecks().AddDbContextCheck<StudioDbContext>("database", tags: ["ready"]);
@@ -50,15 +65,19 @@ public static class StudioHostingExtensions
         {
             // Status-code pages (an unknown route, a wrong method) get a detail that says where to look.
             if (context.ProblemDetails.Detail is null && context.ProblemDetails.Status is 404 or 405)
-                context.ProblemDetails.Detail = $"No endpoint answers {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}. The API is listed at /openapi/v1.json.";
+                context.ProblemDetails.Detail = $"No endpoint answers {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}. The API is described in README.md (and at /openapi/v1.json where the OpenAPI document is served).";
         });
         services.AddExceptionHandler<StudioExceptionHandler>();
-        services.AddOpenApi();
+        services.AddOpenApi(o => StudioOpenApi.Configure(o));
         services.AddSignalR();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.ConfigureHttpJsonOptions(o =>
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower)));
+
+        services.AddStudioAccess(studio, dataRoot);
+        services.Configure<ForwardedHeadersOptions>(o => ConfigureForwardedHeaders(o, studio.Security));
+        services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
         services.AddSingleton<CampaignEvents>();
         services.AddSingleton<WorkerSignal>();
@@ -85,43 +104,96 @@ public static class StudioHostingExtensions
     private static string ResolveDataRoot(string configured, string contentRoot) =>
         string.IsNullOrWhiteSpace(configured) ? Path.Combine(contentRoot, ".studio") : Path.GetFullPath(configured, contentRoot);
 
-    /// <summary>Applies migrations (when configured) and seeds the demo campaign before the first request.</summary>
+    private static void ConfigureForwardedHeaders(ForwardedHeadersOptions o, SecurityOptions security)
+    {
+        o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+        foreach (var proxy in security.KnownProxies) o.KnownProxies.Add(IPAddress.Parse(proxy));
+        foreach (var network in security.KnownNetworks) o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+    }
+
+    /// <summary>
+    /// Applies migrations (when configured), makes sure the account roles exist, seeds the demo campaign, and on a
+    /// studio without an admin prints the one-time set-up link once the server listens.
+    /// </summary>
     public static async Task PrepareStudioAsync(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<StudioOptions>>().Value;
         Directory.CreateDirectory(options.MediaPath);
         Directory.CreateDirectory(options.CheckpointPath);
         var connectionString = app.Configuration.GetConnectionString("Studio")!;
-        if (options.ApplyMigrationsOnStart)
+        if (options.ApplyMigrationsOnStart ?? app.Environment.IsDevelopment())
             await StudioDatabase.MigrateAsync(connectionString, app.Logger);
+        else if (await StudioDatabase.PendingMigrationsAsync(connectionString) is { Count: > 0 } pending)
+            throw new InvalidOperationException(
+                $"The database lacks {pending.Count} migration(s) ({string.Join(", ", pending)}). Apply them with `studio migrate` "
+                + "(or the SQL of `studio migrate --script`), or set Studio:ApplyMigrationsOnStart=true.");
+        using (var scope = app.Services.CreateScope())
+            await UserAccounts.EnsureRolesAsync(scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>());
         if (options.SeedDemoCampaign)
             await DemoCampaign.EnsureAsync(app.Services);
+        if (await app.Services.GetRequiredService<FirstAdminSetup>().NewTokenIfNoAdminAsync() is { } token)
+            app.Lifetime.ApplicationStarted.Register(() => PrintSetupLink(app, options, token));
+    }
+
+    private static void PrintSetupLink(WebApplication app, StudioOptions options, string token)
+    {
+        var address = options.PublicUrl is { Length: > 0 } url ? url.TrimEnd('/')
+            : app.Urls.Select(u => u.Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1").Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1"))
+                .OrderBy(u => u.StartsWith("https", StringComparison.Ordinal) ? 0 : 1).FirstOrDefault() ?? "http://127.0.0.1:5000";
+        // The console only, not the log: the link is a secret that makes whoever opens it the administrator.
+        Console.Out.WriteLine();
+        Console.Out.WriteLine("PreferenceStudio has no administrator yet. Open this one-time link to choose the admin's password:");
+        Console.Out.WriteLine($"  {address}{FirstAdminSetup.Path}?token={token}");
+        Console.Out.WriteLine("(or run `studio users add --email you@example.org --role admin` with the password on stdin)");
+        Console.Out.WriteLine();
+        Console.Out.Flush();
     }
 
     public static void MapStudio(this WebApplication app)
     {
+        var options = app.Services.GetRequiredService<IOptions<StudioOptions>>().Value;
+        if (options.Security.ForwardedHeaders) app.UseForwardedHeaders();
+        app.UseStudioSecurityHeaders();
         app.UseExceptionHandler();
+        if (options.Security.HttpsRedirection ?? !app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+            app.UseHttpsRedirection();
+        }
         // API callers get ProblemDetails for a bare status code; people in a browser get the studio's own page.
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
-        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"),
+        app.UseWhen(c => StudioAuthorizationResultHandler.IsMachineFacing(c.Request.Path), api => api.UseStatusCodePages());
+        app.UseWhen(c => !StudioAuthorizationResultHandler.IsMachineFacing(c.Request.Path),
             pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         // Routing after the status-code pages, so a re-executed request is routed again to the not-found page.
         app.UseRouting();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
 
-        app.MapHealthChecks("/health", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
-        app.MapOpenApi();
+        app.MapHealthChecks("/health", new() { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        if (options.ServeOpenApi ?? app.Environment.IsDevelopment())
+            app.MapOpenApi().AllowAnonymous();
 
         var api = app.MapGroup("/api/v1");
         api.MapCampaignsApi();
         api.MapRatingApi();
         api.MapDatasetApi();
+        api.MapMembersApi();
+        api.MapRatersApi();
         app.MapMedia();
         app.MapJoin();
+        app.MapAccountEndpoints();
         app.MapHub<StudioHub>(StudioHub.Path);
 
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode()
+            // The circuit's own endpoints (the Blazor hub, blazor.web.js) serve raters, who have no account; each page
+            // states who may open it with [Authorize] or [AllowAnonymous].
+            .Add(e =>
+            {
+                if (!e.Metadata.OfType<ComponentTypeMetadata>().Any()) e.Metadata.Add(new AllowAnonymousAttribute());
+            });
     }
 }

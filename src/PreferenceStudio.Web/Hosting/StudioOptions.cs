@@ -16,7 +16,21 @@ public sealed class StudioOptions
 
     public bool SeedDemoCampaign { get; set; } = true;
 
-    public bool ApplyMigrationsOnStart { get; set; } = true;
+    /// <summary>Apply pending migrations when the web host starts. Null (the default): only in Development; elsewhere
+    /// run <c>studio migrate</c> or apply <c>studio migrate --script</c>, or set this to true.</summary>
+    public bool? ApplyMigrationsOnStart { get; set; }
+
+    /// <summary>Install missing PostgreSQL server binaries and ffmpeg with apt-get (as root). Null (the default): only in Development.</summary>
+    public bool? InstallMissingTools { get; set; }
+
+    /// <summary>Serve the OpenAPI document at /openapi/v1.json. Null (the default): only in Development.</summary>
+    public bool? ServeOpenApi { get; set; }
+
+    /// <summary>
+    /// The address people reach the studio at (for example https://studio.example.org), used in set-up and invite
+    /// links. Empty: the address of the request, or on the console the address the server listens on.
+    /// </summary>
+    public string PublicUrl { get; set; } = "";
 
     /// <summary>How often the background worker looks for durable jobs when it was not woken up.</summary>
     [Range(0.05, 60)]
@@ -27,8 +41,69 @@ public sealed class StudioOptions
 
     public TrainingOptions Training { get; set; } = new();
 
+    public SecurityOptions Security { get; set; } = new();
+
+    public ImportOptions Import { get; set; } = new();
+
     public string MediaPath => Path.Combine(DataRoot, "media");
     public string CheckpointPath => Path.Combine(DataRoot, "checkpoints");
+    /// <summary>ASP.NET Core Data Protection keys (they protect sign-in and rater cookies); readable by the studio only.</summary>
+    public string KeysPath => Path.Combine(DataRoot, "keys");
+}
+
+public sealed class SecurityOptions
+{
+    /// <summary>Redirect HTTP to HTTPS and send HSTS. Null (the default): everywhere but Development.</summary>
+    public bool? HttpsRedirection { get; set; }
+
+    /// <summary>Trust X-Forwarded-For/-Proto/-Host from a reverse proxy (only from <see cref="KnownProxies"/> and <see cref="KnownNetworks"/>; loopback always).</summary>
+    public bool ForwardedHeaders { get; set; }
+
+    /// <summary>IP addresses of reverse proxies whose forwarded headers are trusted.</summary>
+    public string[] KnownProxies { get; set; } = [];
+
+    /// <summary>Networks (CIDR, e.g. 10.0.0.0/8) of reverse proxies whose forwarded headers are trusted.</summary>
+    public string[] KnownNetworks { get; set; } = [];
+
+    /// <summary>Failed sign-ins before an account is locked out, and for how long.</summary>
+    [Range(1, 100)]
+    public int MaxFailedSignIns { get; set; } = 5;
+
+    [Range(1, 1440)]
+    public int LockoutMinutes { get; set; } = 15;
+
+    public RateLimitOptions RateLimits { get; set; } = new();
+}
+
+/// <summary>Requests allowed per minute; each is a fixed one-minute window.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Sign-in attempts (form posts) per client address.</summary>
+    [Range(1, 1_000_000)]
+    public int SignInPerClient { get; set; } = 10;
+
+    /// <summary>Join-link openings per client address.</summary>
+    [Range(1, 1_000_000)]
+    public int JoinPerClient { get; set; } = 30;
+
+    /// <summary>Labels per client address (many raters behind one address share it).</summary>
+    [Range(1, 10_000_000)]
+    public int LabelsPerClient { get; set; } = 6000;
+
+    /// <summary>Labels per rater.</summary>
+    [Range(1, 1_000_000)]
+    public int LabelsPerRater { get; set; } = 120;
+}
+
+public sealed class ImportOptions
+{
+    /// <summary>Largest import body in bytes; a larger one is answered 413 (the human dataset of 9,630 comparisons is 3.2 MB).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Most steps (actions) a segment of an imported comparison may have.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxSegmentSteps { get; set; } = 2000;
 }
 
 public sealed class TrainingOptions

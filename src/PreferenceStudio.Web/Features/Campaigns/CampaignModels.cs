@@ -15,7 +15,9 @@ public sealed record CampaignSummary(
     [property: JsonPropertyName("labels")] int Labels,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
     [property: JsonPropertyName("status_message")] string? StatusMessage,
-    [property: JsonPropertyName("label_source")] string LabelSource = LabelSources.Clips);
+    [property: JsonPropertyName("label_source")] string LabelSource = LabelSources.Clips,
+    [property: JsonPropertyName("raters")] int Raters = 0,
+    [property: JsonPropertyName("your_role")] PreferenceStudio.Core.Data.Access.CampaignRole? YourRole = null);
 
 public sealed record RoundSummary(
     [property: JsonPropertyName("round")] int Index,

@@ -1,5 +1,8 @@
+using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
+using PreferenceStudio.Core.Data.Access;
+using PreferenceStudio.Web.Features.Access;
 using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Features.Rounds;
@@ -10,13 +13,18 @@ namespace PreferenceStudio.Web.Features.Campaigns;
 /// <summary>Creates campaigns, starts and pauses them, and reads their state for the admin page and the API.</summary>
 public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, RoundFactors roundFactors)
 {
-    public async Task<IReadOnlyList<CampaignSummary>> ListAsync(CancellationToken ct = default)
+    /// <summary>The campaigns <paramref name="user"/> may see (an admin all, a researcher their memberships), newest first, with their role in each.</summary>
+    public async Task<IReadOnlyList<CampaignSummary>> ListAsync(ClaimsPrincipal user, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Campaigns
+        var userId = user.UserId() ?? "";
+        bool admin = user.IsAdmin();
+        return await CampaignAccess.Visible(db, user)
             .OrderByDescending(c => c.CreatedAt)
             .Select(c => new CampaignSummary(c.Id, c.Name, c.Environment, c.Status, c.CurrentRound, c.RoundCount, c.JoinCode,
-                db.Labels.Count(l => l.CampaignId == c.Id), c.CreatedAt, c.StatusMessage, c.LabelSource))
+                db.Labels.Count(l => l.CampaignId == c.Id), c.CreatedAt, c.StatusMessage, c.LabelSource,
+                db.CampaignRaters.Count(r => r.CampaignId == c.Id && r.ErasedAt == null),
+                admin ? CampaignRole.Owner : db.CampaignMembers.Where(m => m.CampaignId == c.Id && m.UserId == userId).Select(m => (CampaignRole?)m.Role).FirstOrDefault()))
             .ToListAsync(ct);
     }
 
@@ -26,6 +34,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
         if (c is null) return null;
         var labels = await db.Labels.CountAsync(l => l.CampaignId == id, ct);
+        var raters = await db.CampaignRaters.CountAsync(r => r.CampaignId == id && r.ErasedAt == null, ct);
         var rounds = await db.Rounds.Where(r => r.CampaignId == id).OrderBy(r => r.Index)
             .Select(r => new RoundSummary(
                 r.Index, r.Status,
@@ -36,7 +45,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
                 db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Failed),
                 r.Error, r.MeanReturn))
             .ToListAsync(ct);
-        return new CampaignDetail(ToSummary(c, labels), ToSettings(c), rounds, await RunsAsync(db, id, ct));
+        return new CampaignDetail(ToSummary(c, labels, raters), ToSettings(c), rounds, await RunsAsync(db, id, ct));
     }
 
     /// <summary>Every reward-model run of the campaign, oldest first, with its metrics.</summary>
@@ -74,7 +83,8 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             r.Status == RunStatus.Succeeded && r.CheckpointPath is not null ? $"/api/v1/campaigns/{campaignId}/runs/{r.Id}/checkpoint" : null)).ToList();
     }
 
-    public async Task<Campaign> CreateAsync(CampaignSettings settings, CancellationToken ct = default)
+    /// <summary>Creates a draft campaign; <paramref name="ownerUserId"/> (the researcher creating it) becomes its first owner.</summary>
+    public async Task<Campaign> CreateAsync(CampaignSettings settings, string? ownerUserId, CancellationToken ct = default)
     {
         var errors = CampaignSettingsValidator.Validate(settings);
         if (errors.Count > 0) throw new CampaignValidationException(errors);
@@ -98,8 +108,11 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             LabelSource = settings.LabelSource,
             HierarchyWeight = settings.HierarchyWeight,
             HierarchyPairsPerRound = settings.HierarchyPairsPerRound,
+            MaxRaters = settings.MaxRaters,
+            InviteOnly = settings.InviteOnly,
         };
         db.Campaigns.Add(campaign);
+        if (ownerUserId is not null) Members.CampaignMembers.AddOwner(db, campaign.Id, ownerUserId);
         await db.SaveChangesAsync(ct);
         await events.PublishAsync(new CampaignChanged(campaign.Id, CampaignChangeKind.Status));
         return campaign;
@@ -136,8 +149,8 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         await events.PublishAsync(new CampaignChanged(c.Id, CampaignChangeKind.Status));
     }
 
-    internal static CampaignSummary ToSummary(Campaign c, int labels) =>
-        new(c.Id, c.Name, c.Environment, c.Status, c.CurrentRound, c.RoundCount, c.JoinCode, labels, c.CreatedAt, c.StatusMessage, c.LabelSource);
+    internal static CampaignSummary ToSummary(Campaign c, int labels, int raters = 0, CampaignRole? role = null) =>
+        new(c.Id, c.Name, c.Environment, c.Status, c.CurrentRound, c.RoundCount, c.JoinCode, labels, c.CreatedAt, c.StatusMessage, c.LabelSource, raters, role);
 
     internal static CampaignSettings ToSettings(Campaign c) => new()
     {
@@ -158,5 +171,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         LabelSource = c.LabelSource,
         HierarchyWeight = c.HierarchyWeight,
         HierarchyPairsPerRound = c.HierarchyPairsPerRound,
+        MaxRaters = c.MaxRaters,
+        InviteOnly = c.InviteOnly,
     };
 }

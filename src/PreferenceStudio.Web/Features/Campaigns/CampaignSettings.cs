@@ -46,6 +46,12 @@ public sealed class CampaignSettings
 
     /// <summary>Pairs of each round's segments each rater's ranking labels (pairs no level decides are dropped).</summary>
     [JsonPropertyName("hierarchy_pairs_per_round")] public int HierarchyPairsPerRound { get; set; } = 500;
+
+    /// <summary>Most raters who may join by link (null: no limit).</summary>
+    [JsonPropertyName("max_raters")] public int? MaxRaters { get; set; }
+
+    /// <summary>Raters join only with a personal invite link (POST .../invites makes a batch).</summary>
+    [JsonPropertyName("invite_only")] public bool InviteOnly { get; set; }
 }
 
 /// <summary>Field-level checks of <see cref="CampaignSettings"/>, shared by the admin form and the API.</summary>
@@ -64,6 +70,7 @@ public static class CampaignSettingsValidator
     public const int MaxPolicySteps = 5_000_000;
 
     public const int MaxHierarchyPairsPerRound = 100_000;
+    public const int MaxRaters = 1_000_000;
 
     /// <summary>Query strategies a campaign can use (see Learning/QuerySelection).</summary>
     public static IReadOnlyList<string> QueryStrategies => PreferenceStudio.Learning.QuerySelection.QuerySelectors.Names;
@@ -135,6 +142,9 @@ public static class CampaignSettingsValidator
             Add("hierarchy_weight", "The hierarchy weight must be a number above 0: how much one automatic hierarchy label counts against one clip label (1 = the same).");
         if (s.HierarchyPairsPerRound < 1 || s.HierarchyPairsPerRound > MaxHierarchyPairsPerRound)
             Add("hierarchy_pairs_per_round", $"Hierarchy pairs per round must be between 1 and {MaxHierarchyPairsPerRound:N0}.");
+
+        if (s.MaxRaters is < 1 or > MaxRaters)
+            Add("max_raters", $"The most raters must be between 1 and {MaxRaters:N0}, or left out for no limit.");
 
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }

@@ -1,48 +1,59 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using PreferenceStudio.Core.Data.Access;
+using PreferenceStudio.Web.Features.Access;
 using PreferenceStudio.Web.Hosting;
 
 namespace PreferenceStudio.Web.Features.Campaigns;
 
-/// <summary>REST endpoints for campaigns under /api/v1/campaigns.</summary>
+/// <summary>
+/// REST endpoints for campaigns under /api/v1/campaigns. A researcher sees and changes only the campaigns they are a
+/// member of (viewer: read; editor: start, pause; owner: members); an admin every campaign.
+/// </summary>
 public static class CampaignsApi
 {
     public static RouteGroupBuilder MapCampaignsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/campaigns").WithTags("Campaigns");
 
-        group.MapGet("/", async (CampaignService campaigns, CancellationToken ct) => TypedResults.Ok(await campaigns.ListAsync(ct)))
-            .WithName("ListCampaigns").WithSummary("All campaigns, newest first");
+        group.MapGet("/", async (ClaimsPrincipal user, CampaignService campaigns, CancellationToken ct) => TypedResults.Ok(await campaigns.ListAsync(user, ct)))
+            .RequireAccount(ApiScopes.CampaignsRead)
+            .WithName("ListCampaigns").WithSummary("The campaigns you are a member of (an admin: all), newest first");
 
         group.MapGet("/{id:guid}", async Task<Results<Ok<CampaignDetail>, ProblemHttpResult>> (Guid id, CampaignService campaigns, CancellationToken ct) =>
                 await campaigns.GetAsync(id, ct) is { } detail
                     ? TypedResults.Ok(detail)
                     : TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No campaign {id}."))
+            .RequireCampaign(CampaignRole.Viewer, ApiScopes.CampaignsRead)
             .WithName("GetCampaign").WithSummary("A campaign with its rounds and their metrics");
 
-        group.MapPost("/", async Task<Results<Created<CampaignSummary>, ValidationProblem>> (CampaignSettings settings, CampaignService campaigns, CancellationToken ct) =>
+        group.MapPost("/", async Task<Results<Created<CampaignSummary>, ValidationProblem>> (CampaignSettings settings, ClaimsPrincipal user, CampaignService campaigns, CancellationToken ct) =>
             {
                 try
                 {
-                    var c = await campaigns.CreateAsync(settings, ct);
-                    return TypedResults.Created($"/api/v1/campaigns/{c.Id}", CampaignService.ToSummary(c, 0));
+                    var c = await campaigns.CreateAsync(settings, user.UserId(), ct);
+                    return TypedResults.Created($"/api/v1/campaigns/{c.Id}", CampaignService.ToSummary(c, 0, 0, CampaignRole.Owner));
                 }
                 catch (CampaignValidationException ex)
                 {
                     return TypedResults.ValidationProblem(ex.Errors, title: "The campaign settings are not usable", detail: "Fix the fields listed in errors and send the request again.");
                 }
             })
-            .WithName("CreateCampaign").WithSummary("Create a campaign (draft); start it with POST .../start");
+            .RequireAccount(ApiScopes.CampaignsWrite)
+            .WithName("CreateCampaign").WithSummary("Create a campaign (draft) of which you are the owner; start it with POST .../start");
 
         group.MapGet("/{id:guid}/runs", async Task<Results<Ok<IReadOnlyList<RunSummary>>, ProblemHttpResult>> (Guid id, CampaignService campaigns, CancellationToken ct) =>
                 await campaigns.ListRunsAsync(id, ct) is { } runs
                     ? TypedResults.Ok(runs)
                     : TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No campaign {id}."))
-            .WithName("ListRewardModelRuns").WithSummary("Every reward-model training run of a campaign with its metrics (accuracy, log-likelihood, calibration, per-rater accuracy, EPIC, policy return)");
+            .RequireCampaign(CampaignRole.Viewer, ApiScopes.CampaignsRead)
+            .WithName("ListRewardModelRuns").WithSummary("Every reward-model training run of a campaign with its metrics (accuracy, log-likelihood, calibration, per-rater accuracy by pseudonym, EPIC, policy return)");
 
         group.MapGet("/{id:guid}/rankings/stats", async Task<Results<Ok<PreferenceStudio.Web.Features.Hierarchy.RankingStats>, ProblemHttpResult>> (Guid id, CampaignService campaigns, CancellationToken ct) =>
                 await campaigns.RankingStatsAsync(id, ct) is { } stats
                     ? TypedResults.Ok(stats)
                     : TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No campaign {id}."))
+            .RequireCampaign(CampaignRole.Viewer, ApiScopes.CampaignsRead)
             .WithName("GetRankingStats")
             .WithSummary("Raters' factor rankings: how many ranked, first places and mean rank per factor, agreement (Kendall's W; null with fewer than two raters), and per rater how often clip choices went against their own hierarchy");
 
@@ -54,13 +65,15 @@ public static class CampaignsApi
                     return TypedResults.Problem(statusCode: 404, title: "No checkpoint", detail: $"Run {runId} ({run.ModelType}, round {run.RoundIndex + 1}) is {run.Status.ToString().ToLowerInvariant()} and has no checkpoint file." + (run.Error is null ? "" : " Its error: " + run.Error));
                 return TypedResults.File(File.OpenRead(run.CheckpointPath), "application/octet-stream", $"{run.ModelType}-round{run.RoundIndex + 1}-{run.Id:N}.bin");
             })
-            .WithName("DownloadRewardModelCheckpoint").WithSummary("The checkpoint file of a reward-model run (load it with `studio train-policy --reward FILE`)");
+            .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
+            .WithName("DownloadRewardModelCheckpoint").WithSummary("The checkpoint file of a reward-model run (load it with `studio train-policy --reward FILE`); per-rater latents are keyed by pseudonym");
 
         group.MapPost("/{id:guid}/start", async (Guid id, CampaignService campaigns, CancellationToken ct) =>
             {
                 await campaigns.StartAsync(id, ct);
                 return TypedResults.NoContent();
             })
+            .RequireCampaign(CampaignRole.Editor, ApiScopes.CampaignsWrite)
             .WithName("StartCampaign").WithSummary("Start a draft campaign or resume a paused one");
 
         group.MapPost("/{id:guid}/pause", async (Guid id, CampaignService campaigns, CancellationToken ct) =>
@@ -68,6 +81,7 @@ public static class CampaignsApi
                 await campaigns.PauseAsync(id, ct);
                 return TypedResults.NoContent();
             })
+            .RequireCampaign(CampaignRole.Editor, ApiScopes.CampaignsWrite)
             .WithName("PauseCampaign").WithSummary("Pause a running campaign");
 
         return api;

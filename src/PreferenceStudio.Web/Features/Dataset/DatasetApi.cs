@@ -1,38 +1,48 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using PreferenceStudio.Core.Data;
+using Microsoft.Extensions.Options;
+using PreferenceStudio.Core.Data.Access;
+using PreferenceStudio.Web.Features.Access;
 using PreferenceStudio.Web.Hosting;
 
 namespace PreferenceStudio.Web.Features.Dataset;
 
-/// <summary>Dataset export and import in the exchange format (JSONL), under /api/v1/campaigns/{id}.</summary>
+/// <summary>Dataset export and import in the exchange format (JSONL), under /api/v1/campaigns/{id}; members only.</summary>
 public static class DatasetApi
 {
+    /// <summary>Media types an import body may have: JSON Lines by its common names.</summary>
+    public static readonly IReadOnlyList<string> ImportContentTypes = ["application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines"];
+
     public static RouteGroupBuilder MapDatasetApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/campaigns/{id:guid}").WithTags("Dataset");
 
-        group.MapGet("/export", async (Guid id, string? format, IDbContextFactory<StudioDbContext> dbFactory, DatasetExporter exporter, CancellationToken ct) =>
+        group.MapGet("/export", (Guid id, string? format, DatasetExporter exporter, CancellationToken ct) =>
             {
                 format ??= "jsonl";
                 if (!string.Equals(format, "jsonl", StringComparison.OrdinalIgnoreCase))
                     throw StudioProblemException.Invalid($"Unknown export format '{format}'. Use format=jsonl.");
-                await EnsureCampaignAsync(dbFactory, id, ct);
                 return Results.Stream(stream => exporter.WriteJsonlAsync(id, stream, ct), "application/x-ndjson",
                     fileDownloadName: $"campaign-{id:N}.jsonl");
             })
-            .WithName("ExportDataset").WithSummary("Every labelled comparison as preferencestudio/preference@1 JSONL");
+            .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
+            .WithName("ExportDataset").WithSummary("Every labelled comparison, then every factor-ranking version, as preferencestudio JSONL (raters by pseudonym)");
 
-        group.MapPost("/preferences/import", async (Guid id, HttpRequest request, IDbContextFactory<StudioDbContext> dbFactory, DatasetImporter importer, CancellationToken ct) =>
+        group.MapPost("/preferences/import", async (Guid id, HttpRequest request, IOptions<StudioOptions> options, DatasetImporter importer, CancellationToken ct) =>
             {
-                await EnsureCampaignAsync(dbFactory, id, ct);
+                var limits = options.Value.Import;
+                if (request.ContentType is null || !ImportContentTypes.Any(t => request.ContentType.StartsWith(t, StringComparison.OrdinalIgnoreCase)))
+                    throw StudioProblemException.UnsupportedMediaType(
+                        $"Send the file as JSON Lines with Content-Type {ImportContentTypes[0]} (also accepted: {string.Join(", ", ImportContentTypes.Skip(1))}); got '{request.ContentType ?? "none"}'.");
+                if (request.ContentLength > limits.MaxBytes) throw TooLarge(limits.MaxBytes);
+                // The server's own cap (Kestrel's default is 30 MB) gives way to the studio's, which the stream below enforces
+                // for bodies without a Content-Length too.
+                if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
                 try
                 {
-                    // The importer validates every line before it stores anything; buffer the body so it can be read whole.
-                    using var body = new MemoryStream();
-                    await request.Body.CopyToAsync(body, ct);
-                    body.Position = 0;
-                    return Results.Ok(await importer.ImportAsync(id, body, ct));
+                    // Read line by line from the request as it arrives; every line is validated before anything is stored.
+                    await using var body = new LimitedReadStream(request.Body, limits.MaxBytes, () => TooLarge(limits.MaxBytes));
+                    return Results.Ok(await importer.ImportAsync(id, body, limits.MaxSegmentSteps, ct));
                 }
                 catch (ImportRejectedException ex)
                 {
@@ -46,15 +56,44 @@ public static class DatasetApi
                     return Results.Problem(problem);
                 }
             })
-            .Accepts<string>("application/x-ndjson", "application/jsonl", "text/plain")
-            .WithName("ImportPreferences").WithSummary("Store a JSONL file of comparisons as labels of this campaign (all or nothing)");
+            .Accepts<string>(ImportContentTypes[0], [.. ImportContentTypes.Skip(1)])
+            .RequireCampaign(CampaignRole.Editor, ApiScopes.DatasetsWrite)
+            .WithName("ImportPreferences").WithSummary("Store a JSONL file of comparisons (and factor rankings) as labels of this campaign, all or nothing");
 
         return api;
     }
 
-    private static async Task EnsureCampaignAsync(IDbContextFactory<StudioDbContext> dbFactory, Guid id, CancellationToken ct)
+    private static StudioProblemException TooLarge(long max) =>
+        StudioProblemException.TooLarge($"The import body is larger than this studio takes ({max:N0} bytes, Studio:Import:MaxBytes); nothing was stored. Split the file, or raise the limit.");
+}
+
+/// <summary>Reads at most <c>limit</c> bytes from a stream and then fails with the given error, without buffering.</summary>
+internal sealed class LimitedReadStream(Stream inner, long limit, Func<Exception> tooLarge) : Stream
+{
+    private long _read;
+
+    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Count(await inner.ReadAsync(buffer, cancellationToken));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private int Count(int n)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Campaigns.AnyAsync(c => c.Id == id, ct)) throw StudioProblemException.NotFound($"No campaign {id}.");
+        _read += n;
+        if (_read > limit) throw tooLarge();
+        return n;
     }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Exchange;
 using PreferenceStudio.Environments;
+using PreferenceStudio.Web.Features.Raters;
 
 namespace PreferenceStudio.Web.Features.Dataset;
 
@@ -19,6 +20,9 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await db.Campaigns.AsNoTracking().Where(c => c.Id == campaignId).Select(c => new { c.Environment, c.EnvironmentParameters }).FirstAsync(ct);
         var environment = campaign.Environment;
+        // Raters leave the studio by their pseudonym in this campaign, never by the id their identity resolves to.
+        var names = await RaterDirectory.PseudonymsAsync(db, campaignId, ct);
+        string? Pseudonym(string? raterId) => raterId is null ? null : names.GetValueOrDefault(raterId, raterId);
         var rows = db.Labels.AsNoTracking()
             .Where(l => l.CampaignId == campaignId)
             .OrderBy(l => l.Comparison!.RoundIndex).ThenBy(l => l.Comparison!.Ordinal).ThenBy(l => l.Comparison!.CreatedAt)
@@ -45,7 +49,7 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
                 r.Choice)
             {
                 EnvironmentParameters = campaign.EnvironmentParameters.Count > 0 ? campaign.EnvironmentParameters : null,
-                Rater = r.RaterId,
+                Rater = Pseudonym(r.RaterId),
                 Group = r.Group,
                 ShownAt = r.ShownAt,
                 AnsweredAt = r.AnsweredAt,
@@ -62,7 +66,7 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
             .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).AsAsyncEnumerable();
         await foreach (var r in rankings.WithCancellation(ct))
         {
-            var record = new FactorRankingRecord($"{campaignId:N}/ranking/{r.Id:N}", environment, r.RaterId, r.Factors, r.Margins, r.CreatedAt)
+            var record = new FactorRankingRecord($"{campaignId:N}/ranking/{r.Id:N}", environment, Pseudonym(r.RaterId)!, r.Factors, r.Margins, r.CreatedAt)
             {
                 EnvironmentParameters = campaign.EnvironmentParameters.Count > 0 ? campaign.EnvironmentParameters : null,
             };

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Exchange;
 using PreferenceStudio.Environments;
+using PreferenceStudio.Web.Features.Raters;
 
 namespace PreferenceStudio.Web.Features.Dataset;
 
@@ -32,12 +33,13 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
     private const int MaxRaterIdLength = 64;
     private const int MaxTextLength = 200;
 
-    public async Task<ImportResult> ImportAsync(Guid campaignId, Stream body, CancellationToken ct)
+    /// <param name="maxSegmentSteps">A segment with more actions than this is an error on its line.</param>
+    public async Task<ImportResult> ImportAsync(Guid campaignId, Stream body, int maxSegmentSteps, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == campaignId, ct);
 
-        var read = PreferenceJsonl.ReadAll(body);
+        var read = await PreferenceJsonl.ReadAllAsync(body, ct);
         var errors = read.Errors.ToList();
         int lineCount = read.Records.Count + read.Rankings.Count;
         if (read.IsValid)
@@ -48,8 +50,10 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                     errors.Add(new(line, $"environment is '{record.Environment}' but this campaign runs '{campaign.Environment}'; import it into a campaign of that environment"));
                 else if (!SameParameters(record, campaign))
                     errors.Add(new(line, $"environment_parameters {Describe(record.EnvironmentParameters)} differ from this campaign's {Describe(campaign.EnvironmentParameters)}; segments of another parameter setting do not belong to it"));
-                if (record.Rater is { Length: > MaxRaterIdLength })
-                    errors.Add(new(line, $"rater id is longer than {MaxRaterIdLength} characters"));
+                if (record.Rater is { } rater && !RaterDirectory.IsValidPseudonym(rater))
+                    errors.Add(new(line, $"rater is a pseudonym of 1 to {MaxRaterIdLength} letters, digits, '-' or '_'"));
+                if (record.Left.Length > maxSegmentSteps || record.Right.Length > maxSegmentSteps)
+                    errors.Add(new(line, $"a segment has {Math.Max(record.Left.Length, record.Right.Length)} steps; this studio takes at most {maxSegmentSteps} (Studio:Import:MaxSegmentSteps)"));
                 if (record.Id.Length > MaxTextLength)
                     errors.Add(new(line, $"id is longer than {MaxTextLength} characters"));
                 if (record.Group is { Length: > MaxTextLength })
@@ -61,8 +65,8 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                     errors.Add(new(at, $"factor ranking {ranking.Id}: environment is '{ranking.Environment}' but this campaign runs '{campaign.Environment}'"));
                 else if (!SameParameters(ranking.Environment, ranking.EnvironmentParameters, campaign))
                     errors.Add(new(at, $"factor ranking {ranking.Id}: environment_parameters {Describe(ranking.EnvironmentParameters)} differ from this campaign's {Describe(campaign.EnvironmentParameters)}"));
-                if (ranking.Rater.Length > MaxRaterIdLength)
-                    errors.Add(new(at, $"factor ranking {ranking.Id}: rater id is longer than {MaxRaterIdLength} characters"));
+                if (!RaterDirectory.IsValidPseudonym(ranking.Rater))
+                    errors.Add(new(at, $"factor ranking {ranking.Id}: rater is a pseudonym of 1 to {MaxRaterIdLength} letters, digits, '-' or '_'"));
             }
         }
         if (errors.Count > 0) throw new ImportRejectedException(errors);
@@ -87,9 +91,11 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
             return record.Id;
         }
 
-        var freshRankings = await FreshRankingsAsync(db, campaignId, read.Rankings, ct);
-        foreach (var rater in fresh.Select(r => r.Rater).Concat(freshRankings.Select(r => r.RaterId)).Where(r => r is not null).Distinct())
-            await db.Database.ExecuteSqlAsync($"INSERT INTO raters (id, created_at, kind) VALUES ({rater}, {DateTimeOffset.UtcNow}, 'imported') ON CONFLICT (id) DO NOTHING", ct);
+        // Files name raters by pseudonym: the campaign's rater of that name, else a new imported one (inside the
+        // transaction, so a failed import leaves no raters behind).
+        var raters = await RaterDirectory.EnsureImportedAsync(db, campaignId,
+            fresh.Select(r => r.Rater).Concat(read.Rankings.Select(r => r.Rater)).OfType<string>(), ct);
+        var freshRankings = await FreshRankingsAsync(db, campaignId, read.Rankings, raters, ct);
 
         int ordinal = 0;
         foreach (var r in fresh)
@@ -102,7 +108,7 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
             db.Comparisons.Add(comparison);
             db.Labels.Add(new Label
             {
-                ComparisonId = comparison.Id, CampaignId = campaignId, RaterId = r.Rater, Choice = r.Label,
+                ComparisonId = comparison.Id, CampaignId = campaignId, RaterId = r.Rater is null ? null : raters[r.Rater], Choice = r.Label,
                 ShownAt = r.ShownAt, AnsweredAt = r.AnsweredAt,
                 ResponseMilliseconds = r.ShownAt is { } s && r.AnsweredAt is { } a ? (int)Math.Clamp((a - s).TotalMilliseconds, 0, int.MaxValue) : null,
                 IdempotencyKey = $"import:{comparison.Id:N}", Source = "import",
@@ -116,10 +122,11 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
     }
 
     /// <summary>The file's ranking versions the campaign does not hold yet (same rater and time means the same version).</summary>
-    private static async Task<List<FactorRanking>> FreshRankingsAsync(StudioDbContext db, Guid campaignId, IReadOnlyList<FactorRankingRecord> rankings, CancellationToken ct)
+    private static async Task<List<FactorRanking>> FreshRankingsAsync(StudioDbContext db, Guid campaignId, IReadOnlyList<FactorRankingRecord> rankings,
+        IReadOnlyDictionary<string, string> raterIds, CancellationToken ct)
     {
         if (rankings.Count == 0) return [];
-        var raters = rankings.Select(r => r.Rater).Distinct().ToList();
+        var raters = rankings.Select(r => raterIds[r.Rater]).Distinct().ToList();
         var held = (await db.FactorRankings.Where(r => r.CampaignId == campaignId && raters.Contains(r.RaterId))
             .Select(r => new { r.RaterId, r.CreatedAt }).ToListAsync(ct))
             .Select(r => (r.RaterId, r.CreatedAt.UtcTicks)).ToHashSet();
@@ -128,10 +135,11 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
         {
             // PostgreSQL keeps microseconds: compare and store at that precision, so a re-import matches what is stored.
             var at = new DateTimeOffset(r.CreatedAt.UtcTicks - r.CreatedAt.UtcTicks % 10, TimeSpan.Zero);
-            if (!held.Add((r.Rater, at.UtcTicks))) continue;
+            var raterId = raterIds[r.Rater];
+            if (!held.Add((raterId, at.UtcTicks))) continue;
             fresh.Add(new FactorRanking
             {
-                CampaignId = campaignId, RaterId = r.Rater, Factors = r.Factors.ToArray(), Margins = r.Margins.ToArray(),
+                CampaignId = campaignId, RaterId = raterId, Factors = r.Factors.ToArray(), Margins = r.Margins.ToArray(),
                 Source = "import", CreatedAt = at,
             });
         }

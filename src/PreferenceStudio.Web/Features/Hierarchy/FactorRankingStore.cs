@@ -3,7 +3,7 @@ using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
-using PreferenceStudio.Web.Features.Rating;
+using PreferenceStudio.Web.Features.Raters;
 using PreferenceStudio.Web.Features.Rounds;
 using PreferenceStudio.Web.Hosting;
 
@@ -14,35 +14,35 @@ namespace PreferenceStudio.Web.Features.Hierarchy;
 /// resending the current ranking stores nothing new. A ranking that leaves out a factor, names one twice or has a
 /// negative margin is refused whole (<see cref="RankingValidationException"/>).
 /// </summary>
-public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFactory, RatingService rating, CampaignEvents events)
+public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events)
 {
     /// <summary>Validates and stores <paramref name="submission"/> as the rater's current ranking in the campaign.</summary>
-    public async Task<RankingView> SaveAsync(Guid campaignId, RankingSubmission submission, string source, CancellationToken ct = default) =>
-        (await SaveVersionAsync(campaignId, submission, source, ct)).Ranking;
+    public async Task<RankingView> SaveAsync(RaterRef rater, RankingSubmission submission, string source, CancellationToken ct = default) =>
+        (await SaveVersionAsync(rater, submission, source, ct)).Ranking;
 
     /// <summary>
     /// As <see cref="SaveAsync"/>, also saying whether a new version was stored (false: the submission repeats the
     /// current ranking, which is returned unchanged).
     /// </summary>
-    public async Task<(RankingView Ranking, bool Created)> SaveVersionAsync(Guid campaignId, RankingSubmission submission, string source, CancellationToken ct = default)
+    public async Task<(RankingView Ranking, bool Created)> SaveVersionAsync(RaterRef rater, RankingSubmission submission, string source, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(submission);
-        if (!RaterCookie.IsWellFormed(submission.RaterId))
-            throw new RankingValidationException(new() { ["rater_id"] = ["A rater id is 3 to 64 letters, digits, '-' or '_'."] });
+        if (submission.RaterId is { } named && named != rater.Pseudonym)
+            throw StudioProblemException.Forbidden($"This ranking is sent for rater '{named}', but you are authenticated as '{rater.Pseudonym}'. Leave rater_id out.");
+        var campaignId = rater.CampaignId;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId, ct)
             ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var env = CampaignEnvironment.Create(campaign);
         var hierarchy = Parse(env, submission.Factors, submission.Margins);
 
-        await rating.EnsureRaterAsync(submission.RaterId, ct: ct);
-        var current = await CurrentRankingAsync(db, campaignId, submission.RaterId, ct);
+        var current = await CurrentRankingAsync(db, campaignId, rater.Id, ct);
         if (current is not null && current.Factors.SequenceEqual(hierarchy.Factors) && current.Margins.SequenceEqual(hierarchy.Margins))
-            return (ToView(current), false);
+            return (ToView(current, rater.Pseudonym), false);
         var ranking = new FactorRanking
         {
             CampaignId = campaignId,
-            RaterId = submission.RaterId,
+            RaterId = rater.Id,
             Factors = hierarchy.Factors.ToArray(),
             Margins = hierarchy.Margins.ToArray(),
             Source = source,
@@ -51,14 +51,16 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         await db.SaveChangesAsync(ct);
         // The admin page's ranking statistics follow new versions live.
         await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Rankings));
-        return (ToView(ranking), true);
+        return (ToView(ranking, rater.Pseudonym), true);
     }
 
-    /// <summary>The rater's current ranking in the campaign, or null when they have not ranked yet.</summary>
-    public async Task<RankingView?> CurrentAsync(Guid campaignId, string raterId, CancellationToken ct = default)
+    /// <summary>The current ranking of the rater named <paramref name="pseudonym"/> in the campaign, or null when they have not ranked yet.</summary>
+    public async Task<RankingView?> CurrentAsync(Guid campaignId, string pseudonym, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await CurrentRankingAsync(db, campaignId, raterId, ct) is { } r ? ToView(r) : null;
+        var raterId = await db.CampaignRaters.Where(r => r.CampaignId == campaignId && r.Pseudonym == pseudonym).Select(r => r.RaterId).FirstOrDefaultAsync(ct);
+        if (raterId is null) return null;
+        return await CurrentRankingAsync(db, campaignId, raterId, ct) is { } r ? ToView(r, pseudonym) : null;
     }
 
     /// <summary>Every version of every rater's ranking in the campaign, oldest first.</summary>
@@ -67,7 +69,8 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaignId)
             .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToListAsync(ct);
-        return rows.Select(ToView).ToList();
+        var names = await RaterDirectory.PseudonymsAsync(db, campaignId, ct);
+        return rows.Select(r => ToView(r, names.GetValueOrDefault(r.RaterId, r.RaterId))).ToList();
     }
 
     /// <summary>Each rater's current ranking in the campaign (the latest version per rater).</summary>
@@ -90,5 +93,5 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         FactorHierarchy.TryCreate(env, factors, margins, out var errors)
             ?? throw new RankingValidationException(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()));
 
-    public static RankingView ToView(FactorRanking r) => new(r.Id, r.CampaignId, r.RaterId, r.Factors, r.Margins, r.Source, r.CreatedAt);
+    public static RankingView ToView(FactorRanking r, string pseudonym) => new(r.Id, r.CampaignId, pseudonym, r.Factors, r.Margins, r.Source, r.CreatedAt);
 }

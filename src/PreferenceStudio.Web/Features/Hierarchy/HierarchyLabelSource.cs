@@ -24,7 +24,9 @@ public static class HierarchyLabelSource
         var rankings = await FactorRankingStore.CurrentRankingsAsync(db, campaign.Id, ct);
         if (rankings.Count == 0) return new HierarchyLabels([], 0, 0);
 
-        var hierarchies = rankings.Select(r => (r.RaterId, Hierarchy: Hierarchy(env, r))).ToList();
+        // Models know raters by pseudonym (as the clip labels of TrainingLabels do), never by their internal id.
+        var names = await Raters.RaterDirectory.PseudonymsAsync(db, campaign.Id, ct);
+        var hierarchies = rankings.Select(r => (Rater: names.GetValueOrDefault(r.RaterId, r.RaterId), Hierarchy: Hierarchy(env, r))).ToList();
         var rounds = await db.Rounds.AsNoTracking().Where(r => r.CampaignId == campaign.Id && r.Index <= roundIndex)
             .OrderBy(r => r.Index).Select(r => new { r.Id, r.Index }).ToListAsync(ct);
         var heldOut = (await db.Comparisons.AsNoTracking().Where(c => c.CampaignId == campaign.Id && c.IsHeldOut)
@@ -55,10 +57,10 @@ public static class HierarchyLabelSource
     /// A seed that is the same on every run and machine for a campaign, round and rater (FNV-1a over the three):
     /// string.GetHashCode is randomised per process, and a restarted round must draw the same pairs.
     /// </summary>
-    public static int Seed(int campaignSeed, int roundIndex, string raterId)
+    public static int Seed(int campaignSeed, int roundIndex, string rater)
     {
         uint hash = 2166136261;
-        foreach (byte b in Encoding.UTF8.GetBytes($"{campaignSeed}|{roundIndex}|{raterId}"))
+        foreach (byte b in Encoding.UTF8.GetBytes($"{campaignSeed}|{roundIndex}|{rater}"))
         {
             hash ^= b;
             hash *= 16777619;
@@ -68,5 +70,5 @@ public static class HierarchyLabelSource
 
     private static FactorHierarchy Hierarchy(IPreferenceEnvironment env, FactorRanking ranking) =>
         FactorHierarchy.TryCreate(env, ranking.Factors, ranking.Margins, out var errors)
-            ?? throw new InvalidOperationException($"Rater {ranking.RaterId}'s stored ranking does not fit {env.Name}: {string.Join(" ", errors.Select(e => e.Message))} The rater should rank the factors again.");
+            ?? throw new InvalidOperationException($"A rater's stored ranking (version {ranking.Id}) does not fit {env.Name}: {string.Join(" ", errors.Select(e => e.Message))} The rater should rank the factors again.");
 }

@@ -27,7 +27,7 @@ public sealed record FactorStandingView(
 /// hierarchy: of the Left/Right choices the hierarchy in force at the time decided, how many went the other way.
 /// </summary>
 public sealed record RaterHierarchyView(
-    [property: JsonPropertyName("rater_id")] string RaterId,
+    [property: JsonPropertyName("rater")] string Rater,
     [property: JsonPropertyName("ranking")] IReadOnlyList<string> Ranking,
     [property: JsonPropertyName("versions")] int Versions,
     [property: JsonPropertyName("decided")] int Decided,
@@ -41,6 +41,7 @@ public static class RankingStatsQuery
     {
         var env = CampaignEnvironment.Create(campaign);
         var factorNames = env.Factors.Select(f => f.Name).ToList();
+        var names = await Raters.RaterDirectory.PseudonymsAsync(db, campaign.Id, ct);
         var history = (await db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaign.Id).ToListAsync(ct))
             .GroupBy(r => r.RaterId)
             .ToDictionary(g => g.Key, g => g.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToList(), StringComparer.Ordinal);
@@ -52,7 +53,8 @@ public static class RankingStatsQuery
             return h;
         }
         // A ranking stored before the environment's factors changed cannot be compared with the others.
-        var current = history.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => h.Value[^1])
+        string Name(string raterId) => names.GetValueOrDefault(raterId, raterId);
+        var current = history.OrderBy(h => Name(h.Key), StringComparer.Ordinal).Select(h => h.Value[^1])
             .Where(r => HierarchyOf(r) is not null).ToList();
         var summary = RankingStatistics.Summarise(factorNames, current.Select(r => (IReadOnlyList<string>)r.Factors).ToList());
 
@@ -68,7 +70,7 @@ public static class RankingStatsQuery
             tables[roundId] = await roundFactors.ForRoundAsync(roundId, env, ct);
 
         var perRater = new List<RaterHierarchyView>();
-        foreach (var (rater, versions) in history.OrderBy(h => h.Key, StringComparer.Ordinal))
+        foreach (var (rater, versions) in history.OrderBy(h => Name(h.Key), StringComparer.Ordinal))
         {
             var times = versions.Select(v => v.CreatedAt).ToList();
             var judged = labels.Where(l => l.RaterId == rater).Select(l =>
@@ -78,7 +80,7 @@ public static class RankingStatsQuery
                 return (l.Choice, verdict?.Choice);
             });
             var consistency = RankingStatistics.Consistency(judged);
-            perRater.Add(new RaterHierarchyView(rater, versions[^1].Factors, versions.Count, consistency.Decided, consistency.Disagreements, consistency.Rate));
+            perRater.Add(new RaterHierarchyView(Name(rater), versions[^1].Factors, versions.Count, consistency.Decided, consistency.Disagreements, consistency.Rate));
         }
 
         var standings = summary.Factors.Select((f, i) => new FactorStandingView(f.Factor, env.Factors[i].Description, f.RankedFirst, f.MeanRank)).ToList();

@@ -1,12 +1,14 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using PreferenceStudio.Core.Data;
-using PreferenceStudio.Web.Features.Rating;
+using PreferenceStudio.Core.Data.Access;
+using PreferenceStudio.Web.Features.Access;
 using PreferenceStudio.Web.Hosting;
 
 namespace PreferenceStudio.Web.Features.Hierarchy;
 
-/// <summary>Raters' factor rankings over HTTP, under /api/v1/campaigns/{id}/rankings: store a version, read the history or the current one.</summary>
+/// <summary>
+/// Raters' factor rankings over HTTP, under /api/v1/campaigns/{id}/rankings: a rater stores a version of their own
+/// ranking and reads it back; the campaign's members read every rater's history (raters named by pseudonym).
+/// </summary>
 public static class RankingsApi
 {
     public static RouteGroupBuilder MapRankingsApi(this RouteGroupBuilder api)
@@ -14,14 +16,14 @@ public static class RankingsApi
         var group = api.MapGroup("/campaigns/{id:guid}/rankings").WithTags("Rankings");
 
         group.MapPost("/", async Task<Results<Created<RankingView>, Ok<RankingView>, ValidationProblem>> (
-                Guid id, RankingSubmission submission, FactorRankingStore store, CancellationToken ct) =>
+                Guid id, RankingSubmission submission, HttpContext http, FactorRankingStore store, CancellationToken ct) =>
             {
                 try
                 {
                     // A resend of the current ranking stores nothing and answers 200 with the version already held.
-                    var (saved, created) = await store.SaveVersionAsync(id, submission, "api", ct);
+                    var (saved, created) = await store.SaveVersionAsync(RaterContext.Current(http), submission, "api", ct);
                     return created
-                        ? TypedResults.Created($"/api/v1/campaigns/{id}/rankings/current?rater={Uri.EscapeDataString(saved.RaterId)}", saved)
+                        ? TypedResults.Created($"/api/v1/campaigns/{id}/rankings/mine", saved)
                         : TypedResults.Ok(saved);
                 }
                 catch (RankingValidationException ex)
@@ -30,36 +32,34 @@ public static class RankingsApi
                         detail: "Fix the fields listed in errors and send the ranking again: " + string.Join(" ", ex.Errors.SelectMany(e => e.Value)));
                 }
             })
+            .RequireRater()
             .WithName("SaveRanking")
-            .WithSummary("Store a rater's ranking of the campaign's reward factors (most important first) and per-level margins; a changed ranking adds a version");
+            .WithSummary("The authenticated rater stores their ranking of the campaign's reward factors (most important first) and per-level margins; a changed ranking adds a version");
 
-        group.MapGet("/", async (Guid id, string? rater, FactorRankingStore store, IDbContextFactory<StudioDbContext> dbFactory, CancellationToken ct) =>
+        group.MapGet("/mine", async (Guid id, HttpContext http, FactorRankingStore store, CancellationToken ct) =>
             {
-                await EnsureCampaignAsync(dbFactory, id, ct);
+                var rater = RaterContext.Current(http);
+                return TypedResults.Ok(await store.CurrentAsync(id, rater.Pseudonym, ct)
+                    ?? throw StudioProblemException.NotFound("You have not ranked this campaign's factors yet; POST a ranking to .../rankings first."));
+            })
+            .RequireRater()
+            .WithName("MyRanking").WithSummary("The authenticated rater's current ranking");
+
+        group.MapGet("/", async (Guid id, string? rater, FactorRankingStore store, CancellationToken ct) =>
+            {
                 var history = await store.HistoryAsync(id, ct);
-                return TypedResults.Ok(rater is null ? history : history.Where(r => r.RaterId == rater).ToList());
+                return TypedResults.Ok(rater is null ? history : history.Where(r => r.Rater == rater).ToList());
             })
+            .RequireCampaign(CampaignRole.Viewer, ApiScopes.CampaignsRead)
             .WithName("ListRankings")
-            .WithSummary("Every version of every rater's ranking, oldest first (rater=ID: that rater's versions); the current one is at .../rankings/current?rater=ID");
+            .WithSummary("Every version of every rater's ranking, oldest first (rater=PSEUDONYM: that rater's versions); members only");
 
-        group.MapGet("/current", async (Guid id, string rater, FactorRankingStore store, IDbContextFactory<StudioDbContext> dbFactory, CancellationToken ct) =>
-            {
-                await EnsureCampaignAsync(dbFactory, id, ct);
-                return TypedResults.Ok(await CurrentAsync(store, id, rater, ct));
-            })
-            .WithName("CurrentRanking").WithSummary("A rater's current ranking (the latest version)");
+        group.MapGet("/current", async (Guid id, string rater, FactorRankingStore store, CancellationToken ct) =>
+                TypedResults.Ok(await store.CurrentAsync(id, rater, ct)
+                    ?? throw StudioProblemException.NotFound($"Rater '{rater}' has not ranked the factors of campaign {id}.")))
+            .RequireCampaign(CampaignRole.Viewer, ApiScopes.CampaignsRead)
+            .WithName("CurrentRanking").WithSummary("A rater's current ranking (the latest version), by pseudonym; members only");
 
         return api;
-    }
-
-    private static async Task<RankingView> CurrentAsync(FactorRankingStore store, Guid campaign, string rater, CancellationToken ct) =>
-        await store.CurrentAsync(campaign, rater, ct)
-            ?? throw StudioProblemException.NotFound($"Rater '{rater}' has not ranked the factors of campaign {campaign}; POST a ranking to .../rankings first.");
-
-    private static async Task EnsureCampaignAsync(IDbContextFactory<StudioDbContext> dbFactory, Guid id, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Campaigns.AnyAsync(c => c.Id == id, ct))
-            throw StudioProblemException.NotFound($"No campaign {id}.");
     }
 }

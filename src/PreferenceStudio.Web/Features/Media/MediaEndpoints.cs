@@ -3,7 +3,10 @@ using PreferenceStudio.Web.Hosting;
 
 namespace PreferenceStudio.Web.Features.Media;
 
-/// <summary>Serves rendered clips from the media folder (outside wwwroot) with HTTP range requests for video seeking.</summary>
+/// <summary>
+/// Serves rendered clips from the media folder (outside wwwroot) with HTTP range requests for video seeking, to the
+/// raters and members of a campaign the clip belongs to (the media policy).
+/// </summary>
 public static class MediaEndpoints
 {
     public static IEndpointRouteBuilder MapMedia(this IEndpointRouteBuilder app)
@@ -23,7 +26,9 @@ public static class MediaEndpoints
                 _ => "application/octet-stream",
             };
             return TypedResults.PhysicalFile(path, contentType, enableRangeProcessing: true);
-        }).WithName("GetMedia").WithSummary("A rendered clip or poster, with range requests").ExcludeFromDescription();
+        })
+        .RequireAuthorization(Access.StudioPolicies.Media)
+        .WithName("GetMedia").WithSummary("A rendered clip or poster, with range requests; for the raters and members of a campaign it belongs to").ExcludeFromDescription();
         return app;
     }
 }

@@ -23,7 +23,8 @@ public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory
     /// <summary>Pairs considered per request: enough choice to matter, few enough to score in milliseconds.</summary>
     public const int CandidatePool = 30;
 
-    public async Task<IReadOnlyList<Guid>> RankAsync(Campaign campaign, string raterId, IReadOnlyList<Guid> candidates, CancellationToken ct)
+    /// <summary>The candidates, most informative about <paramref name="rater"/> first (models know raters by pseudonym).</summary>
+    public async Task<IReadOnlyList<Guid>> RankAsync(Campaign campaign, Raters.RaterRef rater, IReadOnlyList<Guid> candidates, CancellationToken ct)
     {
         if (campaign.QueryStrategy != InformationGainSelector.SelectorName || candidates.Count < 2) return candidates;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -35,11 +36,11 @@ public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory
             .ToListAsync(ct);
         var byId = pairs.ToDictionary(p => p.Id);
         var ordered = candidates.Where(byId.ContainsKey).ToList();
-        var labels = await db.Labels.AsNoTracking().Where(l => l.CampaignId == campaign.Id && l.RaterId == raterId)
+        var labels = await db.Labels.AsNoTracking().Where(l => l.CampaignId == campaign.Id && l.RaterId == rater.Id)
             .OrderBy(l => l.Id)
             .Select(l => new { l.Choice, LS = l.Comparison!.LeftSegment!.States, LA = l.Comparison.LeftSegment.Actions, RS = l.Comparison.RightSegment!.States, RA = l.Comparison.RightSegment.Actions })
             .ToListAsync(ct);
-        var context = labels.Select(l => new PreferencePair(new Segment(l.LS, l.LA), new Segment(l.RS, l.RA), l.Choice, raterId)).ToList();
+        var context = labels.Select(l => new PreferencePair(new Segment(l.LS, l.LA), new Segment(l.RS, l.RA), l.Choice, rater.Pseudonym)).ToList();
         var candidatePairs = ordered.Select(id => new CandidatePair(new Segment(byId[id].LS, byId[id].LA), new Segment(byId[id].RS, byId[id].RA))).ToList();
         var env = CampaignEnvironment.Create(campaign);
         var device = options.Value.Training.Device;
@@ -53,7 +54,7 @@ public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory
                 _cached = (path, RewardModels.Load(path, env, device));
             }
             return QuerySelectors.Create(InformationGainSelector.SelectorName).Select(candidatePairs, candidatePairs.Count,
-                new QueryContext(env, _cached.Value.Model, raterId, context), new Random(0));
+                new QueryContext(env, _cached.Value.Model, rater.Pseudonym, context), new Random(0));
         }, ct);
         return order.Select(i => ordered[i]).ToList();
     }

@@ -1,10 +1,16 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
+using PreferenceStudio.Web.Features.Access;
 using PreferenceStudio.Web.Features.Hierarchy;
+using PreferenceStudio.Web.Features.Raters;
+using PreferenceStudio.Web.Hosting;
 
 namespace PreferenceStudio.Web.Features.Rating;
 
 /// <summary>
-/// The rating flow over HTTP, for scripted and simulated raters: ask for the next pair, answer it. The browser page
-/// uses the same <see cref="RatingService"/>.
+/// The rating flow over HTTP, for scripted and simulated raters: ask for the next pair, answer it. The rater is the one
+/// the rater token (or the rater cookie) identifies, never a field of the request. The browser page uses the same
+/// <see cref="RatingService"/>.
 /// </summary>
 public static class RatingApi
 {
@@ -12,16 +18,20 @@ public static class RatingApi
     {
         var group = api.MapGroup("/campaigns/{id:guid}").WithTags("Rating");
 
-        group.MapGet("/next", async (Guid id, string rater, RatingService rating, CancellationToken ct) =>
-                TypedResults.Ok(await rating.NextAsync(id, rater, ct)))
-            .WithName("NextPair").WithSummary("The pair this rater should compare now (served and timed from this moment)");
-
-        group.MapPost("/labels", async (Guid id, LabelSubmission submission, RatingService rating, CancellationToken ct) =>
+        group.MapGet("/next", async (Guid id, HttpContext http, RatingService rating, CancellationToken ct) =>
             {
-                var receipt = await rating.SubmitAsync(submission, ct);
-                return TypedResults.Ok(receipt);
+                if (http.Request.Query.ContainsKey("rater"))
+                    throw StudioProblemException.Invalid("The rater comes from your rater token or cookie, not from the address: remove ?rater=.");
+                return TypedResults.Ok(await rating.NextAsync(RaterContext.Current(http), ct));
             })
-            .WithName("SubmitLabel").WithSummary("Answer a served pair; resending with the same idempotency_key stores it once");
+            .RequireRater()
+            .WithName("NextPair").WithSummary("The pair the authenticated rater should compare now (served and timed from this moment)");
+
+        group.MapPost("/labels", async (Guid id, LabelSubmission submission, HttpContext http, RatingService rating, CancellationToken ct) =>
+                TypedResults.Ok(await rating.SubmitAsync(RaterContext.Current(http), submission, ct)))
+            .RequireRater()
+            .RequireRateLimiting(StudioAccessExtensions.LabelsLimit)
+            .WithName("SubmitLabel").WithSummary("The authenticated rater answers a pair served to them; resending with the same idempotency_key stores it once");
 
         // The rater's other input: their ranking of the campaign's reward factors.
         api.MapRankingsApi();
@@ -29,17 +39,29 @@ public static class RatingApi
         return api;
     }
 
-    /// <summary>GET /join/{code}: gives the browser a pseudonymous rater id (cookie) and opens the rating page.</summary>
+    /// <summary>
+    /// GET /join/{code}: gives the browser a rater identity in the campaign (a protected cookie) and opens the rating
+    /// page. An invite-only campaign needs ?invite= with an unused personal invite; a full campaign takes nobody new.
+    /// A browser that joined before keeps its identity.
+    /// </summary>
     public static IEndpointRouteBuilder MapJoin(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/join/{code}", async (string code, HttpContext http, RatingService rating, CancellationToken ct) =>
+        app.MapGet("/join/{code}", async (string code, string? invite, HttpContext http, RatingService rating, RaterDirectory raters, CancellationToken ct) =>
         {
             // A person followed this link: an empty 404 becomes the studio's not-found page.
-            if (await rating.FindCampaignByJoinCodeAsync(code, ct) is null) return Results.NotFound();
-            var rater = await rating.EnsureRaterAsync(RaterCookie.Read(http), ct: ct);
-            RaterCookie.Write(http, rater);
-            return Results.Redirect($"/rate/{Uri.EscapeDataString(code)}");
-        }).WithName("Join").ExcludeFromDescription();
+            if (await rating.FindCampaignByJoinCodeAsync(code, ct) is not { } campaignId) return Results.NotFound();
+            var rate = $"/rate/{Uri.EscapeDataString(code)}";
+            if ((await RaterAuthentication.ReadAsync(http)).TryGetValue(campaignId, out var known)
+                && await raters.FindAsync(campaignId, known, ct) is not null)
+                return Results.Redirect(rate);
+            var (rater, refusal) = await raters.JoinAsync(campaignId, invite, ct);
+            if (rater is null) return Results.Redirect($"{rate}?refused={refusal.ToString().ToLowerInvariant()}");
+            await RaterAuthentication.SignInAsync(http, rater);
+            return Results.Redirect(rate);
+        })
+        .AllowAnonymous()
+        .RequireRateLimiting(StudioAccessExtensions.JoinLimit)
+        .WithName("Join").ExcludeFromDescription();
         return app;
     }
 }

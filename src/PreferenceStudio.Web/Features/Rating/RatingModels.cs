@@ -59,12 +59,16 @@ public sealed record RatingState(
     [property: JsonPropertyName("round_labels_wanted")] int RoundLabelsWanted,
     [property: JsonPropertyName("pair")] ServedPair? Pair);
 
-/// <summary>A rater's answer to a served pair. The idempotency key makes a resent answer count once.</summary>
+/// <summary>
+/// A rater's answer to a served pair. The idempotency key makes a resent answer count once. The rater is the one the
+/// cookie or token identifies; <see cref="RaterId"/> may be left out, and a submission naming another rater (by
+/// pseudonym) is refused.
+/// </summary>
 public sealed record LabelSubmission(
     [property: JsonPropertyName("comparison_id")] Guid ComparisonId,
-    [property: JsonPropertyName("rater_id")] string RaterId,
     [property: JsonPropertyName("choice")] PreferenceChoice Choice,
     [property: JsonPropertyName("idempotency_key")] string IdempotencyKey,
+    [property: JsonPropertyName("rater_id")] string? RaterId = null,
     [property: JsonPropertyName("answered_at")] DateTimeOffset? AnsweredAt = null);
 
 /// <summary>The stored label; <paramref name="Duplicate"/> is true when the same answer had been stored before.</summary>

@@ -3,8 +3,10 @@ using Npgsql;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Hierarchy;
+using PreferenceStudio.Web.Features.Access;
 using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
+using PreferenceStudio.Web.Features.Raters;
 using PreferenceStudio.Web.Features.Rounds;
 using PreferenceStudio.Web.Hosting;
 
@@ -16,17 +18,8 @@ namespace PreferenceStudio.Web.Features.Rating;
 /// round closes it and queues its training in the same transaction, so no label is lost and none is counted twice.
 /// </summary>
 public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, PersonalQueries personal,
-    RoundFactors roundFactors)
+    RoundFactors roundFactors, RaterRateLimiter raterLimits)
 {
-    public async Task<string> EnsureRaterAsync(string? raterId, string kind = "human", CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var id = RaterCookie.IsWellFormed(raterId) ? raterId! : RaterCookie.NewId();
-        await db.Database.ExecuteSqlAsync(
-            $"INSERT INTO raters (id, created_at, kind) VALUES ({id}, {DateTimeOffset.UtcNow}, {kind}) ON CONFLICT (id) DO NOTHING", ct);
-        return id;
-    }
-
     public async Task<Guid?> FindCampaignByJoinCodeAsync(string joinCode, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -37,32 +30,22 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
     /// What the rating page needs before serving a pair: whether the campaign asks raters to rank its reward factors,
     /// the factors, and this rater's current ranking (null before the first).
     /// </summary>
-    public async Task<RankingStep> RankingStepAsync(string joinCode, string raterId, CancellationToken ct = default)
+    public async Task<RankingStep> RankingStepAsync(RaterRef rater, CancellationToken ct = default)
     {
-        if (!RaterCookie.IsWellFormed(raterId))
-            throw StudioProblemException.Invalid("A rater id is 3 to 64 letters, digits, '-' or '_'.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.JoinCode == joinCode, ct)
-            ?? throw StudioProblemException.NotFound($"No campaign has the join code '{joinCode}'. Check the link you were given.");
+        var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == rater.CampaignId, ct)
+            ?? throw StudioProblemException.NotFound($"No campaign {rater.CampaignId}.");
         if (!c.UsesFactorRankings) return new RankingStep(c.Id, c.Name, false, [], null);
         var env = CampaignEnvironment.Create(c);
-        var current = await FactorRankingStore.CurrentRankingAsync(db, c.Id, raterId, ct);
-        return new RankingStep(c.Id, c.Name, true, env.Factors, current is null ? null : FactorRankingStore.ToView(current));
-    }
-
-    public async Task<RatingState> NextAsync(string joinCode, string raterId, CancellationToken ct = default)
-    {
-        var id = await FindCampaignByJoinCodeAsync(joinCode, ct)
-            ?? throw StudioProblemException.NotFound($"No campaign has the join code '{joinCode}'. Check the link you were given.");
-        return await NextAsync(id, raterId, ct);
+        var current = await FactorRankingStore.CurrentRankingAsync(db, c.Id, rater.Id, ct);
+        return new RankingStep(c.Id, c.Name, true, env.Factors, current is null ? null : FactorRankingStore.ToView(current, rater.Pseudonym));
     }
 
     /// <summary>The pair this rater should compare now: one already served and not answered, else a new one.</summary>
-    public async Task<RatingState> NextAsync(Guid campaignId, string raterId, CancellationToken ct = default)
+    public async Task<RatingState> NextAsync(RaterRef rater, CancellationToken ct = default)
     {
-        if (!RaterCookie.IsWellFormed(raterId))
-            throw StudioProblemException.Invalid("A rater id is 3 to 64 letters, digits, '-' or '_'.");
-        await EnsureRaterAsync(raterId, ct: ct);
+        var campaignId = rater.CampaignId;
+        var raterId = rater.Id;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == campaignId, ct)
             ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
@@ -92,7 +75,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         // labels spread over the round's pairs; with information-gain queries the most informative of those first.
         var pool = await db.Comparisons.AsNoTracking()
             .Where(x => x.RoundId == round.Id
-                        && (x.ForRaterId == null || x.ForRaterId == raterId)
+                        && (x.ForRaterId == null || x.ForRaterId == rater.Pseudonym)
                         && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
                         && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
             .OrderBy(x => x.ForRaterId == null)
@@ -105,7 +88,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         // Information gain orders the rater's own pairs among themselves and the shared ones among themselves
         // (OrderBy is stable, so the ranking survives within each group).
         var own = pool.Where(p => p.Own).Select(p => p.Id).ToHashSet();
-        var ranked = await personal.RankAsync(c, raterId, pool.Select(p => p.Id).ToList(), ct);
+        var ranked = await personal.RankAsync(c, rater, pool.Select(p => p.Id).ToList(), ct);
         var candidates = ranked.OrderBy(id => !own.Contains(id)).ToList();
         foreach (var comparisonId in candidates)
         {
@@ -169,21 +152,32 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         return await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex, ct);
     }
 
-    public async Task<LabelReceipt> SubmitAsync(LabelSubmission s, CancellationToken ct = default)
+    /// <summary>Longest idempotency key a client may send (it is stored prefixed by the rater's internal id).</summary>
+    public const int MaxIdempotencyKeyLength = 120;
+
+    /// <summary>
+    /// Stores <paramref name="rater"/>'s answer to a pair served to them in <paramref name="campaignId"/>. The rater is
+    /// the authenticated one; a submission that names another rater, a comparison of another campaign, or a pair never
+    /// served to this rater is refused.
+    /// </summary>
+    public async Task<LabelReceipt> SubmitAsync(RaterRef rater, LabelSubmission s, CancellationToken ct = default)
     {
-        if (!RaterCookie.IsWellFormed(s.RaterId))
-            throw StudioProblemException.Invalid("A rater id is 3 to 64 letters, digits, '-' or '_'.");
-        if (string.IsNullOrWhiteSpace(s.IdempotencyKey) || s.IdempotencyKey.Length > 200)
-            throw StudioProblemException.Invalid("Send an idempotency_key (1 to 200 characters) that stays the same when the answer is resent.");
+        if (s.RaterId is { } named && named != rater.Pseudonym)
+            throw StudioProblemException.Forbidden($"This label is sent for rater '{named}', but you are authenticated as '{rater.Pseudonym}'. Leave rater_id out: the rater is the one your cookie or token identifies.");
+        if (string.IsNullOrWhiteSpace(s.IdempotencyKey) || s.IdempotencyKey.Length > MaxIdempotencyKeyLength)
+            throw StudioProblemException.Invalid($"Send an idempotency_key (1 to {MaxIdempotencyKeyLength} characters) that stays the same when the answer is resent.");
         if (!Enum.IsDefined(s.Choice))
             throw StudioProblemException.Invalid("choice must be left, right, equal or incomparable.");
+        raterLimits.Take(rater.Id);
 
+        // Keys are the rater's own: another rater sending the same key neither collides with nor reads this rater's label.
+        var key = $"{rater.Id}/{s.IdempotencyKey}";
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var existing = await FindDuplicateAsync(db, s, ct);
+        var existing = await FindDuplicateAsync(db, rater, key, s.ComparisonId, ct);
         if (existing is not null) return existing;
 
-        var comparison = await db.Comparisons.AsNoTracking().FirstOrDefaultAsync(x => x.Id == s.ComparisonId, ct)
-            ?? throw StudioProblemException.NotFound($"No comparison {s.ComparisonId}.");
+        var comparison = await db.Comparisons.AsNoTracking().FirstOrDefaultAsync(x => x.Id == s.ComparisonId && x.CampaignId == rater.CampaignId, ct)
+            ?? throw StudioProblemException.NotFound($"Campaign {rater.CampaignId} has no comparison {s.ComparisonId}.");
         if (comparison.RoundId is not { } roundId)
             throw StudioProblemException.Conflict("This comparison was imported, not served in a round; it takes no new labels.");
 
@@ -192,6 +186,11 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         Round round;
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
+            // The rater's row, shared: an erasure of this rater waits for this answer (and then erases it too).
+            var erased = await db.Database.SqlQuery<DateTimeOffset?>(
+                $"SELECT erased_at AS \"Value\" FROM campaign_raters WHERE campaign_id = {rater.CampaignId} AND rater_id = {rater.Id} FOR SHARE").ToListAsync(ct);
+            if (erased is not [null])
+                throw StudioProblemException.Forbidden("Your rater identity in this campaign is no longer valid: your data was erased by its researchers.");
             // Serialise answers within a round so exactly one label closes it.
             await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rounds WHERE id = {roundId} FOR UPDATE", ct);
             round = await db.Rounds.AsNoTracking().FirstAsync(r => r.Id == roundId, ct);
@@ -202,9 +201,9 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             if (campaign.Status != CampaignStatus.Running)
                 throw StudioProblemException.Conflict($"The campaign is {campaign.Status.ToString().ToLowerInvariant()}; labels are taken only while it runs.");
             var assignment = await db.Assignments.AsNoTracking()
-                .FirstOrDefaultAsync(a => a.ComparisonId == comparison.Id && a.RaterId == s.RaterId, ct)
+                .FirstOrDefaultAsync(a => a.ComparisonId == comparison.Id && a.RaterId == rater.Id, ct)
                 ?? throw StudioProblemException.Conflict("This pair was never served to this rater; ask for the next pair and answer that one.");
-            if (await db.Labels.AnyAsync(l => l.ComparisonId == comparison.Id && l.RaterId == s.RaterId, ct))
+            if (await db.Labels.AnyAsync(l => l.ComparisonId == comparison.Id && l.RaterId == rater.Id, ct))
                 throw StudioProblemException.Conflict("This rater has already answered this pair (with another idempotency key).");
 
             var now = DateTimeOffset.UtcNow;
@@ -212,13 +211,13 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             {
                 ComparisonId = comparison.Id,
                 CampaignId = comparison.CampaignId,
-                RaterId = s.RaterId,
+                RaterId = rater.Id,
                 Choice = s.Choice,
                 ShownAt = assignment.ShownAt,
                 AnsweredAt = now,
                 ResponseMilliseconds = (int)Math.Clamp((now - assignment.ShownAt).TotalMilliseconds, 0, int.MaxValue),
-                IdempotencyKey = s.IdempotencyKey,
-                Source = s.RaterId.StartsWith("sim-", StringComparison.Ordinal) ? "simulated" : "human",
+                IdempotencyKey = key,
+                Source = rater.Kind,
             };
             db.Labels.Add(label);
             try
@@ -229,7 +228,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             {
                 await tx.RollbackAsync(ct);
                 db.ChangeTracker.Clear();
-                return await FindDuplicateAsync(db, s, ct)
+                return await FindDuplicateAsync(db, rater, key, s.ComparisonId, ct)
                     ?? throw StudioProblemException.Conflict("This answer collided with another one for the same pair; ask for the next pair.");
             }
 
@@ -253,14 +252,14 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         }
     }
 
-    private static async Task<LabelReceipt?> FindDuplicateAsync(StudioDbContext db, LabelSubmission s, CancellationToken ct)
+    private static async Task<LabelReceipt?> FindDuplicateAsync(StudioDbContext db, RaterRef rater, string key, Guid comparisonId, CancellationToken ct)
     {
         var previous = await db.Labels.AsNoTracking()
-            .Where(l => l.IdempotencyKey == s.IdempotencyKey)
+            .Where(l => l.IdempotencyKey == key)
             .Select(l => new { l.Id, l.ComparisonId, l.RaterId, l.Choice, l.CampaignId, l.Comparison!.RoundId })
             .FirstOrDefaultAsync(ct);
         if (previous is null) return null;
-        if (previous.ComparisonId != s.ComparisonId || previous.RaterId != s.RaterId)
+        if (previous.ComparisonId != comparisonId || previous.RaterId != rater.Id)
             throw StudioProblemException.Conflict("This idempotency key was already used for a different answer; use a new key for a new answer.");
         var wanted = await db.Campaigns.Where(c => c.Id == previous.CampaignId).Select(c => c.LabelsPerRound).FirstAsync(ct);
         var count = await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId, ct);

@@ -80,7 +80,12 @@ public sealed class RoundPreparer(
             policy = policies.FirstOrDefault(p => p.RaterId == null)
                 ?? throw new InvalidOperationException($"Round {roundIndex + 1} has no policy; the previous round's training did not finish.");
             if (campaign.PersonalisedPolicies)
-                personal = policies.Where(p => p.RaterId != null).DistinctBy(p => p.RaterId).OrderBy(p => p.RaterId, StringComparer.Ordinal).ToList();
+            {
+                // Policies are per pseudonym; an erased rater gets no more pairs of their own.
+                var erased = await Raters.RaterDirectory.ErasedPseudonymsAsync(db, campaign.Id, ct);
+                personal = policies.Where(p => p.RaterId != null && !erased.Contains(p.RaterId)).DistinctBy(p => p.RaterId)
+                    .OrderBy(p => p.RaterId, StringComparer.Ordinal).ToList();
+            }
         }
         var modelPath = campaign.QueryStrategy != "random"
             ? await db.RewardModelRuns.LatestCheckpointAsync(campaign.Id, campaign.RewardModel, roundIndex, ct)

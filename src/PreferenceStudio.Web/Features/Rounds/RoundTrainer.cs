@@ -78,7 +78,7 @@ public sealed class RoundTrainer(
         if (last) await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Status, roundIndex));
     }
 
-    /// <summary>Every label of the campaign up to this round, as training and held-out pairs carrying their rater.</summary>
+    /// <summary>Every label of the campaign up to this round, as training and held-out pairs carrying their rater's pseudonym.</summary>
     internal static async Task<(List<PreferencePair> Train, List<PreferencePair> Test)> LoadPairsAsync(
         StudioDbContext db, Guid campaignId, int roundIndex, CancellationToken ct)
     {
@@ -92,8 +92,12 @@ public sealed class RoundTrainer(
                 RightStates = l.Comparison.RightSegment!.States, RightActions = l.Comparison.RightSegment.Actions,
             })
             .ToListAsync(ct);
+        // Models, their metrics and checkpoints know raters by their pseudonym in the campaign, never by the id their
+        // identity resolves to.
+        var names = await Raters.RaterDirectory.PseudonymsAsync(db, campaignId, ct);
         var pairs = labels.Select(l => (l.IsHeldOut, Pair: new PreferencePair(
-            new Segment(l.LeftStates, l.LeftActions), new Segment(l.RightStates, l.RightActions), l.Choice, l.RaterId))).ToList();
+            new Segment(l.LeftStates, l.LeftActions), new Segment(l.RightStates, l.RightActions), l.Choice,
+            l.RaterId is null ? null : names.GetValueOrDefault(l.RaterId, l.RaterId)))).ToList();
         return (pairs.Where(p => !p.IsHeldOut).Select(p => p.Pair).ToList(), pairs.Where(p => p.IsHeldOut).Select(p => p.Pair).ToList());
     }
 

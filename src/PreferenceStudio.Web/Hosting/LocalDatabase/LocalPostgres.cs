@@ -3,12 +3,15 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace PreferenceStudio.Core.Infrastructure;
+namespace PreferenceStudio.Web.Hosting.LocalDatabase;
 
 /// <summary>
 /// Runs a private PostgreSQL cluster from the machine's server binaries, so the studio and its tests need no
-/// database set up by hand. Initialises the cluster on first use (UTF8, trust auth on 127.0.0.1 and a private
-/// socket, superuser <c>postgres</c>), starts it with <c>pg_ctl</c>, and reuses it when it is already running.
+/// database set up by hand. Initialises the cluster on first use (UTF8, superuser <c>postgres</c> with a generated
+/// password and scram-sha-256 authentication, listening on 127.0.0.1 and a private socket), starts it with
+/// <c>pg_ctl</c>, and reuses it when it is already running. The password is kept in
+/// <c>&lt;data directory&gt;/superuser-password</c>, readable only by the user the studio runs as; a cluster made by
+/// an older studio with trust authentication is given a password and switched to scram-sha-256 on its next start.
 /// As root the server runs as the <c>postgres</c> OS user (PostgreSQL refuses to run as root).
 /// </summary>
 public static class LocalPostgres
@@ -27,6 +30,9 @@ public static class LocalPostgres
 
     /// <summary>Environment variable naming a folder with initdb, pg_ctl and postgres; checked first.</summary>
     public const string BinDirectoryVariable = "STUDIO_PG_BIN";
+
+    /// <summary>File in the data directory holding the generated superuser password (mode 600).</summary>
+    public const string PasswordFileName = "superuser-password";
 
     private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan AptTimeout = TimeSpan.FromMinutes(10);
@@ -56,12 +62,16 @@ public static class LocalPostgres
         var layout = await ResolveLayoutAsync(requested, runAs, logger, cancellationToken);
         await PrepareDirectoriesAsync(layout, runAs, cancellationToken);
 
-        if (!File.Exists(Path.Combine(layout.PgData, "PG_VERSION")))
+        // The password file stays in the requested folder, owned by the studio's user, even when the cluster itself
+        // had to be relocated for the server's OS user.
+        var passwordFile = Path.Combine(requested.Root, PasswordFileName);
+        bool fresh = !File.Exists(Path.Combine(layout.PgData, "PG_VERSION"));
+        if (fresh && !File.Exists(passwordFile)) WritePasswordFile(passwordFile, NewPassword());
+        var password = ReadPasswordFile(passwordFile, layout, fresh);
+        if (fresh)
         {
             logger?.LogInformation("Initialising a PostgreSQL cluster in {PgData}", layout.PgData);
-            await RunCheckedAsync(Path.Combine(bin, "initdb"),
-                ["-D", layout.PgData, "-U", Superuser, "--auth=trust", "-E", "UTF8", "--locale=C"],
-                runAs, "initdb", cancellationToken);
+            await InitialiseAsync(bin, layout, password, runAs, cancellationToken);
         }
 
         int port = options.Port;
@@ -79,9 +89,113 @@ public static class LocalPostgres
             await StartAsync(bin, layout, options, runAs, cancellationToken);
         }
 
-        await WaitForConnectionsAsync(port, options.StartTimeout, layout, cancellationToken);
-        await EnsureDatabaseAsync(port, options.Database, cancellationToken);
-        return ConnectionString(port, options.Database);
+        await WaitForConnectionsAsync(port, password, options.StartTimeout, layout, cancellationToken);
+        await RequirePasswordsAsync(port, password, layout, logger, cancellationToken);
+        await EnsureDatabaseAsync(port, password, options.Database, cancellationToken);
+        return ConnectionString(port, password, options.Database);
+    }
+
+    private static string NewPassword() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
+    private static void WritePasswordFile(string path, string password)
+    {
+        // Mode 600 before anything is written, so the password is never readable by another user.
+        using var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write,
+        });
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using var writer = new StreamWriter(stream);
+        writer.Write(password);
+    }
+
+    private static string ReadPasswordFile(string path, Layout layout, bool fresh)
+    {
+        if (!File.Exists(path))
+        {
+            // A cluster made by a studio that used trust authentication: give it a password now (RequirePasswordsAsync
+            // sets it while trust still lets us in).
+            if (UsesTrust(layout)) { WritePasswordFile(path, NewPassword()); }
+            else
+                throw new InvalidOperationException(
+                    $"The PostgreSQL cluster in '{layout.PgData}' uses password authentication, but its password file '{path}' is missing. "
+                    + "Restore the file, or stop the cluster and delete its folder to start afresh (its data is lost).");
+        }
+        var password = File.ReadAllText(path).Trim();
+        if (password.Length == 0 && !fresh)
+            throw new InvalidOperationException($"The password file '{path}' is empty; restore it or delete the cluster folder to start afresh.");
+        return password;
+    }
+
+    private static async Task InitialiseAsync(string bin, Layout layout, string password, string? runAs, CancellationToken cancellationToken)
+    {
+        // initdb runs as the server's OS user and must read the password: a copy readable by that user only, removed after.
+        var pwfile = Path.Combine(layout.Root, ".initdb-password");
+        File.Delete(pwfile);
+        WritePasswordFile(pwfile, password);
+        try
+        {
+            if (runAs is not null) await RunCheckedAsync("chown", [$"{runAs}:", pwfile], null, "chown", cancellationToken);
+            await RunCheckedAsync(Path.Combine(bin, "initdb"),
+                ["-D", layout.PgData, "-U", Superuser, "--auth=scram-sha-256", $"--pwfile={pwfile}", "-E", "UTF8", "--locale=C"],
+                runAs, "initdb", cancellationToken);
+        }
+        finally
+        {
+            File.Delete(pwfile);
+        }
+    }
+
+    private static string HbaFile(Layout layout) => Path.Combine(layout.PgData, "pg_hba.conf");
+
+    /// <summary>Whether pg_hba.conf lets anyone in without a password (a cluster made before passwords were generated).</summary>
+    private static bool UsesTrust(Layout layout) =>
+        File.Exists(HbaFile(layout)) && File.ReadLines(HbaFile(layout)).Any(IsTrustLine);
+
+    private static bool IsTrustLine(string line)
+    {
+        var trimmed = line.Trim();
+        return trimmed.Length > 0 && !trimmed.StartsWith('#')
+            && trimmed.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries) is { Length: >= 4 } fields && fields[^1] == "trust";
+    }
+
+    /// <summary>Turns trust authentication into scram-sha-256 with the generated password, then reloads the server.</summary>
+    private static async Task RequirePasswordsAsync(int port, string password, Layout layout, ILogger? logger, CancellationToken cancellationToken)
+    {
+        if (!UsesTrust(layout)) return;
+        logger?.LogWarning("The PostgreSQL cluster in {PgData} lets anyone on this machine in without a password (trust); setting a generated password and switching to scram-sha-256", layout.PgData);
+        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString(port, password, "postgres")) { Pooling = false }.ConnectionString))
+        {
+            await connection.OpenAsync(cancellationToken);
+            // DDL takes no parameters; the password is hex, so quoting it is safe.
+            await using (var alter = new NpgsqlCommand($"SET password_encryption = 'scram-sha-256'; ALTER ROLE {QuoteIdentifier(Superuser)} PASSWORD '{password}'", connection))
+                await alter.ExecuteNonQueryAsync(cancellationToken);
+            var lines = (await File.ReadAllLinesAsync(HbaFile(layout), cancellationToken))
+                .Select(l => IsTrustLine(l) ? l.TrimEnd()[..^"trust".Length] + "scram-sha-256" : l);
+            await File.WriteAllLinesAsync(HbaFile(layout), lines, cancellationToken);
+            await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
+            await reload.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // The reload is asynchronous in the server: wait until a wrong password is refused.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await AcceptsWithoutPasswordAsync(port, cancellationToken) && DateTime.UtcNow < deadline)
+            await Task.Delay(100, cancellationToken);
+    }
+
+    /// <summary>Whether the server lets a connection in without the password (for tests and the trust migration).</summary>
+    public static async Task<bool> AcceptsWithoutPasswordAsync(int port, CancellationToken cancellationToken = default)
+    {
+        var cs = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Database = "postgres", Username = Superuser, Password = "wrong", Pooling = false, Timeout = 5 };
+        try
+        {
+            await using var connection = new NpgsqlConnection(cs.ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            return true;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidPassword)
+        {
+            return false;
+        }
     }
 
     /// <summary>Stops the cluster in <paramref name="dataDirectory"/> (fast shutdown) if it is running.</summary>
@@ -98,13 +212,14 @@ public static class LocalPostgres
     }
 
     /// <summary>Connection string for the superuser over TCP on 127.0.0.1.</summary>
-    public static string ConnectionString(int port, string database = DefaultDatabase) =>
+    public static string ConnectionString(int port, string password, string database = DefaultDatabase) =>
         new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
             Port = port,
             Database = database,
             Username = Superuser,
+            Password = password,
         }.ConnectionString;
 
     /// <summary>
@@ -273,9 +388,9 @@ public static class LocalPostgres
                 + $"Is the port in use?{Environment.NewLine}{output}{Environment.NewLine}Server log:{Environment.NewLine}{LogTail(layout)}");
     }
 
-    private static async Task WaitForConnectionsAsync(int port, TimeSpan timeout, Layout layout, CancellationToken cancellationToken)
+    private static async Task WaitForConnectionsAsync(int port, string password, TimeSpan timeout, Layout layout, CancellationToken cancellationToken)
     {
-        var cs = new NpgsqlConnectionStringBuilder(ConnectionString(port, "postgres")) { Timeout = 5, Pooling = false }.ConnectionString;
+        var cs = new NpgsqlConnectionStringBuilder(ConnectionString(port, password, "postgres")) { Timeout = 5, Pooling = false }.ConnectionString;
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
@@ -284,6 +399,12 @@ public static class LocalPostgres
                 await using var connection = new NpgsqlConnection(cs);
                 await connection.OpenAsync(cancellationToken);
                 return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidPassword)
+            {
+                throw new InvalidOperationException(
+                    $"PostgreSQL on 127.0.0.1:{port} refuses the password in {PasswordFileName}: the file does not belong to this cluster. "
+                    + "Restore the right file, or stop the cluster and delete its folder to start afresh (its data is lost).", e);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && DateTime.UtcNow < deadline)
             {
@@ -298,9 +419,9 @@ public static class LocalPostgres
         }
     }
 
-    private static async Task EnsureDatabaseAsync(int port, string database, CancellationToken cancellationToken)
+    private static async Task EnsureDatabaseAsync(int port, string password, string database, CancellationToken cancellationToken)
     {
-        var cs = new NpgsqlConnectionStringBuilder(ConnectionString(port, "postgres")) { Pooling = false }.ConnectionString;
+        var cs = new NpgsqlConnectionStringBuilder(ConnectionString(port, password, "postgres")) { Pooling = false }.ConnectionString;
         await using var connection = new NpgsqlConnection(cs);
         await connection.OpenAsync(cancellationToken);
         await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);

@@ -1,4 +1,4 @@
-namespace PreferenceStudio.Core.Infrastructure;
+namespace PreferenceStudio.Web.Hosting.LocalDatabase;
 
 /// <summary>How <see cref="LocalPostgres"/> runs a private PostgreSQL cluster.</summary>
 /// <param name="DataDirectory">

@@ -1,0 +1,42 @@
+namespace PreferenceStudio.Core.Data.Access;
+
+/// <summary>
+/// A rater's place in one campaign. Raters are not accounts: the server issues the identity (a protected cookie when
+/// someone opens a join link, or a rater token for a scripted rater) and the rater is known to researchers, exports and
+/// run metrics only by <see cref="Pseudonym"/>, which is per campaign. <see cref="RaterId"/> is internal and
+/// never shown.
+/// </summary>
+public class CampaignRater
+{
+    public Guid CampaignId { get; set; }
+    public string RaterId { get; set; } = "";
+    /// <summary>How the campaign's researchers, its exports and its models name this rater; unique within the campaign.</summary>
+    public string Pseudonym { get; set; } = "";
+    /// <summary>See <see cref="RaterKinds"/>.</summary>
+    public string Kind { get; set; } = RaterKinds.Human;
+    /// <summary>UTC.</summary>
+    public DateTimeOffset JoinedAt { get; set; } = DateTimeOffset.UtcNow;
+    /// <summary>Lower-case hex SHA-256 of the rater token of a scripted rater; null for people.</summary>
+    public string? TokenHash { get; set; }
+    /// <summary>The personal invite link the rater joined with (invite-only campaigns).</summary>
+    public Guid? InviteId { get; set; }
+    /// <summary>UTC; set when a researcher erased this rater's data from the campaign. The identity is refused from then on.</summary>
+    public DateTimeOffset? ErasedAt { get; set; }
+
+    public Rater? Rater { get; set; }
+}
+
+/// <summary>How a rater came to the campaign.</summary>
+public static class RaterKinds
+{
+    /// <summary>A person who opened a join link.</summary>
+    public const string Human = "human";
+    /// <summary>A program with a rater token, created by a researcher.</summary>
+    public const string Scripted = "scripted";
+    /// <summary>A simulated teacher with a rater token, created by a researcher; its labels are marked simulated.</summary>
+    public const string Simulated = "simulated";
+    /// <summary>Named in an imported file.</summary>
+    public const string Imported = "imported";
+
+    public static readonly IReadOnlyList<string> Creatable = [Scripted, Simulated];
+}
