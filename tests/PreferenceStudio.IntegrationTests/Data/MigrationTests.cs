@@ -23,8 +23,9 @@ public sealed class MigrationTests(PostgresFixture postgres) : IClassFixture<Pos
             .SqlQuery<string>($"SELECT table_name AS \"Value\" FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
             .ToListAsync();
         Assert.Equal(
-            ["__EFMigrationsHistory", "assignments", "campaigns", "clips", "comparisons", "factor_rankings", "jobs", "labels", "policies",
-             "raters", "reward_model_runs", "rollouts", "rounds", "segments"],
+            ["__EFMigrationsHistory", "api_tokens", "assignments", "campaign_members", "campaign_raters", "campaigns", "clips", "comparisons",
+             "factor_rankings", "jobs", "labels", "policies", "rater_erasures", "rater_invites", "raters", "reward_model_runs", "role_claims",
+             "roles", "rollouts", "rounds", "segments", "setup_tokens", "user_claims", "user_logins", "user_roles", "user_tokens", "users"],
             tables.Order(StringComparer.Ordinal));
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 using PreferenceStudio.Core.Infrastructure;
+using PreferenceStudio.Web.Hosting.LocalDatabase;
 
 namespace PreferenceStudio.IntegrationTests.Infrastructure;
 
@@ -68,6 +69,42 @@ public sealed class LocalPostgresTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task The_cluster_takes_only_its_generated_password_kept_in_a_file_only_the_studio_reads()
+    {
+        int port = FreePort();
+        var cs = await LocalPostgres.EnsureRunningAsync(new LocalPostgresOptions(_directory, port) { Fsync = false });
+        var passwordFile = Path.Combine(_directory, LocalPostgres.PasswordFileName);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passwordFile));
+        Assert.Equal(File.ReadAllText(passwordFile).Trim(), new NpgsqlConnectionStringBuilder(cs).Password);
+        Assert.Equal(1, await ScalarAsync(cs, "SELECT 1"));
+        Assert.False(await LocalPostgres.AcceptsWithoutPasswordAsync(port));
+        Assert.Equal("scram-sha-256", await ScalarAsync(cs, "SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE type = 'host'"));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task A_cluster_made_with_trust_authentication_gets_a_password_on_its_next_start()
+    {
+        int port = FreePort();
+        var options = new LocalPostgresOptions(_directory, port) { Fsync = false };
+        var cs = await LocalPostgres.EnsureRunningAsync(options);
+        await ExecuteAsync(cs, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)");
+        await LocalPostgres.StopAsync(_directory);
+        // As an older studio left it: trust on every line, no password file.
+        var root = File.Exists(Path.Combine(_directory, "RELOCATED.txt")) ? LocalPostgres.RelocatedDirectoryFor(_directory) : _directory;
+        var hba = Path.Combine(root, "pgdata", "pg_hba.conf");
+        File.WriteAllLines(hba, File.ReadAllLines(hba).Select(l => l.StartsWith('#') || l.Trim().Length == 0 ? l : l.Replace("scram-sha-256", "trust")));
+        File.Delete(Path.Combine(_directory, LocalPostgres.PasswordFileName));
+        var firstStart = await LocalPostgres.EnsureRunningAsync(options);
+
+        Assert.NotEqual(new NpgsqlConnectionStringBuilder(cs).Password, new NpgsqlConnectionStringBuilder(firstStart).Password);
+        Assert.False(await LocalPostgres.AcceptsWithoutPasswordAsync(port));
+        Assert.Equal(7, await ScalarAsync(firstStart, "SELECT v FROM kept"));
+        Assert.DoesNotContain(File.ReadAllLines(hba), l => !l.StartsWith('#') && l.TrimEnd().EndsWith("trust", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Finds_the_server_binaries_on_this_machine()
     {
         var bin = LocalPostgres.FindServerBinaries();
@@ -84,6 +121,8 @@ public sealed class LocalPostgresTests : IDisposable
         finally
         {
             if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+            var relocated = LocalPostgres.RelocatedDirectoryFor(_directory);
+            if (Directory.Exists(relocated)) Directory.Delete(relocated, recursive: true);
         }
     }
 

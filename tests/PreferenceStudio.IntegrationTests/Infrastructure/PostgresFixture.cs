@@ -1,5 +1,6 @@
 using Npgsql;
 using PreferenceStudio.Core.Infrastructure;
+using PreferenceStudio.Web.Hosting.LocalDatabase;
 using PreferenceStudio.Migrations;
 
 namespace PreferenceStudio.IntegrationTests.Infrastructure;

@@ -22,6 +22,7 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
         var page = await browser.NewPageAsync();
         await Screenshots.KeepOnFailureAsync(page, "admin", async () =>
         {
+            await BrowserAccounts.SignInAsAdminAsync(page, app, http.BaseAddress!);
             await page.GotoAsync(new Uri(http.BaseAddress!, "/admin").ToString());
             await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
 
@@ -92,6 +93,7 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
         var page = await browser.NewPageAsync();
         await Screenshots.KeepOnFailureAsync(page, "admin-params", async () =>
         {
+            await BrowserAccounts.SignInAsAdminAsync(page, app, http.BaseAddress!);
             await page.GotoAsync(new Uri(http.BaseAddress!, "/admin").ToString());
             await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
 
@@ -135,6 +137,7 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
         var page = await browser.NewPageAsync();
         await Screenshots.KeepOnFailureAsync(page, "admin-hierarchy", async () =>
         {
+            await BrowserAccounts.SignInAsAdminAsync(page, app, http.BaseAddress!);
             await page.GotoAsync(new Uri(http.BaseAddress!, "/admin").ToString());
             await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
 
@@ -166,9 +169,8 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
             Assert.Equal(300, campaign.HierarchyPairsPerRound);
 
             // Two raters' rankings: the campaign page counts first places and shows their agreement.
-            var store = app.Service<PreferenceStudio.Web.Features.Hierarchy.FactorRankingStore>();
-            await store.SaveAsync(campaign.Id, new("rater-a", ["gas", "goal", "sheep", "coin", "roadblock", "mud"], null), "api");
-            await store.SaveAsync(campaign.Id, new("rater-b", ["goal", "gas", "sheep", "coin", "roadblock", "mud"], null), "api");
+            Assert.True((await StudioTestApi.RankAsync(http, campaign.Id, "rater-a", ["gas", "goal", "sheep", "coin", "roadblock", "mud"], null)).IsSuccessStatusCode);
+            Assert.True((await StudioTestApi.RankAsync(http, campaign.Id, "rater-b", ["goal", "gas", "sheep", "coin", "roadblock", "mud"], null)).IsSuccessStatusCode);
             await link.ClickAsync();
             await page.WaitForURLAsync($"**/admin/campaigns/{campaign.Id}");
             await Assertions.Expect(page.Locator("#label-source")).ToContainTextAsync("factor-ranking labels (300 pairs per rater and round, weight 0.5)", new() { Timeout = 20_000 });

@@ -137,7 +137,11 @@ public sealed class CampaignApiTests(PostgresFixture postgres) : IClassFixture<P
         var id = await StudioTestApi.CreateCampaignAsync(_http, "lifecycle", pairs: 10, labels: 10, rounds: 2, start: false);
 
         var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(_http.BaseAddress!, "/hubs/studio"), o => o.HttpMessageHandlerFactory = _ => _app.Server.CreateHandler())
+            .WithUrl(new Uri(_http.BaseAddress!, "/hubs/studio"), o =>
+            {
+                o.HttpMessageHandlerFactory = _ => _app.Server.CreateHandler();
+                o.AccessTokenProvider = () => Task.FromResult<string?>(_app.AdminToken);
+            })
             .Build();
         var changes = new List<JsonElement>();
         hub.On<JsonElement>("CampaignChanged", c => { lock (changes) changes.Add(c); });

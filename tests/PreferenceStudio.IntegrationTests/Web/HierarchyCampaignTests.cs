@@ -31,8 +31,7 @@ public sealed class HierarchyCampaignTests(PostgresFixture postgres) : IClassFix
         var http = app.CreateClient();
         var campaign = await StudioTestApi.CreateCampaignAsync(http, "hierarchy", pairs: Pairs, labels: Pairs, rounds: 1, seed: 4,
             extra: new Dictionary<string, object?> { ["label_source"] = "hierarchy", ["hierarchy_pairs_per_round"] = 200 });
-        var store = app.Service<FactorRankingStore>();
-        var first = await store.SaveAsync(campaign, new RankingSubmission(Rater, Ranking, null), "api");
+        var first = await SaveRankingAsync(http, campaign, Rater, Ranking, null);
 
         await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(120));
         Assert.Equal(Pairs, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign, Rater, Pairs));
@@ -61,16 +60,16 @@ public sealed class HierarchyCampaignTests(PostgresFixture postgres) : IClassFix
         Assert.Equal(hierarchy, listed[0].GetProperty("metrics").GetProperty("sources").GetProperty("hierarchy").GetInt32());
 
         // The rater revises the ranking after answering: their answers are still judged by the version in force then.
-        var revised = await store.SaveAsync(campaign, new RankingSubmission(Rater, Reversed, [0, 0, 0, 0, 0, 0]), "api");
-        Assert.True(revised.CreatedAt > first.CreatedAt);
-        var expected = await ExpectedConsistencyAsync(db, campaign, FactorHierarchy.Create(DeliveryEnv, Ranking, null));
+        var revised = await SaveRankingAsync(http, campaign, Rater, Reversed, [0, 0, 0, 0, 0, 0]);
+        Assert.True(revised.GetProperty("created_at").GetDateTimeOffset() > first.GetProperty("created_at").GetDateTimeOffset());
+        var expected = await ExpectedConsistencyAsync(db, campaign, await StudioTestApi.RaterIdAsync(db, campaign, Rater), FactorHierarchy.Create(DeliveryEnv, Ranking, null));
         var stats = await http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}/rankings/stats");
         Assert.Equal(1, stats.GetProperty("raters").GetInt32());
         Assert.Equal(JsonValueKind.Null, stats.GetProperty("kendall_w").ValueKind);
         var mud = stats.GetProperty("factors").EnumerateArray().Single(f => f.GetProperty("factor").GetString() == "mud");
         Assert.Equal(1, mud.GetProperty("ranked_first").GetInt32());
         var mine = stats.GetProperty("per_rater").EnumerateArray().Single();
-        Assert.Equal(Rater, mine.GetProperty("rater_id").GetString());
+        Assert.Equal(Rater, mine.GetProperty("rater").GetString());
         Assert.Equal(Reversed, mine.GetProperty("ranking").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(2, mine.GetProperty("versions").GetInt32());
         Assert.True(expected.Decided > 0, "the hierarchy decided none of the rater's choices");
@@ -93,7 +92,7 @@ public sealed class HierarchyCampaignTests(PostgresFixture postgres) : IClassFix
         Assert.Equal("both", settings.GetProperty("label_source").GetString());
         Assert.Equal(0.5, settings.GetProperty("hierarchy_weight").GetDouble());
         Assert.Equal(100, settings.GetProperty("hierarchy_pairs_per_round").GetInt32());
-        await app.Service<FactorRankingStore>().SaveAsync(campaign, new RankingSubmission(Rater, Ranking, null), "api");
+        await SaveRankingAsync(http, campaign, Rater, Ranking, null);
 
         await StudioTestApi.WaitForRoundAsync(app.ConnectionString, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(120));
         Assert.Equal(Pairs, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign, Rater, Pairs));
@@ -167,9 +166,8 @@ public sealed class HierarchyCampaignTests(PostgresFixture postgres) : IClassFix
         Assert.Equal(0, empty.GetProperty("raters").GetInt32());
         Assert.Equal(JsonValueKind.Null, empty.GetProperty("kendall_w").ValueKind);
 
-        var store = app.Service<FactorRankingStore>();
-        await store.SaveAsync(campaign, new RankingSubmission("rater-a", ["gas", "goal", "sheep", "coin", "roadblock", "mud"], null), "api");
-        await store.SaveAsync(campaign, new RankingSubmission("rater-b", ["goal", "gas", "sheep", "coin", "roadblock", "mud"], null), "api");
+        await SaveRankingAsync(http, campaign, "rater-a", ["gas", "goal", "sheep", "coin", "roadblock", "mud"], null);
+        await SaveRankingAsync(http, campaign, "rater-b", ["goal", "gas", "sheep", "coin", "roadblock", "mud"], null);
 
         var stats = await http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}/rankings/stats");
         Assert.Equal(2, stats.GetProperty("raters").GetInt32());
@@ -191,11 +189,19 @@ public sealed class HierarchyCampaignTests(PostgresFixture postgres) : IClassFix
 
     private static readonly IPreferenceEnvironment DeliveryEnv = EnvironmentRegistry.Get("delivery-gridworld");
 
+    /// <summary>Stores a ranking as the campaign's rater (through the API, with its rater token) and returns the stored version.</summary>
+    private static async Task<JsonElement> SaveRankingAsync(HttpClient http, Guid campaign, string rater, IReadOnlyList<string> factors, IReadOnlyList<double>? margins)
+    {
+        var response = await StudioTestApi.RankAsync(http, campaign, rater, factors, margins);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
     /// <summary>The rater's decided Left/Right choices and disagreements under <paramref name="hierarchy"/>, straight from the stored rows.</summary>
-    private static async Task<HierarchyConsistency> ExpectedConsistencyAsync(StudioDbContext db, Guid campaign, FactorHierarchy hierarchy)
+    private static async Task<HierarchyConsistency> ExpectedConsistencyAsync(StudioDbContext db, Guid campaign, string raterId, FactorHierarchy hierarchy)
     {
         var labels = await db.Labels.AsNoTracking()
-            .Where(l => l.CampaignId == campaign && l.RaterId == Rater && (l.Choice == PreferenceChoice.Left || l.Choice == PreferenceChoice.Right))
+            .Where(l => l.CampaignId == campaign && l.RaterId == raterId && (l.Choice == PreferenceChoice.Left || l.Choice == PreferenceChoice.Right))
             .Select(l => new { l.Choice, RoundId = l.Comparison!.RoundId!.Value, l.Comparison.LeftSegmentId, l.Comparison.RightSegmentId })
             .ToListAsync();
         int decided = 0, disagreements = 0;

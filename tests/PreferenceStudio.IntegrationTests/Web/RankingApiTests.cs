@@ -32,8 +32,18 @@ public sealed class RankingApiTests(PostgresFixture postgres) : IClassFixture<Po
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private Task<HttpResponseMessage> PostAsync(Guid campaign, string rater, object? factors, object? margins) =>
-        _http.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/rankings", new { rater_id = rater, factors, margins });
+    /// <summary>Posts a ranking to <paramref name="campaign"/> as the rater <paramref name="rater"/> of the shared campaign (its rater token).</summary>
+    private Task<HttpResponseMessage> PostAsync(Guid campaign, string rater, object? factors, object? margins, string? namedRater = null) =>
+        StudioTestApi.AsRaterAsync(_http, _campaign, rater, new HttpRequestMessage(HttpMethod.Post, $"/api/v1/campaigns/{campaign}/rankings")
+        {
+            Content = JsonContent.Create(namedRater is null ? new { factors, margins } : (object)new { rater_id = namedRater, factors, margins }),
+        });
+
+    private async Task<string> RaterIdAsync(string pseudonym)
+    {
+        await using var db = _app.CreateDb();
+        return await StudioTestApi.RaterIdAsync(db, _campaign, pseudonym);
+    }
 
     private async Task<int> RowCountAsync()
     {
@@ -64,7 +74,8 @@ public sealed class RankingApiTests(PostgresFixture postgres) : IClassFixture<Po
 
         await using (var db = _app.CreateDb())
         {
-            var row = await db.FactorRankings.AsNoTracking().SingleAsync(r => r.RaterId == "r-valid");
+            var raterId = await StudioTestApi.RaterIdAsync(db, _campaign, "r-valid");
+            var row = await db.FactorRankings.AsNoTracking().SingleAsync(r => r.RaterId == raterId);
             Assert.Equal(id, row.Id);
             Assert.Equal(_campaign, row.CampaignId);
             Assert.Equal(order, row.Factors);
@@ -114,8 +125,9 @@ public sealed class RankingApiTests(PostgresFixture postgres) : IClassFixture<Po
         Assert.Equal(history[2].GetProperty("id").GetGuid(), current.GetProperty("id").GetGuid());
         Assert.Equal(0.25, current.GetProperty("margins")[5].GetDouble());
 
+        var raterId = await RaterIdAsync("r-history");
         await using var db = _app.CreateDb();
-        Assert.Equal(3, await db.FactorRankings.CountAsync(r => r.RaterId == "r-history"));
+        Assert.Equal(3, await db.FactorRankings.CountAsync(r => r.RaterId == raterId));
     }
 
     [Fact]
@@ -146,14 +158,17 @@ public sealed class RankingApiTests(PostgresFixture postgres) : IClassFixture<Po
             Assert.Equal(before, await RowCountAsync());
         }
 
-        var badRater = await PostAsync(_campaign, "x", DeliveryFactors, null);
-        Assert.Equal(HttpStatusCode.BadRequest, badRater.StatusCode);
-        Assert.True((await ProblemAsync(badRater)).GetProperty("errors").TryGetProperty("rater_id", out _));
+        // A ranking that names another rater is refused: the rater is the one the token identifies.
+        string[] reversed = [.. DeliveryFactors.Reverse()];
+        var forOther = await PostAsync(_campaign, "r-bad", reversed, null, namedRater: "r-valid");
+        Assert.Equal(HttpStatusCode.Forbidden, forOther.StatusCode);
+        Assert.Contains("authenticated as 'r-bad'", (await ProblemAsync(forOther)).GetProperty("detail").GetString());
 
         var current = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{_campaign}/rankings/current?rater=r-bad");
         Assert.Equal(DeliveryFactors, current.GetProperty("factors").EnumerateArray().Select(f => f.GetString()!));
+        var raterId = await RaterIdAsync("r-bad");
         await using var db = _app.CreateDb();
-        Assert.Equal(1, await db.FactorRankings.CountAsync(r => r.RaterId == "r-bad"));
+        Assert.Equal(1, await db.FactorRankings.CountAsync(r => r.RaterId == raterId));
     }
 
     [Fact]
@@ -194,7 +209,7 @@ public sealed class RankingApiTests(PostgresFixture postgres) : IClassFixture<Po
 
         string[] order = ["gas", "mud", "goal", "sheep", "coin", "roadblock"];
         double[] margins = [0, 0, 0, 0, 0, 0];
-        var saved = await http.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/rankings", new { rater_id = "r-next", factors = order, margins });
+        var saved = await StudioTestApi.RankAsync(http, campaign, "r-next", order, margins);
         Assert.Equal(HttpStatusCode.Created, saved.StatusCode);
 
         var pair = (await StudioTestApi.NextAsync(http, campaign, "r-next")).GetProperty("pair");

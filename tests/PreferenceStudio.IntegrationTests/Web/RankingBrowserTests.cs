@@ -71,7 +71,10 @@ public sealed class RankingBrowserTests(PostgresFixture postgres) : IClassFixtur
             await page.GotoAsync(new Uri(http.BaseAddress!, $"/join/{joinCode}").ToString());
             await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
             await page.Locator("#ranking-step").WaitForAsync(new() { Timeout = 30_000 });
-            var rater = (await context.CookiesAsync()).Single(c => c.Name == "ps_rater").Value;
+            // The join gave this browser the campaign's one human rater.
+            string rater;
+            await using (var db = app.CreateDb())
+                rater = (await db.CampaignRaters.AsNoTracking().SingleAsync(r => r.CampaignId == campaign && r.Kind == "human")).RaterId;
 
             // The ranking comes first, in the environment's order with default margins; no pair is served meanwhile.
             string[] order = ["gas", "goal", "sheep", "coin", "roadblock", "mud"];

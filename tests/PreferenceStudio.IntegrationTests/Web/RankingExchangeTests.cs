@@ -75,7 +75,8 @@ public sealed class RankingExchangeTests(PostgresFixture postgres) : IClassFixtu
         var copied = await (await ImportAsync(b, exported)).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(3, copied.GetProperty("rankings_imported").GetInt32());
         await using var db = _app.CreateDb();
-        var anna = await db.FactorRankings.Where(r => r.CampaignId == b && r.RaterId == "r-anna").OrderByDescending(r => r.CreatedAt).FirstAsync();
+        var annaId = await StudioTestApi.RaterIdAsync(db, b, "r-anna");
+        var anna = await db.FactorRankings.Where(r => r.CampaignId == b && r.RaterId == annaId).OrderByDescending(r => r.CreatedAt).FirstAsync();
         Assert.Equal(Order2, anna.Factors);
         Assert.Equal("import", anna.Source);
     }

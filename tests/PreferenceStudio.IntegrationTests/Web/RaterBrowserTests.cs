@@ -52,11 +52,16 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
             var progress = await page.Locator("#round-label").InnerTextAsync();
             Assert.Contains("2 / 6 labels", progress);
 
-            var rater = (await context.CookiesAsync()).Single(c => c.Name == "ps_rater").Value;
+            // The server issued the identity: a protected, HttpOnly cookie that holds no readable rater id.
+            var cookie = (await context.CookiesAsync()).Single(c => c.Name == "ps_rater");
+            Assert.True(cookie.HttpOnly);
+            Assert.Equal(SameSiteAttribute.Lax, cookie.SameSite);
             await using var check = app.CreateDb();
+            var rater = await check.CampaignRaters.AsNoTracking().SingleAsync(r => r.CampaignId == campaign && r.Kind == "human");
+            Assert.DoesNotContain(rater.RaterId, cookie.Value);
             var labels = await check.Labels.AsNoTracking().Where(l => l.CampaignId == campaign).ToListAsync();
             Assert.Equal(2, labels.Count);
-            Assert.All(labels, l => Assert.Equal(rater, l.RaterId));
+            Assert.All(labels, l => Assert.Equal(rater.RaterId, l.RaterId));
             Assert.Equal(PreferenceChoice.Left, labels.Single(l => l.ComparisonId == first).Choice);
             Assert.Equal(PreferenceChoice.Right, labels.Single(l => l.ComparisonId == second).Choice);
 

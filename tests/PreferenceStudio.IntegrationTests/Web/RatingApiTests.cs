@@ -51,7 +51,7 @@ public sealed class RatingApiTests(PostgresFixture postgres) : IClassFixture<Pos
         await using var db = _app.CreateDb();
         var labels = await db.Labels.Where(l => l.ComparisonId == comparison).ToListAsync();
         var label = Assert.Single(labels);
-        Assert.Equal("r-resend", label.RaterId);
+        Assert.Equal(await StudioTestApi.RaterIdAsync(db, _campaign, "r-resend"), label.RaterId);
         Assert.NotNull(label.ShownAt);
         Assert.True(label.AnsweredAt >= label.ShownAt);
         Assert.NotNull(label.ResponseMilliseconds);
@@ -66,7 +66,8 @@ public sealed class RatingApiTests(PostgresFixture postgres) : IClassFixture<Pos
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Contains("never served", (await ProblemAsync(response)).GetProperty("detail").GetString());
         await using var db = _app.CreateDb();
-        Assert.False(await db.Labels.AnyAsync(l => l.RaterId == "r-never-served"));
+        var neverServed = await StudioTestApi.RaterIdAsync(db, _campaign, "r-never-served");
+        Assert.False(await db.Labels.AnyAsync(l => l.RaterId == neverServed));
     }
 
     [Fact]
@@ -74,10 +75,12 @@ public sealed class RatingApiTests(PostgresFixture postgres) : IClassFixture<Pos
     {
         var unknown = await StudioTestApi.AnswerAsync(_http, _campaign, Guid.NewGuid(), "r-x1", "left");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-        Assert.Contains("No comparison", (await ProblemAsync(unknown)).GetProperty("detail").GetString());
+        Assert.Contains("has no comparison", (await ProblemAsync(unknown)).GetProperty("detail").GetString());
 
-        var badChoice = await _http.PostAsJsonAsync($"/api/v1/campaigns/{_campaign}/labels",
-            new { comparison_id = Guid.NewGuid(), rater_id = "r-x1", choice = "sideways", idempotency_key = "k" });
+        var badChoice = await StudioTestApi.AsRaterAsync(_http, _campaign, "r-x1", new HttpRequestMessage(HttpMethod.Post, $"/api/v1/campaigns/{_campaign}/labels")
+        {
+            Content = JsonContent.Create(new { comparison_id = Guid.NewGuid(), choice = "sideways", idempotency_key = "k" }),
+        });
         Assert.Equal(HttpStatusCode.BadRequest, badChoice.StatusCode);
         await ProblemAsync(badChoice);
 
@@ -107,7 +110,8 @@ public sealed class RatingApiTests(PostgresFixture postgres) : IClassFixture<Pos
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Contains("closed", (await ProblemAsync(refused)).GetProperty("detail").GetString());
         await using var check = _app.CreateDb();
-        Assert.False(await check.Labels.AnyAsync(l => l.RaterId == "r-late"));
+        var lateId = await StudioTestApi.RaterIdAsync(check, campaign, "r-late");
+        Assert.False(await check.Labels.AnyAsync(l => l.RaterId == lateId));
         Assert.Equal(2, await check.Labels.CountAsync(l => l.CampaignId == campaign));
     }
 }

@@ -3,13 +3,17 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PreferenceStudio.Core.Data;
+using PreferenceStudio.Core.Data.Access;
 using PreferenceStudio.Core.Infrastructure;
+using PreferenceStudio.Web.Features.Access;
 
 namespace PreferenceStudio.IntegrationTests.Web;
 
 /// <summary>
 /// The real studio host on a real PostgreSQL database of its own and a data folder of its own (media, checkpoints).
-/// Two factories over the same database and folder are the same studio before and after a restart.
+/// Two factories over the same database and folder are the same studio before and after a restart. Its clients
+/// (<c>CreateClient</c>) send the API token of an admin account the factory makes on first use, as a script of a
+/// researcher would; tests of access itself make their own identities.
 /// </summary>
 public sealed class StudioAppFactory(string connectionString, string dataRoot, bool runWorker = true, bool kestrel = false)
     : WebApplicationFactory<Program>
@@ -38,6 +42,44 @@ public sealed class StudioAppFactory(string connectionString, string dataRoot, b
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:PreferenceStudio", "Information");
         if (kestrel) this.UseKestrel(0);
+    }
+
+    public const string AdminEmail = "admin@studio.test";
+    public const string AdminPassword = "correct horse battery";
+
+    private string? _adminToken;
+    private readonly Lock _adminLock = new();
+
+    /// <summary>An API token with every scope for the admin account (made, with the account, on first use).</summary>
+    public string AdminToken
+    {
+        get
+        {
+            lock (_adminLock)
+            {
+                if (_adminToken is not null) return _adminToken;
+                _ = Services; // the host must be running to use its services
+                var accounts = Service<UserAccounts>();
+                var admin = accounts.ListAsync().GetAwaiter().GetResult().FirstOrDefault(u => u.Email == AdminEmail)
+                    ?? accounts.CreateAsync(AdminEmail, AdminPassword, StudioRoles.Admin).GetAwaiter().GetResult();
+                _adminToken = Service<ApiTokenService>().CreateAsync(admin.Id, "tests", ApiScopes.All, 30).GetAwaiter().GetResult().Secret;
+                return _adminToken;
+            }
+        }
+    }
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+    }
+
+    /// <summary>A client with no identity at all (no token, no cookies kept).</summary>
+    public HttpClient CreateAnonymousClient(bool allowAutoRedirect = false)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = allowAutoRedirect, HandleCookies = true });
+        client.DefaultRequestHeaders.Authorization = null;
+        return client;
     }
 
     public StudioDbContext CreateDb() => StudioDbContext.Create(ConnectionString);

@@ -23,7 +23,14 @@ public sealed class StudioProcess : IAsyncDisposable
     public Uri Address { get; }
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    public static async Task<StudioProcess> StartAsync(string connectionString, string dataRoot)
+    /// <summary>An API token of an admin account (every scope), made once the studio is ready; null when started without one.</summary>
+    public string? AdminToken { get; private set; }
+
+    /// <param name="createAdmin">
+    /// Make an admin account and API token once the studio is up (as `studio users add` and `studio tokens create`
+    /// would), for tests that drive the API; false leaves the studio without an admin, as on a first start.
+    /// </param>
+    public static async Task<StudioProcess> StartAsync(string connectionString, string dataRoot, bool createAdmin = true)
     {
         var repo = StudioPaths.FindRepositoryRoot()!;
         // The web app's own build output, of the same configuration as this test assembly.
@@ -60,7 +67,11 @@ public sealed class StudioProcess : IAsyncDisposable
             if (process.HasExited) throw new InvalidOperationException("The studio exited at start:\n" + studio.Log);
             try
             {
-                if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return studio;
+                if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    if (createAdmin) studio.AdminToken = await TestAccounts.AdminTokenAsync(connectionString);
+                    return studio;
+                }
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
@@ -70,7 +81,13 @@ public sealed class StudioProcess : IAsyncDisposable
         throw new TimeoutException("The studio did not become ready within 60 s:\n" + studio.Log);
     }
 
-    public HttpClient CreateClient() => new() { BaseAddress = Address };
+    /// <summary>A client that sends the admin's API token (none when the studio was started without an admin).</summary>
+    public HttpClient CreateClient()
+    {
+        var client = new HttpClient { BaseAddress = Address };
+        if (AdminToken is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
 
     /// <summary>SIGKILL: no shutdown hooks, no lease released, no buffered write flushed by the app.</summary>
     public void Kill()

@@ -8,10 +8,38 @@ using PreferenceStudio.Environments.Teachers;
 
 namespace PreferenceStudio.IntegrationTests.Web;
 
-/// <summary>Small helpers that drive the studio through its public HTTP API, as a script or a simulated rater would.</summary>
+/// <summary>
+/// Small helpers that drive the studio through its public HTTP API, as a script or a simulated rater would. A rater
+/// is named by the pseudonym a test chooses; the first use asks the campaign (with the researcher's client) for a
+/// scripted rater of that name and keeps its rater token, which every later request of that rater sends.
+/// </summary>
 public static class StudioTestApi
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Guid Campaign, string Rater), string> RaterTokens = new();
+
+    /// <summary>The rater token of the campaign's scripted rater <paramref name="rater"/>, made with <paramref name="http"/> (a researcher's client) on first use.</summary>
+    public static async Task<string> RaterTokenAsync(HttpClient http, Guid campaign, string rater)
+    {
+        if (RaterTokens.TryGetValue((campaign, rater), out var token)) return token;
+        var response = await http.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/raters",
+            new { pseudonyms = new[] { rater }, kind = rater.StartsWith("sim-", StringComparison.Ordinal) ? "simulated" : "scripted" });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("raters")[0].GetProperty("token").GetString()!;
+        return RaterTokens.GetOrAdd((campaign, rater), token);
+    }
+
+    /// <summary>Sends <paramref name="request"/> as the campaign's rater <paramref name="rater"/> (with its rater token).</summary>
+    public static async Task<HttpResponseMessage> AsRaterAsync(HttpClient http, Guid campaign, string rater, HttpRequestMessage request)
+    {
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await RaterTokenAsync(http, campaign, rater));
+        return await http.SendAsync(request);
+    }
+
+    /// <summary>The internal id behind a rater's pseudonym in a campaign (what labels and rankings rows hold).</summary>
+    public static async Task<string> RaterIdAsync(StudioDbContext db, Guid campaign, string pseudonym) =>
+        await db.CampaignRaters.Where(r => r.CampaignId == campaign && r.Pseudonym == pseudonym).Select(r => r.RaterId).SingleAsync();
 
     /// <param name="extra">More settings (snake_case JSON names), added to or replacing the defaults here.</param>
     public static async Task<Guid> CreateCampaignAsync(HttpClient http, string name, int pairs, int labels, int rounds, int seed = 1, bool start = true,
@@ -32,15 +60,22 @@ public static class StudioTestApi
 
     public static async Task<JsonElement> NextAsync(HttpClient http, Guid campaign, string rater)
     {
-        var response = await http.GetAsync($"/api/v1/campaigns/{campaign}/next?rater={rater}");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var response = await AsRaterAsync(http, campaign, rater, new HttpRequestMessage(HttpMethod.Get, $"/api/v1/campaigns/{campaign}/next"));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
     public static Task<HttpResponseMessage> AnswerAsync(HttpClient http, Guid campaign, Guid comparison, string rater, string choice, string? key = null) =>
-        http.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/labels", new
+        AsRaterAsync(http, campaign, rater, new HttpRequestMessage(HttpMethod.Post, $"/api/v1/campaigns/{campaign}/labels")
         {
-            comparison_id = comparison, rater_id = rater, choice, idempotency_key = key ?? $"{rater}:{comparison:N}",
+            Content = JsonContent.Create(new { comparison_id = comparison, choice, idempotency_key = key ?? $"{rater}:{comparison:N}" }),
+        });
+
+    /// <summary>Stores a factor ranking as the campaign's rater <paramref name="rater"/>.</summary>
+    public static Task<HttpResponseMessage> RankAsync(HttpClient http, Guid campaign, string rater, IReadOnlyList<string>? factors, IReadOnlyList<double>? margins) =>
+        AsRaterAsync(http, campaign, rater, new HttpRequestMessage(HttpMethod.Post, $"/api/v1/campaigns/{campaign}/rankings")
+        {
+            Content = JsonContent.Create(new { factors, margins }),
         });
 
     /// <summary>Waits until the campaign's current round is open (or the campaign has ended), polling the database.</summary>

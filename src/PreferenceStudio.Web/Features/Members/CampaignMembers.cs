@@ -22,8 +22,11 @@ public sealed record MemberRequest(
 /// The researchers of each campaign and their roles. A campaign always keeps at least one owner; admins reach every
 /// campaign without being members.
 /// </summary>
-public sealed class CampaignMembers(IDbContextFactory<StudioDbContext> dbFactory, ILookupNormalizer normalizer)
+public sealed class CampaignMembers(IDbContextFactory<StudioDbContext> dbFactory)
 {
+    // Identity's own normaliser (the one UserManager stores NormalizedEmail with).
+    private static readonly UpperInvariantLookupNormalizer Normalizer = new();
+
     public async Task<IReadOnlyList<MemberView>> ListAsync(Guid campaignId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -44,7 +47,7 @@ public sealed class CampaignMembers(IDbContextFactory<StudioDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await LockCampaignAsync(db, campaignId, ct);
-        var normalized = normalizer.NormalizeEmail(request.Email!.Trim());
+        var normalized = Normalizer.NormalizeEmail(request.Email!.Trim());
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct)
             ?? throw new StudioValidationException(new() { ["email"] = [$"No account has the email '{request.Email}'. An admin creates accounts on the Users page (or with `studio users add`)."] }, "The member cannot be added");
         var member = await db.CampaignMembers.FirstOrDefaultAsync(m => m.CampaignId == campaignId && m.UserId == user.Id, ct);
