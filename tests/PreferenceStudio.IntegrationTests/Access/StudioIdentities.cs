@@ -21,15 +21,19 @@ public static partial class StudioIdentities
     /// <summary>A client that keeps cookies and does not follow redirects, with no identity yet.</summary>
     public static HttpClient NewClient(StudioAppFactory app) => app.CreateAnonymousClient(allowAutoRedirect: false);
 
-    /// <summary>An account with <paramref name="role"/>, signed in on a fresh client that also sends an API token with every scope.</summary>
-    public static async Task<(HttpClient Client, string UserId, string Token)> ResearcherAsync(StudioAppFactory app, string email, string role = StudioRoles.Researcher)
+    /// <summary>An account as a browser and a script hold it: a client signed in through the sign-in form, and one sending an API token.</summary>
+    public sealed record Account(string Email, string UserId, string Token, HttpClient Browser, HttpClient Api);
+
+    /// <summary>Makes an account with <paramref name="role"/> and an API token with <paramref name="scopes"/> (default: every scope).</summary>
+    public static async Task<Account> AccountAsync(StudioAppFactory app, string email, string role = StudioRoles.Researcher, IEnumerable<string>? scopes = null)
     {
         var user = await app.Service<UserAccounts>().CreateAsync(email, Password, role);
-        var token = (await app.Service<ApiTokenService>().CreateAsync(user.Id, "matrix", ApiScopes.All, 7)).Secret;
-        var client = NewClient(app);
-        await SignInAsync(client, email, Password);
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        return (client, user.Id, token);
+        var token = (await app.Service<ApiTokenService>().CreateAsync(user.Id, "tests", scopes ?? ApiScopes.All, 7)).Secret;
+        var browser = NewClient(app);
+        await SignInAsync(browser, email, Password);
+        var api = NewClient(app);
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return new Account(email, user.Id, token, browser, api);
     }
 
     /// <summary>Posts the sign-in form as a browser does (its hidden antiforgery and handler fields included).</summary>
