@@ -64,8 +64,13 @@ public static class StudioHostingExtensions
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             // Status-code pages (an unknown route, a wrong method) get a detail that says where to look.
+            var request = context.HttpContext.Request;
             if (context.ProblemDetails.Detail is null && context.ProblemDetails.Status is 404 or 405)
-                context.ProblemDetails.Detail = $"No endpoint answers {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}. The API is described in README.md (and at /openapi/v1.json where the OpenAPI document is served).";
+                context.ProblemDetails.Detail = $"No endpoint answers {request.Method} {request.Path}. The API is described in README.md (and at /openapi/v1.json where the OpenAPI document is served).";
+            // Routing refuses a body type an endpoint does not declare before the endpoint runs.
+            if (context.ProblemDetails.Detail is null && context.ProblemDetails.Status is 415)
+                context.ProblemDetails.Detail = $"{request.Method} {request.Path} does not take a body of type '{request.ContentType ?? "none"}': "
+                    + $"JSON endpoints take application/json, the import takes JSON Lines as {DatasetApi.ImportContentTypes[0]}.";
         });
         services.AddExceptionHandler<StudioExceptionHandler>();
         services.AddOpenApi(o => StudioOpenApi.Configure(o));

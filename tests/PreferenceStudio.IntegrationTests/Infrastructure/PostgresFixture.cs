@@ -39,6 +39,14 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// </summary>
     public async Task<string> CreateDatabaseAsync(string prefix)
     {
+        var connectionString = await CreateEmptyDatabaseAsync(prefix);
+        await StudioDatabase.MigrateAsync(connectionString);
+        return connectionString;
+    }
+
+    /// <summary>A fresh database without the studio's schema (as a production database is before `studio migrate`).</summary>
+    public async Task<string> CreateEmptyDatabaseAsync(string prefix)
+    {
         if (ServerConnectionString.Length == 0) await InitializeAsync();
         var name = UniqueName(prefix);
         await using (var connection = new NpgsqlConnection(ServerConnectionString))
@@ -49,9 +57,7 @@ public sealed class PostgresFixture : IAsyncLifetime
         }
         lock (_created) _created.Add(name);
 
-        var connectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
-        await StudioDatabase.MigrateAsync(connectionString);
-        return connectionString;
+        return new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
     }
 
     public async Task DisposeAsync()

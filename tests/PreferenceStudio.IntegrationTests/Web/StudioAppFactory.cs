@@ -15,7 +15,10 @@ namespace PreferenceStudio.IntegrationTests.Web;
 /// (<c>CreateClient</c>) send the API token of an admin account the factory makes on first use, as a script of a
 /// researcher would; tests of access itself make their own identities.
 /// </summary>
-public sealed class StudioAppFactory(string connectionString, string dataRoot, bool runWorker = true, bool kestrel = false)
+/// <param name="settings">More configuration (e.g. "Studio:Import:MaxBytes"), applied after the defaults here.</param>
+/// <param name="environment">The host environment; Development unless a test checks what another one does.</param>
+public sealed class StudioAppFactory(string connectionString, string dataRoot, bool runWorker = true, bool kestrel = false,
+    IReadOnlyDictionary<string, string>? settings = null, string environment = "Development")
     : WebApplicationFactory<Program>
 {
     public string ConnectionString { get; } = connectionString;
@@ -32,7 +35,7 @@ public sealed class StudioAppFactory(string connectionString, string dataRoot, b
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseContentRoot(StudioPaths.FindRepositoryRoot()!);
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(environment);
         builder.UseSetting("ConnectionStrings:Studio", ConnectionString);
         builder.UseSetting("Studio:DataRoot", DataRoot);
         builder.UseSetting("Studio:SeedDemoCampaign", "false");
@@ -41,6 +44,7 @@ public sealed class StudioAppFactory(string connectionString, string dataRoot, b
         builder.UseSetting("Studio:Training:Threads", "1");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:PreferenceStudio", "Information");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         if (kestrel) this.UseKestrel(0);
     }
 
