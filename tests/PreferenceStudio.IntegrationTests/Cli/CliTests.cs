@@ -12,11 +12,15 @@ namespace PreferenceStudio.IntegrationTests.Cli;
 /// <summary>The studio CLI as a user runs it: the built program, its exit code, its last stdout line.</summary>
 public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
-    private static async Task<(int Exit, string[] Stdout, string Stderr)> StudioAsync(params string[] args)
+    private static Task<(int Exit, string[] Stdout, string Stderr)> StudioAsync(params string[] args) => StudioWithInputAsync(null, args);
+
+    private static async Task<(int Exit, string[] Stdout, string Stderr)> StudioWithInputAsync(string? stdin, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "studio.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet", ["exec", dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         using var process = Process.Start(start)!;
+        if (stdin is not null) await process.StandardInput.WriteLineAsync(stdin);
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
@@ -186,5 +190,46 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         NpgsqlConnection.ClearAllPools();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
         await drop.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task Users_add_makes_an_account_from_a_password_on_stdin_and_tokens_create_prints_a_token_that_works_once()
+    {
+        var cs = await postgres.CreateDatabaseAsync("cli_accounts");
+        var (exit, stdout, stderr) = await StudioWithInputAsync("a long enough passphrase", "users", "add", "--email", "ops@cli.test", "--role", "admin", "--connection", cs);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("admin", JsonDocument.Parse(stdout[^1]).RootElement.GetProperty("role").GetString());
+
+        // A refused password or role says why, and makes nothing.
+        var (shortExit, _, shortErr) = await StudioWithInputAsync("short", "users", "add", "--email", "x@cli.test", "--role", "researcher", "--connection", cs);
+        Assert.Equal(2, shortExit);
+        Assert.Contains("password", shortErr);
+        var (roleExit, _, roleErr) = await StudioWithInputAsync("a long enough passphrase", "users", "add", "--email", "y@cli.test", "--role", "boss", "--connection", cs);
+        Assert.Equal(2, roleExit);
+        Assert.Contains("role is admin or researcher", roleErr);
+        var (_, listOut, _) = await StudioAsync("users", "list", "--connection", cs);
+        Assert.Equal(["ops@cli.test"], JsonDocument.Parse(listOut[^1]).RootElement.GetProperty("users").EnumerateArray().Select(u => u.GetProperty("email").GetString()));
+
+        var (tokenExit, tokenOut, tokenErr) = await StudioAsync("tokens", "create", "--email", "ops@cli.test", "--name", "nightly", "--scopes", "campaigns:read,datasets:read", "--connection", cs);
+        Assert.True(tokenExit == 0, tokenErr);
+        var created = JsonDocument.Parse(tokenOut[^1]).RootElement;
+        var token = created.GetProperty("token").GetString()!;
+        Assert.StartsWith("pst_", token);
+        Assert.Equal(["campaigns:read", "datasets:read"], created.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        await using (var db = PreferenceStudio.Core.Data.StudioDbContext.Create(cs))
+            Assert.DoesNotContain(token, string.Join(" ", db.ApiTokens.Select(t => t.TokenHash + t.Prefix)));
+
+        // The token works against the studio on that database (no admin set-up link needed: the CLI made the admin).
+        await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("cli-accounts"), runWorker: false);
+        var client = app.CreateAnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/api/v1/campaigns")).StatusCode);
+        var (_, revokeOut, revokeErr) = await StudioAsync("tokens", "revoke", "--email", "ops@cli.test", "--id", created.GetProperty("id").GetString()!, "--connection", cs);
+        Assert.True(revokeOut.Length > 0, revokeErr);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/campaigns")).StatusCode);
+
+        var (badScopeExit, _, badScopeErr) = await StudioAsync("tokens", "create", "--email", "ops@cli.test", "--name", "x", "--scopes", "everything", "--connection", cs);
+        Assert.Equal(2, badScopeExit);
+        Assert.Contains("Unknown scope(s) everything", badScopeErr);
     }
 }
