@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
+using PreferenceStudio.Environments;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.IntegrationTests.Infrastructure;
 using PreferenceStudio.Migrations;
@@ -27,6 +29,40 @@ public sealed class MigrationTests(PostgresFixture postgres) : IClassFixture<Pos
              "factor_rankings", "jobs", "labels", "policies", "rater_erasures", "rater_invites", "raters", "reward_model_runs", "role_claims",
              "roles", "rollouts", "rounds", "segments", "setup_tokens", "user_claims", "user_logins", "user_roles", "user_tokens", "users"],
             tables.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Raters_from_before_per_campaign_identities_keep_their_id_as_pseudonym_in_each_campaign_they_rated()
+    {
+        var cs = await postgres.CreateDatabaseAsync("migrate_raters");
+        await using (var db = StudioDbContext.Create(cs))
+        {
+            var (first, comparison) = await TestData.AddCampaignWithComparisonAsync(db);
+            var (second, other) = await TestData.AddCampaignWithComparisonAsync(db);
+            db.Raters.AddRange(new Rater { Id = "r-both", Kind = "human" }, new Rater { Id = "r-ranker", Kind = "imported" }, new Rater { Id = "r-idle" });
+            db.Labels.AddRange(
+                new Label { CampaignId = first.Id, ComparisonId = comparison.Id, RaterId = "r-both", Choice = PreferenceChoice.Left, IdempotencyKey = "1" },
+                new Label { CampaignId = second.Id, ComparisonId = other.Id, RaterId = "r-both", Choice = PreferenceChoice.Right, IdempotencyKey = "2" });
+            db.FactorRankings.Add(new FactorRanking { CampaignId = second.Id, RaterId = "r-ranker", Factors = ["goal"], Margins = [0] });
+            db.Assignments.Add(new Assignment { ComparisonId = comparison.Id, RaterId = "r-ranker" });
+            await db.SaveChangesAsync();
+        }
+        // Back to the schema before accounts (the rows above stay), then forward again as an upgrade does.
+        await using (var db = StudioDbContext.Create(cs))
+        {
+            var migrations = db.Database.GetMigrations().ToList();
+            var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+            await migrator.MigrateAsync(migrations[migrations.FindIndex(m => m.EndsWith("_AccountsAndRaterIdentity")) - 1]);
+        }
+        await StudioDatabase.MigrateAsync(cs);
+
+        await using (var db = StudioDbContext.Create(cs))
+        {
+            var rows = (await db.CampaignRaters.AsNoTracking().ToListAsync())
+                .Select(r => (r.RaterId, r.Pseudonym, r.Kind)).OrderBy(r => r.RaterId).ThenBy(r => r.Kind).ToList();
+            Assert.Equal([("r-both", "r-both", "human"), ("r-both", "r-both", "human"), ("r-ranker", "r-ranker", "imported"), ("r-ranker", "r-ranker", "imported")], rows);
+            Assert.Equal(2, await db.CampaignRaters.Select(r => r.CampaignId).Distinct().CountAsync());
+        }
     }
 
     [Fact]
