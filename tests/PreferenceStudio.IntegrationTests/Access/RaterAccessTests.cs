@@ -143,6 +143,15 @@ public sealed class RaterAccessTests(PostgresFixture postgres) : IClassFixture<P
             Assert.Equal(rater.Pseudonym, erasure.Pseudonym);
         }
         Assert.DoesNotContain(rater.Pseudonym, await _http.GetStringAsync($"/api/v1/campaigns/{campaign}/export?format=jsonl"));
+        // An export taken before the erasure cannot bring the rater's answers back.
+        var reimport = await _http.PostAsync($"/api/v1/campaigns/{campaign}/preferences/import", new StringContent(export, System.Text.Encoding.UTF8, "application/x-ndjson"));
+        Assert.Equal(HttpStatusCode.BadRequest, reimport.StatusCode);
+        Assert.Contains($"rater '{rater.Pseudonym}' was erased", await reimport.Content.ReadAsStringAsync());
+        await using (var db = _app.CreateDb())
+        {
+            Assert.False(await db.Labels.AnyAsync(l => l.RaterId == rater.RaterId));
+            Assert.False(await db.FactorRankings.AnyAsync(f => f.RaterId == rater.RaterId));
+        }
         var log = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}/erasures");
         Assert.Equal(rater.Pseudonym, log[0].GetProperty("pseudonym").GetString());
         // The erased rater's identity no longer works, and erasing twice is a conflict.

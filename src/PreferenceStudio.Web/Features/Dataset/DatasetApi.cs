@@ -31,7 +31,8 @@ public static class DatasetApi
         group.MapPost("/preferences/import", async (Guid id, HttpRequest request, IOptions<StudioOptions> options, DatasetImporter importer, CancellationToken ct) =>
             {
                 var limits = options.Value.Import;
-                if (request.ContentType is null || !ImportContentTypes.Any(t => request.ContentType.StartsWith(t, StringComparison.OrdinalIgnoreCase)))
+                if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+                    || !ImportContentTypes.Contains(mediaType.MediaType.Value ?? "", StringComparer.OrdinalIgnoreCase))
                     throw StudioProblemException.UnsupportedMediaType(
                         $"Send the file as JSON Lines with Content-Type {ImportContentTypes[0]} (also accepted: {string.Join(", ", ImportContentTypes.Skip(1))}); got '{request.ContentType ?? "none"}'.");
                 if (request.ContentLength > limits.MaxBytes) throw TooLarge(limits.MaxBytes);

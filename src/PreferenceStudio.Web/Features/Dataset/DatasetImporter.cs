@@ -69,7 +69,16 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                     errors.Add(new(at, $"factor ranking {ranking.Id}: rater is a pseudonym of 1 to {MaxRaterIdLength} letters, digits, '-' or '_'"));
             }
         }
-        if (errors.Count > 0) throw new ImportRejectedException(errors);
+        if (read.IsValid)
+        {
+            // An erasure is final: an older export that still holds the rater's answers cannot bring them back.
+            var erased = await RaterDirectory.ErasedPseudonymsAsync(db, campaignId, ct);
+            foreach (var (record, line) in read.Records.Zip(read.RecordLines).Where(r => r.First.Rater is { } name && erased.Contains(name)))
+                errors.Add(new(line, $"rater '{record.Rater}' was erased from this campaign; remove their lines"));
+            foreach (var (ranking, at) in read.Rankings.Zip(read.RankingLines).Where(r => erased.Contains(r.First.Rater)))
+                errors.Add(new(at, $"factor ranking {ranking.Id}: rater '{ranking.Rater}' was erased from this campaign; remove their lines"));
+        }
+        if (errors.Count > 0) throw new ImportRejectedException(errors.OrderBy(e => e.Line).ToList());
         if (read.Records.Count == 0 && read.Rankings.Count == 0)
             throw new ImportRejectedException([new(1, "the file holds no comparisons or factor rankings; send one JSON object per line")]);
 
