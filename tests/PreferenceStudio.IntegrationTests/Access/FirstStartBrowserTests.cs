@@ -11,7 +11,8 @@ namespace PreferenceStudio.IntegrationTests.Access;
 /// <summary>
 /// A fresh studio as a new team meets it, in Chromium against the studio run as its own process: the set-up link
 /// from the console makes the admin, the admin makes two researchers, one of them signs in and runs a campaign, a
-/// rater joins by its link and answers, and the other researcher cannot see it. No page breaks its own
+/// rater joins by its link and answers, and the other researcher cannot see it until the owner adds them as a viewer;
+/// a token made on the Tokens page works for a script until it is revoked. No page breaks its own
 /// Content-Security-Policy along the way.
 /// </summary>
 public sealed partial class FirstStartBrowserTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
@@ -121,6 +122,40 @@ public sealed partial class FirstStartBrowserTests(PostgresFixture postgres) : I
             Assert.DoesNotContain(joinCode, await other.ContentAsync());
             await other.GotoAsync(new Uri(studio.Address, $"/admin/campaigns/{campaignId}").ToString());
             await other.Locator("#access-denied").WaitForAsync();
+        });
+
+        // The owner adds the other researcher as a viewer on the campaign page; now they see it, without the controls.
+        await Screenshots.KeepOnFailureAsync(researcher, "first-start-members", async () =>
+        {
+            await researcher.GetByLabel("Researcher's email").FillAsync("bo@lab.test");
+            await researcher.ClickAsync("#add-member");
+            await researcher.Locator("#members-table td[data-member='bo@lab.test']").WaitForAsync(new() { Timeout = 10_000 });
+        });
+        await Screenshots.KeepOnFailureAsync(other, "first-start-viewer", async () =>
+        {
+            await other.GotoAsync(new Uri(studio.Address, $"/admin/campaigns/{campaignId}").ToString());
+            await WaitInteractiveAsync(other);
+            await Assertions.Expect(other.Locator("#your-role")).ToHaveTextAsync("viewer", new() { Timeout = 20_000 });
+            Assert.Equal(0, await other.Locator("#pause-campaign").CountAsync());
+        });
+
+        // A token made on the Tokens page, shown once, works for a script and stops when revoked.
+        await Screenshots.KeepOnFailureAsync(researcher, "first-start-tokens", async () =>
+        {
+            await researcher.GotoAsync(new Uri(studio.Address, "/account/tokens").ToString());
+            await WaitInteractiveAsync(researcher);
+            await researcher.GetByLabel("Name").FillAsync("notebook");
+            await researcher.ClickAsync("#create-token");
+            var token = (await researcher.Locator("#new-token").InnerTextAsync()).Trim();
+            Assert.StartsWith("pst_", token);
+            using var script = new HttpClient { BaseAddress = studio.Address };
+            script.DefaultRequestHeaders.Authorization = new("Bearer", token);
+            var listed = await script.GetStringAsync("/api/v1/campaigns");
+            Assert.Contains(campaignId.ToString(), listed);
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await script.PostAsync($"/api/v1/campaigns/{campaignId}/pause", null)).StatusCode);
+            await researcher.ClickAsync("[data-revoke='notebook']");
+            await researcher.Locator("#token-table td", new() { HasText = "revoked" }).WaitForAsync(new() { Timeout = 10_000 });
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await script.GetAsync("/api/v1/campaigns")).StatusCode);
         });
 
         lock (violations) Assert.True(violations.Count == 0, "the pages reported:\n" + string.Join("\n", violations));

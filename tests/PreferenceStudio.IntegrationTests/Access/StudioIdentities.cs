@@ -53,8 +53,10 @@ public static partial class StudioIdentities
         Assert.DoesNotContain("/account/login", response.Headers.Location?.ToString() ?? "");
     }
 
+    /// <summary>The page's hidden form fields by name (the first of a repeated name: every form carries the same antiforgery token).</summary>
     public static Dictionary<string, string> HiddenFields(string html) =>
-        HiddenInput().Matches(html).ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
+        HiddenInput().Matches(html).GroupBy(m => WebUtility.HtmlDecode(m.Groups["name"].Value))
+            .ToDictionary(g => g.Key, g => WebUtility.HtmlDecode(g.First().Groups["value"].Value));
 
     [GeneratedRegex("<input[^>]*type=\"hidden\"[^>]*name=\"(?<name>[^\"]+)\"[^>]*value=\"(?<value>[^\"]*)\"", RegexOptions.IgnoreCase)]
     private static partial Regex HiddenInput();
