@@ -98,8 +98,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
         ["GET /_framework/opaque-redirect"] = Need.Anyone,
         // Development's fallback for static files added after the build (the only endpoint that states nothing).
         ["GET {**path:file}"] = Need.Anyone,
-        // Joining and signing out change the caller's cookies: tried last.
+        // Opening a join link changes nothing; joining (a form post) and signing out change the caller's cookies.
         ["GET /join/{code}"] = Need.Anyone,
+        ["POST /join/{code}"] = Need.Anyone,
         ["POST /account/logout"] = Need.Anyone,
     };
 
@@ -171,7 +172,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
         Assert.NotEmpty(statics);
 
         var failures = new List<string>();
-        var ordered = routed.OrderBy(e => Key(e) is "GET /join/{code}" or "POST /account/logout" ? 1 : 0).ToList();
+        var ordered = routed.OrderBy(e => Key(e) is "POST /join/{code}" or "POST /account/logout" ? 1 : 0).ToList();
         foreach (var endpoint in ordered)
         {
             var key = Key(endpoint);
@@ -259,7 +260,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
         if (method is "POST" or "PUT")
             request.Content = key.EndsWith("/import", StringComparison.Ordinal) ? new StringContent("\n", Encoding.UTF8, "application/x-ndjson")
                 // A form post (without its antiforgery token, so it is refused as a bad request, never run).
-                : key.EndsWith("/logout", StringComparison.Ordinal) ? new FormUrlEncodedContent([])
+                : key.EndsWith("/logout", StringComparison.Ordinal) || key.StartsWith("POST /join", StringComparison.Ordinal) ? new FormUrlEncodedContent([])
                 : JsonContent.Create(new { });
         return request;
     }

@@ -94,8 +94,7 @@ public sealed partial class FirstStartBrowserTests(PostgresFixture postgres) : I
         var rater = await NewPageAsync();
         await Screenshots.KeepOnFailureAsync(rater, "first-start-rater", async () =>
         {
-            await rater.GotoAsync(new Uri(studio.Address, $"/join/{joinCode}").ToString());
-            await WaitInteractiveAsync(rater);
+            await BrowserAccounts.JoinAsync(rater, studio.Address, joinCode);
             var pair = rater.Locator("#pair");
             await pair.WaitForAsync(new() { Timeout = 30_000 });
             var first = await pair.GetAttributeAsync("data-comparison-id");

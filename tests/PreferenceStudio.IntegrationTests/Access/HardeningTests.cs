@@ -116,7 +116,7 @@ public sealed class HardeningTests(PostgresFixture postgres) : IClassFixture<Pos
 
         var code = await StudioIdentities.JoinCodeAsync(app, campaign);
         var statuses = new List<HttpStatusCode>();
-        for (int i = 0; i < 4; i++) statuses.Add((await StudioIdentities.NewClient(app).GetAsync($"/join/{code}")).StatusCode);
+        for (int i = 0; i < 4; i++) statuses.Add((await StudioIdentities.JoinResponseAsync(StudioIdentities.NewClient(app), code)).StatusCode);
         Assert.Equal([HttpStatusCode.Redirect, HttpStatusCode.Redirect, HttpStatusCode.Redirect, HttpStatusCode.TooManyRequests], statuses);
     }
 

@@ -42,9 +42,15 @@ public sealed class RaterAccessTests(PostgresFixture postgres) : IClassFixture<P
             extra: new Dictionary<string, object?> { ["invite_only"] = true });
         var code = await StudioIdentities.JoinCodeAsync(_app, campaign);
 
-        var plain = await StudioIdentities.NewClient(_app).GetAsync($"/join/{code}");
+        // Without an invite the page offers no way to join; a post without one is refused.
+        var page = await StudioIdentities.NewClient(_app).GetStringAsync($"/rate/{code}");
+        Assert.Contains("by invitation only", page);
+        Assert.DoesNotContain("join-form", page);
+        var plainClient = StudioIdentities.NewClient(_app);
+        var token = StudioIdentities.HiddenFields(await plainClient.GetStringAsync("/account/login"))["__RequestVerificationToken"];
+        var plain = await plainClient.PostAsync($"/join/{code}", new FormUrlEncodedContent([new("__RequestVerificationToken", token)]));
         Assert.Equal("inviterequired", Refusal(plain));
-        var forged = await StudioIdentities.NewClient(_app).GetAsync($"/join/{code}?invite=psi_{new string('a', 43)}");
+        var forged = await StudioIdentities.JoinResponseAsync(StudioIdentities.NewClient(_app), code, $"psi_{new string('a', 43)}");
         Assert.Equal("inviteinvalid", Refusal(forged));
         Assert.Equal(0, await RaterCountAsync(campaign));
 
@@ -59,15 +65,20 @@ public sealed class RaterAccessTests(PostgresFixture postgres) : IClassFixture<P
         var links = rows.Skip(1).Select(r => new Uri(r.Split(',')[1])).ToList();
         Assert.All(links, l => Assert.Equal($"/join/{code}", l.AbsolutePath));
 
+        var invite = System.Web.HttpUtility.ParseQueryString(links[0].Query)["invite"]!;
+        // Opening the link (as a mail scanner or a link preview would) does not use it up.
+        Assert.Equal(HttpStatusCode.Redirect, (await StudioIdentities.NewClient(_app).GetAsync(links[0].PathAndQuery)).StatusCode);
+        Assert.Equal(0, await RaterCountAsync(campaign));
         var first = StudioIdentities.NewClient(_app);
-        var joined = await first.GetAsync(links[0].PathAndQuery);
+        var joined = await StudioIdentities.JoinResponseAsync(first, code, invite);
         Assert.Null(Refusal(joined));
         Assert.Equal($"/rate/{code}", joined.Headers.Location?.ToString());
         // The same link again, from another browser: used up.
-        var reused = await StudioIdentities.NewClient(_app).GetAsync(links[0].PathAndQuery);
+        var reused = await StudioIdentities.JoinResponseAsync(StudioIdentities.NewClient(_app), code, invite);
         Assert.Equal("inviteinvalid", Refusal(reused));
-        // The browser that used it may come back by the plain link.
-        Assert.Null(Refusal(await first.GetAsync($"/join/{code}")));
+        // The browser that used it keeps its identity, even by the plain link.
+        var back = await first.PostAsync($"/join/{code}", new FormUrlEncodedContent(StudioIdentities.HiddenFields(await first.GetStringAsync("/account/login")).Where(f => f.Key == "__RequestVerificationToken")));
+        Assert.Null(Refusal(back));
         Assert.Equal(1, await RaterCountAsync(campaign));
 
         var listed = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}/invites");
@@ -85,11 +96,16 @@ public sealed class RaterAccessTests(PostgresFixture postgres) : IClassFixture<P
         var code = await StudioIdentities.JoinCodeAsync(_app, campaign);
         var a = await StudioIdentities.JoinAsync(_app, code);
         await StudioIdentities.JoinAsync(_app, code);
-        var late = await StudioIdentities.NewClient(_app).GetAsync($"/join/{code}");
+        var late = await StudioIdentities.JoinResponseAsync(StudioIdentities.NewClient(_app), code);
         Assert.Equal("campaignfull", Refusal(late));
-        Assert.Null(Refusal(await a.GetAsync($"/join/{code}")));
+        // One who joined before keeps their place.
+        Assert.Equal(HttpStatusCode.OK, (await a.GetAsync($"/api/v1/campaigns/{campaign}/next")).StatusCode);
         Assert.Equal(2, await RaterCountAsync(campaign));
 
+        // Two requests naming the same new scripted rater at once: one makes it, the other is told the name is taken.
+        var racing = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _http.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/raters", new { pseudonyms = new[] { "twin" } })));
+        Assert.Equal(1, racing.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.All(racing.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.True(r.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict, r.StatusCode.ToString()));
         // Scripted raters a researcher makes are not counted against people's places.
         Assert.NotNull(await StudioTestApi.RaterTokenAsync(_http, campaign, "pilot"));
         var bad = await _http.PostAsJsonAsync("/api/v1/campaigns", new { name = "x", environment = "delivery-gridworld", segment_length = 3, pairs_per_round = 4, labels_per_round = 4, rounds = 1, max_raters = 0 });
@@ -154,6 +170,11 @@ public sealed class RaterAccessTests(PostgresFixture postgres) : IClassFixture<P
         }
         var log = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}/erasures");
         Assert.Equal(rater.Pseudonym, log[0].GetProperty("pseudonym").GetString());
+        // Nor can the ranking editor of a page left open store a version for them.
+        var stale = new PreferenceStudio.Web.Features.Raters.RaterRef(campaign, rater.RaterId, rater.Pseudonym, rater.Kind);
+        var late = await Assert.ThrowsAsync<PreferenceStudio.Web.Hosting.StudioProblemException>(() => _app.Service<PreferenceStudio.Web.Features.Hierarchy.FactorRankingStore>()
+            .SaveAsync(stale, new(["sheep", "goal", "gas", "coin", "roadblock", "mud"], null), "human"));
+        Assert.Equal(403, late.StatusCode);
         // The erased rater's identity no longer works, and erasing twice is a conflict.
         var after = await person.GetAsync($"/api/v1/campaigns/{campaign}/next");
         Assert.Equal(HttpStatusCode.Forbidden, after.StatusCode);

@@ -61,14 +61,29 @@ public static partial class StudioIdentities
     [GeneratedRegex("<input[^>]*type=\"hidden\"[^>]*name=\"(?<name>[^\"]+)\"[^>]*value=\"(?<value>[^\"]*)\"", RegexOptions.IgnoreCase)]
     private static partial Regex HiddenInput();
 
-    /// <summary>A person who opened the campaign's join link: a fresh client holding the rater cookie the server issued.</summary>
+    /// <summary>A person who opened the campaign's join link and pressed Join: a fresh client holding the rater cookie the server issued.</summary>
     public static async Task<HttpClient> JoinAsync(StudioAppFactory app, string joinCode)
     {
         var client = NewClient(app);
-        var response = await client.GetAsync($"/join/{joinCode}");
+        var response = await JoinResponseAsync(client, joinCode);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal($"/rate/{joinCode}", response.Headers.Location?.ToString());
         return client;
+    }
+
+    /// <summary>
+    /// What a browser does with a join link: opens it (which changes nothing and leads to the rating page), then posts
+    /// that page's join form (with its antiforgery token, and the invite when the link carried one).
+    /// </summary>
+    public static async Task<HttpResponseMessage> JoinResponseAsync(HttpClient client, string joinCode, string? invite = null)
+    {
+        var opened = await client.GetAsync($"/join/{joinCode}" + (invite is null ? "" : $"?invite={Uri.EscapeDataString(invite)}"));
+        Assert.Equal(HttpStatusCode.Redirect, opened.StatusCode);
+        var page = await client.GetStringAsync(opened.Headers.Location!.ToString());
+        var form = HiddenFields(page);
+        Assert.True(form.ContainsKey("__RequestVerificationToken"), "the rating page has no join form: " + page);
+        if (invite is not null) Assert.Equal(invite, form["invite"]);
+        return await client.PostAsync($"/join/{joinCode}", new FormUrlEncodedContent(form));
     }
 
     public static Task AddMemberAsync(StudioAppFactory app, Guid campaign, string email, CampaignRole role) =>

@@ -182,4 +182,41 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
             await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("campaign-rankings.png"), FullPage = true });
         });
     }
+
+    [Fact]
+    public async Task A_member_whose_role_is_taken_away_can_no_longer_act_from_a_page_left_open()
+    {
+        await using var app = new StudioAppFactory(await postgres.CreateDatabaseAsync("admin_revoked"), StudioAppFactory.NewDataRoot("admin_revoked"), kestrel: true);
+        app.StartServer();
+        var http = app.CreateClient();
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "shared", pairs: 4, labels: 4, rounds: 1, start: false);
+        await app.Service<PreferenceStudio.Web.Features.Access.UserAccounts>().CreateAsync("ed@lab.test", "a long enough passphrase", "researcher");
+        var members = app.Service<PreferenceStudio.Web.Features.Members.CampaignMembers>();
+        await members.SetAsync(campaign, new("ed@lab.test", "editor"));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await Screenshots.KeepOnFailureAsync(page, "admin-revoked", async () =>
+        {
+            await BrowserAccounts.SignInAsync(page, http.BaseAddress!, "ed@lab.test", "a long enough passphrase");
+            await page.GotoAsync(new Uri(http.BaseAddress!, $"/admin/campaigns/{campaign}").ToString());
+            await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+            await Assertions.Expect(page.Locator("#your-role")).ToHaveTextAsync("editor");
+
+            // Demoted to viewer while the page is open: the Start button it still shows does nothing.
+            await members.SetAsync(campaign, new("ed@lab.test", "viewer"));
+            await page.ClickAsync("#start-campaign");
+            await Assertions.Expect(page.Locator("#your-role")).ToHaveTextAsync("viewer", new() { Timeout = 10_000 });
+            Assert.Equal(0, await page.Locator("#start-campaign").CountAsync());
+            await using (var db = app.CreateDb())
+                Assert.Equal(CampaignStatus.Draft, (await db.Campaigns.SingleAsync(c => c.Id == campaign)).Status);
+
+            // Removed: the page stops showing the campaign at its next update.
+            var ed = (await members.ListAsync(campaign)).Single(m => m.Email == "ed@lab.test");
+            await members.RemoveAsync(campaign, ed.UserId);
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, (await http.PostAsync($"/api/v1/campaigns/{campaign}/start", null)).StatusCode);
+            await page.Locator("#no-longer-member").WaitForAsync(new() { Timeout = 20_000 });
+        });
+    }
 }

@@ -68,8 +68,7 @@ public sealed class RankingBrowserTests(PostgresFixture postgres) : IClassFixtur
         var page = await context.NewPageAsync();
         await Screenshots.KeepOnFailureAsync(page, "ranking", async () =>
         {
-            await page.GotoAsync(new Uri(http.BaseAddress!, $"/join/{joinCode}").ToString());
-            await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+            await BrowserAccounts.JoinAsync(page, http.BaseAddress!, joinCode);
             await page.Locator("#ranking-step").WaitForAsync(new() { Timeout = 30_000 });
             // The join gave this browser the campaign's one human rater.
             string rater;

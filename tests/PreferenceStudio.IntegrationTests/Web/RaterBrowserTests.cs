@@ -27,9 +27,11 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
         var page = await context.NewPageAsync();
         await Screenshots.KeepOnFailureAsync(page, "rate", async () =>
         {
+            // Opening the link leaves nothing behind; the Join button gives the browser its rater identity.
             await page.GotoAsync(new Uri(http.BaseAddress!, $"/join/{joinCode}").ToString());
-            Assert.EndsWith($"/rate/{joinCode}", page.Url);
-            await page.WaitForSelectorAsync("#interactive-marker[data-interactive='true']", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+            await using (var db = app.CreateDb())
+                Assert.False(await db.CampaignRaters.AnyAsync(r => r.CampaignId == campaign));
+            await BrowserAccounts.JoinAsync(page, http.BaseAddress!, joinCode);
 
             var pair = page.Locator("#pair");
             await pair.WaitForAsync(new() { Timeout = 30_000 });

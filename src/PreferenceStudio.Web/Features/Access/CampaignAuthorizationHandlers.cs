@@ -122,7 +122,13 @@ public sealed class MediaHandler(IDbContextFactory<StudioDbContext> dbFactory) :
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, MediaRequirement requirement)
     {
         if (context.Resource is not HttpContext http || http.GetRouteValue("fileName") is not string fileName) return;
-        if (context.User.IsAdmin() && context.User.HasScope(ApiScopes.CampaignsRead)) { context.Succeed(requirement); return; }
+        // This policy merges the account cookie, a bearer token and the rater cookie into one principal: judge each
+        // account identity on its own, so one identity's role cannot lend another's token a scope it lacks.
+        var accounts = context.User.Identities
+            .Where(i => i.IsAuthenticated && i.AuthenticationType != RaterAuthentication.AuthenticationType
+                        && (i.AuthenticationType != StudioClaims.ApiTokenAuthenticationType || i.HasClaim(StudioClaims.Scope, ApiScopes.CampaignsRead)))
+            .ToList();
+        if (accounts.Any(i => i.HasClaim(i.RoleClaimType, StudioRoles.Admin))) { context.Succeed(requirement); return; }
         await using var db = await dbFactory.CreateDbContextAsync(http.RequestAborted);
         var campaigns = await db.Clips.Where(c => c.FileName == fileName || c.PosterFileName == fileName)
             .Select(c => c.Segment!.CampaignId).Distinct().ToListAsync(http.RequestAborted);
@@ -132,9 +138,9 @@ public sealed class MediaHandler(IDbContextFactory<StudioDbContext> dbFactory) :
             context.Succeed(requirement);
             return;
         }
-        var userId = context.User.UserId();
-        if (userId is not null && context.User.IsAccount() && context.User.HasScope(ApiScopes.CampaignsRead)
-            && await db.CampaignMembers.AnyAsync(m => m.UserId == userId && campaigns.Contains(m.CampaignId), http.RequestAborted))
+        var userIds = accounts.Where(i => i.HasClaim(i.RoleClaimType, StudioRoles.Researcher))
+            .Select(i => i.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value).OfType<string>().ToList();
+        if (userIds.Count > 0 && await db.CampaignMembers.AnyAsync(m => userIds.Contains(m.UserId) && campaigns.Contains(m.CampaignId), http.RequestAborted))
         {
             context.Succeed(requirement);
             return;

@@ -50,8 +50,8 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                     errors.Add(new(line, $"environment is '{record.Environment}' but this campaign runs '{campaign.Environment}'; import it into a campaign of that environment"));
                 else if (!SameParameters(record, campaign))
                     errors.Add(new(line, $"environment_parameters {Describe(record.EnvironmentParameters)} differ from this campaign's {Describe(campaign.EnvironmentParameters)}; segments of another parameter setting do not belong to it"));
-                if (record.Rater is { } rater && !RaterDirectory.IsValidPseudonym(rater))
-                    errors.Add(new(line, $"rater is a pseudonym of 1 to {MaxRaterIdLength} letters, digits, '-' or '_'"));
+                if (record.Rater is { } rater && !RaterDirectory.IsValidImportedName(rater))
+                    errors.Add(new(line, $"rater is a name of 1 to {MaxRaterIdLength} characters without control characters"));
                 if (record.Left.Length > maxSegmentSteps || record.Right.Length > maxSegmentSteps)
                     errors.Add(new(line, $"a segment has {Math.Max(record.Left.Length, record.Right.Length)} steps; this studio takes at most {maxSegmentSteps} (Studio:Import:MaxSegmentSteps)"));
                 if (record.Id.Length > MaxTextLength)
@@ -65,8 +65,8 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
                     errors.Add(new(at, $"factor ranking {ranking.Id}: environment is '{ranking.Environment}' but this campaign runs '{campaign.Environment}'"));
                 else if (!SameParameters(ranking.Environment, ranking.EnvironmentParameters, campaign))
                     errors.Add(new(at, $"factor ranking {ranking.Id}: environment_parameters {Describe(ranking.EnvironmentParameters)} differ from this campaign's {Describe(campaign.EnvironmentParameters)}"));
-                if (!RaterDirectory.IsValidPseudonym(ranking.Rater))
-                    errors.Add(new(at, $"factor ranking {ranking.Id}: rater is a pseudonym of 1 to {MaxRaterIdLength} letters, digits, '-' or '_'"));
+                if (!RaterDirectory.IsValidImportedName(ranking.Rater))
+                    errors.Add(new(at, $"factor ranking {ranking.Id}: rater is a name of 1 to {MaxRaterIdLength} characters without control characters"));
             }
         }
         if (read.IsValid)
@@ -102,8 +102,17 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
 
         // Files name raters by pseudonym: the campaign's rater of that name, else a new imported one (inside the
         // transaction, so a failed import leaves no raters behind).
-        var raters = await RaterDirectory.EnsureImportedAsync(db, campaignId,
-            fresh.Select(r => r.Rater).Concat(read.Rankings.Select(r => r.Rater)).OfType<string>(), ct);
+        Dictionary<string, string> raters;
+        try
+        {
+            raters = await RaterDirectory.EnsureImportedAsync(db, campaignId,
+                fresh.Select(r => r.Rater).Concat(read.Rankings.Select(r => r.Rater)).OfType<string>(), ct);
+        }
+        catch (ErasedRaterException e)
+        {
+            // Erased between the check above and this transaction: refused the same way, nothing stored.
+            throw new ImportRejectedException([new(1, e.Message)]);
+        }
         var freshRankings = await FreshRankingsAsync(db, campaignId, read.Rankings, raters, ct);
 
         int ordinal = 0;

@@ -36,6 +36,10 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         var env = CampaignEnvironment.Create(campaign);
         var hierarchy = Parse(env, submission.Factors, submission.Margins);
 
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The rater's row, shared: an erasure of this rater waits for this save (and then erases it too), and a
+        // rater erased a moment ago stores nothing.
+        await RaterDirectory.RequireNotErasedAsync(db, rater, ct);
         var current = await CurrentRankingAsync(db, campaignId, rater.Id, ct);
         if (current is not null && current.Factors.SequenceEqual(hierarchy.Factors) && current.Margins.SequenceEqual(hierarchy.Margins))
             return (ToView(current, rater.Pseudonym), false);
@@ -49,6 +53,7 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         };
         db.FactorRankings.Add(ranking);
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         // The admin page's ranking statistics follow new versions live.
         await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Rankings));
         return (ToView(ranking, rater.Pseudonym), true);

@@ -39,6 +39,19 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
             .FirstOrDefaultAsync(ct);
     }
 
+    /// <summary>
+    /// Takes the rater's row FOR SHARE inside the caller's transaction and refuses an erased rater (403). A write of the
+    /// rater's data after this cannot slip past an erasure: the erasure takes the row FOR UPDATE first, so it waits for
+    /// the write and then deletes it, or the write sees it erased.
+    /// </summary>
+    public static async Task RequireNotErasedAsync(StudioDbContext db, RaterRef rater, CancellationToken ct)
+    {
+        var erased = await db.Database.SqlQuery<DateTimeOffset?>(
+            $"SELECT erased_at AS \"Value\" FROM campaign_raters WHERE campaign_id = {rater.CampaignId} AND rater_id = {rater.Id} FOR SHARE").ToListAsync(ct);
+        if (erased is not [null])
+            throw StudioProblemException.Forbidden("Your rater identity in this campaign is no longer valid: your data was erased by its researchers.");
+    }
+
     /// <summary>Rater id to pseudonym for every rater the campaign has had (erased ones too).</summary>
     public static async Task<Dictionary<string, string>> PseudonymsAsync(StudioDbContext db, Guid campaignId, CancellationToken ct) =>
         await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId)
@@ -134,12 +147,20 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
     public static async Task<Dictionary<string, string>> EnsureImportedAsync(StudioDbContext db, Guid campaignId, IEnumerable<string> pseudonyms, CancellationToken ct)
     {
         var wanted = pseudonyms.Distinct(StringComparer.Ordinal).ToList();
-        var map = await db.CampaignRaters.Where(r => r.CampaignId == campaignId && wanted.Contains(r.Pseudonym))
-            .ToDictionaryAsync(r => r.Pseudonym, r => r.RaterId, StringComparer.Ordinal, ct);
+        // Shared locks, as an answer takes: an erasure running now waits, and one that just finished is seen.
+        var existing = await db.CampaignRaters
+            .FromSql($"SELECT * FROM campaign_raters WHERE campaign_id = {campaignId} AND pseudonym = ANY({wanted.ToArray()}) FOR SHARE")
+            .AsNoTracking().ToListAsync(ct);
+        if (existing.FirstOrDefault(r => r.ErasedAt is not null) is { } erased)
+            throw new ErasedRaterException(erased.Pseudonym);
+        var map = existing.ToDictionary(r => r.Pseudonym, r => r.RaterId, StringComparer.Ordinal);
         foreach (var name in wanted.Where(n => !map.ContainsKey(n)))
             map[name] = (await AddAsync(db, campaignId, RaterKinds.Imported, name, null, null, ct)).Id;
         return map;
     }
+
+    /// <summary>A name an imported file may give a rater: what files have always held (up to 64 characters), no control characters.</summary>
+    public static bool IsValidImportedName(string? name) => name is { Length: >= 1 and <= 64 } && !name.Any(char.IsControl);
 
     public static bool IsValidPseudonym(string? name) =>
         name is { Length: >= 1 and <= 64 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
@@ -166,6 +187,11 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && pseudonym is null && attempt < 5)
             {
                 await db.Database.ExecuteSqlRawAsync("ROLLBACK TO SAVEPOINT rater_pseudonym", ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && pseudonym is not null)
+            {
+                // Another request named a rater the same a moment ago.
+                throw StudioProblemException.Conflict($"The campaign already has a rater named '{pseudonym}'; choose another name.");
             }
         }
     }
@@ -221,4 +247,10 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
         await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Labels, Message: $"Rater {pseudonym} erased"));
         return new RaterErasureView(pseudonym, erasedBy, now, labels, rankings, assignments);
     }
+}
+
+/// <summary>An import named a rater whose data was erased from the campaign.</summary>
+public sealed class ErasedRaterException(string pseudonym) : Exception($"rater '{pseudonym}' was erased from this campaign; remove their lines")
+{
+    public string Pseudonym { get; } = pseudonym;
 }

@@ -1,5 +1,4 @@
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Mvc;
 using PreferenceStudio.Web.Features.Access;
 using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Raters;
@@ -40,15 +39,27 @@ public static class RatingApi
     }
 
     /// <summary>
-    /// GET /join/{code}: gives the browser a rater identity in the campaign (a protected cookie) and opens the rating
-    /// page. An invite-only campaign needs ?invite= with an unused personal invite; a full campaign takes nobody new.
-    /// A browser that joined before keeps its identity.
+    /// The join link. GET /join/{code} changes nothing (mail scanners and link previews open links too): it opens the
+    /// rating page, which asks the person to join. POST /join/{code} (that page's form, with its antiforgery token)
+    /// gives the browser a rater identity in the campaign (a protected cookie): an invite-only campaign needs
+    /// <c>invite</c>, an unused personal invite of it; a full campaign takes nobody new. A browser that joined before
+    /// keeps its identity.
     /// </summary>
     public static IEndpointRouteBuilder MapJoin(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/join/{code}", async (string code, string? invite, HttpContext http, RatingService rating, RaterDirectory raters, CancellationToken ct) =>
+        app.MapGet("/join/{code}", async (string code, string? invite, RatingService rating, CancellationToken ct) =>
         {
             // A person followed this link: an empty 404 becomes the studio's not-found page.
+            if (await rating.FindCampaignByJoinCodeAsync(code, ct) is null) return Results.NotFound();
+            var rate = $"/rate/{Uri.EscapeDataString(code)}";
+            return Results.Redirect(invite is null ? rate : $"{rate}?invite={Uri.EscapeDataString(invite)}");
+        })
+        .AllowAnonymous()
+        .WithName("JoinLink").ExcludeFromDescription();
+
+        // Binding [FromForm] makes the antiforgery middleware check the form's token.
+        app.MapPost("/join/{code}", async (string code, [FromForm] string? invite, HttpContext http, RatingService rating, RaterDirectory raters, CancellationToken ct) =>
+        {
             if (await rating.FindCampaignByJoinCodeAsync(code, ct) is not { } campaignId) return Results.NotFound();
             var rate = $"/rate/{Uri.EscapeDataString(code)}";
             if ((await RaterAuthentication.ReadAsync(http)).TryGetValue(campaignId, out var known)

@@ -20,6 +20,14 @@ namespace PreferenceStudio.Web.Features.Rating;
 public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, PersonalQueries personal,
     RoundFactors roundFactors, RaterRateLimiter raterLimits)
 {
+    /// <summary>What a person sees before joining by link: the campaign's id, name and whether it takes raters by invitation only.</summary>
+    public async Task<(Guid Id, string Name, bool InviteOnly)?> FindJoinableAsync(string joinCode, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var c = await db.Campaigns.Where(c => c.JoinCode == joinCode).Select(c => new { c.Id, c.Name, c.InviteOnly }).FirstOrDefaultAsync(ct);
+        return c is null ? null : (c.Id, c.Name, c.InviteOnly);
+    }
+
     public async Task<Guid?> FindCampaignByJoinCodeAsync(string joinCode, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -187,10 +195,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             // The rater's row, shared: an erasure of this rater waits for this answer (and then erases it too).
-            var erased = await db.Database.SqlQuery<DateTimeOffset?>(
-                $"SELECT erased_at AS \"Value\" FROM campaign_raters WHERE campaign_id = {rater.CampaignId} AND rater_id = {rater.Id} FOR SHARE").ToListAsync(ct);
-            if (erased is not [null])
-                throw StudioProblemException.Forbidden("Your rater identity in this campaign is no longer valid: your data was erased by its researchers.");
+            await RaterDirectory.RequireNotErasedAsync(db, rater, ct);
             // Serialise answers within a round so exactly one label closes it.
             await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rounds WHERE id = {roundId} FOR UPDATE", ct);
             round = await db.Rounds.AsNoTracking().FirstAsync(r => r.Id == roundId, ct);

@@ -99,12 +99,10 @@ public static class LocalPostgres
 
     private static void WritePasswordFile(string path, string password)
     {
-        // Mode 600 before anything is written, so the password is never readable by another user.
-        using var stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write,
-        });
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // Created with mode 600, so there is no moment in which another user could open it.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(path, options);
         using var writer = new StreamWriter(stream);
         writer.Write(password);
     }
