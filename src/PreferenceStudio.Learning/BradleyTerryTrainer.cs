@@ -55,7 +55,7 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
             // Unit weights keep the plain mean loss, so campaigns without weighted labels train exactly as before.
             bool weighted = usable.Any(p => p.Weight != 1.0);
             using var weights = tensor(usable.Select(p => (float)p.Weight).ToArray(), device: device);
-            using (var optimizer = optim.Adam(net.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay))
+            using (var optimizer = new Optimization.AdamOptimizer(net.parameters(), options.LearningRate, options.WeightDecay))
             {
                 // Member m's pairs for the epoch are orders[m]; all members see the same number per batch.
                 var orders = new long[k][];

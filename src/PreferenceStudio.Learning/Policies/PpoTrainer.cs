@@ -171,7 +171,7 @@ public sealed class PpoTrainer
         public PolicyTrainingProgress? Execute()
         {
             var parameters = _policy.Network.parameters().Concat(_value.parameters()).ToList();
-            using var optimizer = optim.Adam(parameters, lr: _o.LearningRate);
+            using var optimizer = new Optimization.AdamOptimizer(parameters, _o.LearningRate);
             PolicyTrainingProgress? last = null;
             while (Steps < _o.TotalSteps)
             {
@@ -180,7 +180,7 @@ public sealed class PpoTrainer
                 if (_o.AnnealLearningRate)
                 {
                     double lr = _o.LearningRate * Math.Max(0.0, 1.0 - (double)Steps / _o.TotalSteps);
-                    foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                    optimizer.LearningRate = lr;
                 }
                 var rollout = Collect();
                 Steps += rollout.Count;
@@ -349,7 +349,7 @@ public sealed class PpoTrainer
             return (adv, ret);
         }
 
-        private Losses Update(OptimizerHelper optimizer, List<Parameter> parameters, Rollout r, float[] advantages, float[] returns)
+        private Losses Update(Optimization.AdamOptimizer optimizer, List<Parameter> parameters, Rollout r, float[] advantages, float[] returns)
         {
             using var data = torch.NewDisposeScope();
             var inputs = tensor(r.Inputs, [r.Count, _inputs]);

@@ -63,7 +63,7 @@ public sealed class RegretTrainer(RegretOptions? regret = null) : IRewardModelTr
             // Unit weights keep the plain mean loss, so unweighted label sets train exactly as before.
             bool weighted = usable.Any(p => p.Weight != 1.0);
             using var weights = tensor(usable.Select(p => p.Weight).ToArray(), device: device);
-            using var optimizer = optim.Adam(net.parameters(), lr: lr);
+            using var optimizer = new Optimization.AdamOptimizer(net.parameters(), lr);
             var parameters = net.parameters().ToList();
             var best = parameters.Select(p => p.detach().clone()).ToList();
             double bestLoss = double.PositiveInfinity;

@@ -77,7 +77,7 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
             using var weights = tensor(usable.Select(p => (float)p.Weight).ToArray(), device: device);
             using (leftX) using (leftMask) using (rightX) using (rightMask)
             using (var pairInputs = PairInputs(leftX, leftMask, rightX, rightMask, target))
-            using (var optimizer = optim.Adam(net.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay))
+            using (var optimizer = new Optimization.AdamOptimizer(net.parameters(), options.LearningRate, options.WeightDecay))
             {
                 for (int epoch = 1; epoch <= options.Epochs; epoch++)
                 {
