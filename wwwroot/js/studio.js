@@ -1,40 +1,119 @@
-// Client helpers for the rating page: synchronised clip playback and answer keys.
+// Client helpers for the rating page: both clips played from one clock, answer keys, downloads.
 window.studio = (() => {
     let keyHandler = null;
+    let player = null;
 
-    // Both clips start together and restart together, so the rater always compares the same moments.
-    function playTogether(left, right) {
+    // Plays a pair of clips as one: the longer clip is the clock; the other follows it to within half a frame and,
+    // when it is shorter, holds its last frame (marked "ended") until the longer one ends. Then both start again
+    // together. Pause, replay and slow motion act on both. `owner` hears PlayedOnce when both have played through.
+    function attachPlayer(left, right, frameRate, owner) {
+        detachPlayer();
         if (!left || !right) return;
         const videos = [left, right];
-        let ended = 0;
+        const tolerance = 0.5 / (frameRate || 10);
+        const state = { playing: true, rate: 1, loops: 0, stopped: false, notified: false, frame: 0 };
+        const figure = v => v.closest('figure');
+        const durationOf = v => (isFinite(v.duration) && v.duration > 0 ? v.duration : 0);
+        const leader = () => (durationOf(right) > durationOf(left) ? right : left);
+        const follower = () => (leader() === left ? right : left);
+
         const restart = () => {
-            ended = 0;
-            videos.forEach(v => { v.currentTime = 0; });
-            videos.forEach(v => { const p = v.play(); if (p) p.catch(() => { }); });
+            videos.forEach(v => {
+                v.currentTime = 0;
+                figure(v)?.classList.remove('clip-ended');
+                v.playbackRate = state.rate;
+                if (state.playing) { const p = v.play(); if (p) p.catch(() => { }); }
+            });
+        };
+
+        const tick = () => {
+            if (state.stopped) return;
+            const lead = leader(), follow = follower();
+            const t = lead.currentTime;
+            const end = durationOf(follow);
+            if (end > 0 && t >= end - tolerance) {
+                // The shorter clip is over: hold its last frame, visibly, until the longer one ends.
+                if (!follow.paused) follow.pause();
+                if (Math.abs(follow.currentTime - end) > tolerance) follow.currentTime = end;
+                figure(follow)?.classList.add('clip-ended');
+            } else {
+                figure(follow)?.classList.remove('clip-ended');
+                if (state.playing && follow.paused && !lead.paused) { const p = follow.play(); if (p) p.catch(() => { }); }
+                if (Math.abs(follow.currentTime - t) > tolerance) follow.currentTime = t;
+            }
+            state.frame = requestAnimationFrame(tick);
+        };
+
+        const onLeaderEnded = () => {
+            state.loops += 1;
+            if (!state.notified && owner) {
+                state.notified = true;
+                owner.invokeMethodAsync('PlayedOnce').catch(() => { });
+            }
+            figure(leader())?.classList.add('clip-ended');
+            // A short hold on the last frames, then both again from the start.
+            setTimeout(() => { if (!state.stopped && state.playing) restart(); }, 400);
+        };
+
+        let ready = 0;
+        const start = () => {
+            videos.forEach(v => { v.muted = true; v.loop = false; });
+            leader().addEventListener('ended', onLeaderEnded);
+            state.leader = leader();
+            restart();
+            state.frame = requestAnimationFrame(tick);
         };
         videos.forEach(v => {
-            v.muted = true;
-            v.onended = () => { ended += 1; if (ended >= videos.length) restart(); };
+            if (v.readyState >= 3) ready += 1;
+            else v.addEventListener('canplay', () => { ready += 1; if (ready === videos.length) start(); }, { once: true });
         });
-        let ready = 0;
-        const onReady = () => { ready += 1; if (ready === videos.length) restart(); };
-        videos.forEach(v => {
-            if (v.readyState >= 3) onReady();
-            else v.addEventListener('canplay', onReady, { once: true });
-        });
+        if (ready === videos.length) start();
+
+        player = {
+            stop() {
+                state.stopped = true;
+                cancelAnimationFrame(state.frame);
+                state.leader?.removeEventListener('ended', onLeaderEnded);
+            },
+            toggle() {
+                state.playing = !state.playing;
+                videos.forEach(v => { if (state.playing) { if (!figure(v)?.classList.contains('clip-ended')) v.play().catch(() => { }); } else v.pause(); });
+                if (state.playing && leader().ended) restart();
+                return state.playing;
+            },
+            replay() { state.playing = true; restart(); return true; },
+            slow() {
+                state.rate = state.rate === 1 ? 0.25 : 1;
+                videos.forEach(v => { v.playbackRate = state.rate; });
+                return state.rate !== 1;
+            },
+            loops: () => state.loops,
+        };
     }
 
-    const keys = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'equal', ArrowDown: 'incomparable' };
+    function detachPlayer() {
+        if (player) player.stop();
+        player = null;
+    }
+
+    const togglePlayback = () => (player ? player.toggle() : false);
+    const replay = () => (player ? player.replay() : false);
+    const toggleSlow = () => (player ? player.slow() : false);
+
+    // Answer keys (arrows), help (?), player (space, r, s) and undo (u); not while typing in a field.
+    const keys = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'equal', ArrowDown: 'incomparable', '?': 'help', ' ': 'pause', r: 'replay', s: 'slow', u: 'undo' };
 
     function registerKeys(dotnetRef) {
         unregisterKeys();
         keyHandler = e => {
-            const choice = keys[e.key];
-            if (!choice || e.altKey || e.ctrlKey || e.metaKey) return;
+            const action = keys[e.key];
+            if (!action || e.altKey || e.ctrlKey || e.metaKey) return;
             const tag = (e.target && e.target.tagName) || '';
-            if (tag === 'INPUT' || tag === 'TEXTAREA') return;
+            if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') return;
+            // Space on a focused button presses the button; only elsewhere does it pause.
+            if (action === 'pause' && tag === 'BUTTON') return;
             e.preventDefault();
-            dotnetRef.invokeMethodAsync('AnswerFromKey', choice);
+            dotnetRef.invokeMethodAsync('OnKey', action);
         };
         document.addEventListener('keydown', keyHandler);
     }
@@ -56,5 +135,14 @@ window.studio = (() => {
         setTimeout(() => URL.revokeObjectURL(url), 1000);
     }
 
-    return { playTogether, registerKeys, unregisterKeys, download };
+    async function copy(text) {
+        try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
+    }
+
+    // After the completion code is shown, a moment to read it, then on to the platform.
+    function redirectSoon(url, seconds) {
+        setTimeout(() => { window.location.assign(url); }, (seconds || 3) * 1000);
+    }
+
+    return { attachPlayer, detachPlayer, togglePlayback, replay, toggleSlow, registerKeys, unregisterKeys, download, copy, redirectSoon };
 })();
