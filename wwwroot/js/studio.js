@@ -135,8 +135,21 @@ window.studio = (() => {
         setTimeout(() => URL.revokeObjectURL(url), 1000);
     }
 
+    // The Clipboard API needs a secure context (https or localhost); a studio reached over plain http on a lab
+    // network falls back to the older selection-based copy.
     async function copy(text) {
-        try { await navigator.clipboard.writeText(text); return true; } catch { return false; }
+        try { await navigator.clipboard.writeText(text); return true; } catch { }
+        const area = document.createElement('textarea');
+        area.value = text;
+        area.setAttribute('readonly', '');
+        area.style.position = 'fixed';
+        area.style.opacity = '0';
+        document.body.appendChild(area);
+        area.select();
+        let ok = false;
+        try { ok = document.execCommand('copy'); } catch { ok = false; }
+        area.remove();
+        return ok;
     }
 
     // After the completion code is shown, a moment to read it, then on to the platform.

@@ -43,7 +43,9 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
                 c.LabelsPerRound,
                 r.HeldoutAccuracy, r.HeldoutLogLik, r.ScaledReturn,
                 db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Failed),
-                r.Error, r.MeanReturn))
+                r.Error, r.MeanReturn,
+                db.Clips.Count(k => k.RoundId == r.Id),
+                db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Rendered)))
             .ToListAsync(ct);
         return new CampaignDetail(ToSummary(c, labels, raters), ToSettings(c), rounds, await RunsAsync(db, id, ct));
     }

@@ -36,6 +36,13 @@ public sealed class RaterSettings
         CompletionUrl = c.CompletionUrl, RequireFullPlayback = c.RequireFullPlayback, MaxRaters = c.MaxRaters, InviteOnly = c.InviteOnly,
     };
 
+    /// <summary>Copies these fields into a campaign's creation settings (the admin form edits both at once).</summary>
+    public void CopyTo(CampaignSettings s)
+    {
+        s.Instructions = Instructions; s.Consent = Consent; s.LabelsPerRater = LabelsPerRater; s.CompletionCode = CompletionCode;
+        s.CompletionUrl = CompletionUrl; s.RequireFullPlayback = RequireFullPlayback; s.MaxRaters = MaxRaters; s.InviteOnly = InviteOnly;
+    }
+
     public void ApplyTo(Campaign c)
     {
         c.Instructions = (Instructions ?? "").Trim();

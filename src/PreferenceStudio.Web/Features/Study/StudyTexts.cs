@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments.Rendering;
-using PreferenceStudio.Web.Features.Rounds;
+using PreferenceStudio.Environments;
 
 namespace PreferenceStudio.Web.Features.Study;
 
@@ -32,10 +32,15 @@ public sealed class StudyTexts(IDbContextFactory<StudioDbContext> dbFactory)
     }
 
     /// <summary>The legend of a campaign's clips (also for the researcher's preview).</summary>
-    public IReadOnlyList<LegendEntry> LegendFor(Campaign campaign)
+    public IReadOnlyList<LegendEntry> LegendFor(Campaign campaign) => LegendFor(campaign.Environment, campaign.EnvironmentParameters);
+
+    /// <summary>The legend of an environment's clips with these parameters (empty for an unknown environment).</summary>
+    public IReadOnlyList<LegendEntry> LegendFor(string environment, IReadOnlyDictionary<string, double> parameters)
     {
-        var key = campaign.Environment + "|" + string.Join(",", campaign.EnvironmentParameters.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"));
-        return _legends.GetOrAdd(key, _ => LegendPictures.For(CampaignEnvironment.Create(campaign))
+        // The admin form previews while the researcher types: parameters not yet valid show no legend rather than fail.
+        if (EnvironmentRegistry.Find(environment) is not { } definition || EnvironmentRegistry.Validate(definition, parameters).Count > 0) return [];
+        var key = environment + "|" + string.Join(",", parameters.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"));
+        return _legends.GetOrAdd(key, _ => LegendPictures.For(EnvironmentRegistry.Create(environment, parameters))
             .Select(i => new LegendEntry(i.Name, i.Meaning, "data:image/png;base64," + Convert.ToBase64String(i.Png))).ToList());
     }
 }
