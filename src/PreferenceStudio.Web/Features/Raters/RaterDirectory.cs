@@ -233,6 +233,7 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
     public async Task<IReadOnlyList<ParticipantView>> ParticipantsAsync(Guid campaignId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var code = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.CompletionCode).FirstOrDefaultAsync(ct);
         var rows = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId && r.Kind == RaterKinds.Human && r.ErasedAt == null)
             .OrderBy(r => r.JoinedAt).ThenBy(r => r.Pseudonym)
             .Select(r => new
@@ -247,7 +248,8 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
         {
             var end = new[] { r.Last, r.CompletedAt }.Max();
             return new ParticipantView(r.Pseudonym, r.ParticipantPlatform, r.ParticipantId, r.ParticipantStudy, r.ParticipantSession, r.JoinedAt,
-                r.Labels, end is { } e ? Math.Round((e - r.JoinedAt).TotalSeconds, 1) : null, r.CompletedAt);
+                r.Labels, end is { } e ? Math.Round((e - r.JoinedAt).TotalSeconds, 1) : null, r.CompletedAt,
+                r.CompletedAt is not null && code is { Length: > 0 } ? code : null);
         }).ToList();
     }
 

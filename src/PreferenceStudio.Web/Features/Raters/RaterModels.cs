@@ -77,4 +77,5 @@ public sealed record ParticipantView(
     [property: JsonPropertyName("joined_at")] DateTimeOffset JoinedAt,
     [property: JsonPropertyName("labels")] int Labels,
     [property: JsonPropertyName("seconds_spent")] double? SecondsSpent,
-    [property: JsonPropertyName("completion_code_shown_at")] DateTimeOffset? CompletionCodeShownAt);
+    [property: JsonPropertyName("completion_code_shown_at")] DateTimeOffset? CompletionCodeShownAt,
+    [property: JsonPropertyName("completion_code")] string? CompletionCode);

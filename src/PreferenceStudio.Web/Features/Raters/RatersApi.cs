@@ -38,8 +38,8 @@ public static class RatersApi
                 if (format is not null && !string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase))
                     throw StudioProblemException.Invalid($"Unknown format '{format}'. Use format=csv (the default) or format=json.");
                 var csv = Csv.Write(
-                    ["participant_id", "platform", "study", "session", "pseudonym", "joined_at", "labels", "seconds_spent", "completion_code_shown_at"],
-                    people.Select(p => new object?[] { p.ParticipantId, p.Platform, p.Study, p.Session, p.Pseudonym, p.JoinedAt, p.Labels, p.SecondsSpent, p.CompletionCodeShownAt }));
+                    ["participant_id", "platform", "study", "session", "pseudonym", "joined_at", "labels", "seconds_spent", "completion_code_shown_at", "completion_code"],
+                    people.Select(p => new object?[] { p.ParticipantId, p.Platform, p.Study, p.Session, p.Pseudonym, p.JoinedAt, p.Labels, p.SecondsSpent, p.CompletionCodeShownAt, p.CompletionCode }));
                 return Results.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv", $"participants-{id:N}.csv");
             })
             .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)

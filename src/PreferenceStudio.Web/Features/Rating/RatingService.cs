@@ -92,7 +92,9 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var pending = await db.Assignments.AsNoTracking()
             .Where(a => a.RaterId == raterId && a.Comparison!.RoundId == round.Id
                         && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == raterId))
-            .OrderBy(a => a.ShownAt)
+            // Newest first: a pair whose answer was just taken back (served anew at the undo) comes before the one
+            // that was on screen when the rater pressed Undo.
+            .OrderByDescending(a => a.ShownAt)
             .Select(a => new { a.ComparisonId, a.ShownAt })
             .FirstOrDefaultAsync(ct);
         if (pending is not null)
