@@ -11,7 +11,7 @@ window.studio = (() => {
         if (!left || !right) return;
         const videos = [left, right];
         const tolerance = 0.5 / (frameRate || 10);
-        const state = { playing: true, rate: 1, loops: 0, stopped: false, notified: false, frame: 0 };
+        const state = { playing: true, rate: 1, loops: 0, stopped: false, notified: false, holding: false, frame: 0 };
         const figure = v => v.closest('figure');
         const durationOf = v => (isFinite(v.duration) && v.duration > 0 ? v.duration : 0);
         const leader = () => (durationOf(right) > durationOf(left) ? right : left);
@@ -26,40 +26,53 @@ window.studio = (() => {
             });
         };
 
+        // Which clip is longer can only be told once both durations are known (and a browser may refine an
+        // estimate while playing), so the leader is asked for on every frame and the end of a loop is seen here
+        // rather than from one element's 'ended' event.
         const tick = () => {
             if (state.stopped) return;
             const lead = leader(), follow = follower();
             const t = lead.currentTime;
-            const end = durationOf(follow);
-            if (end > 0 && t >= end - tolerance) {
-                // The shorter clip is over: hold its last frame, visibly, until the longer one ends.
-                if (!follow.paused) follow.pause();
-                if (Math.abs(follow.currentTime - end) > tolerance) follow.currentTime = end;
-                figure(follow)?.classList.add('clip-ended');
-            } else {
-                figure(follow)?.classList.remove('clip-ended');
-                if (state.playing && follow.paused && !lead.paused) { const p = follow.play(); if (p) p.catch(() => { }); }
-                if (Math.abs(follow.currentTime - t) > tolerance) follow.currentTime = t;
+            const leadEnd = durationOf(lead);
+            if (!state.holding && state.playing) {
+                if (lead.ended || (leadEnd > 0 && t >= leadEnd - 0.001)) loopEnded();
+                else {
+                    // A play() that a seek interrupted leaves a clip paused: the clock must not stop with it.
+                    if (lead.paused && !lead.seeking) { const p = lead.play(); if (p) p.catch(() => { }); }
+                    const end = durationOf(follow);
+                    if (end > 0 && t >= end - tolerance) {
+                        // The shorter clip is over: hold its last frame, visibly, until the longer one ends.
+                        if (!follow.paused) follow.pause();
+                        if (Math.abs(follow.currentTime - end) > tolerance) follow.currentTime = end;
+                        figure(follow)?.classList.add('clip-ended');
+                    } else {
+                        figure(follow)?.classList.remove('clip-ended');
+                        if (follow.paused && !lead.paused) { const p = follow.play(); if (p) p.catch(() => { }); }
+                        if (Math.abs(follow.currentTime - t) > tolerance) follow.currentTime = t;
+                    }
+                }
             }
             state.frame = requestAnimationFrame(tick);
         };
 
-        const onLeaderEnded = () => {
+        // Both clips are at their ends: tell the page once, hold the last frames a moment, then start both again.
+        const loopEnded = () => {
+            state.holding = true;
             state.loops += 1;
             if (!state.notified && owner) {
                 state.notified = true;
                 owner.invokeMethodAsync('PlayedOnce').catch(() => { });
             }
-            figure(leader())?.classList.add('clip-ended');
-            // A short hold on the last frames, then both again from the start.
-            setTimeout(() => { if (!state.stopped && state.playing) restart(); }, 400);
+            videos.forEach(v => { if (!v.paused) v.pause(); figure(v)?.classList.add('clip-ended'); });
+            setTimeout(() => {
+                state.holding = false;
+                if (!state.stopped && state.playing) restart();
+            }, 400);
         };
 
         let ready = 0;
         const start = () => {
             videos.forEach(v => { v.muted = true; v.loop = false; });
-            leader().addEventListener('ended', onLeaderEnded);
-            state.leader = leader();
             restart();
             state.frame = requestAnimationFrame(tick);
         };
@@ -73,12 +86,12 @@ window.studio = (() => {
             stop() {
                 state.stopped = true;
                 cancelAnimationFrame(state.frame);
-                state.leader?.removeEventListener('ended', onLeaderEnded);
             },
             toggle() {
                 state.playing = !state.playing;
-                videos.forEach(v => { if (state.playing) { if (!figure(v)?.classList.contains('clip-ended')) v.play().catch(() => { }); } else v.pause(); });
-                if (state.playing && leader().ended) restart();
+                const lead = leader();
+                if (state.playing && (lead.ended || (durationOf(lead) > 0 && lead.currentTime >= durationOf(lead) - 0.001))) restart();
+                else videos.forEach(v => { if (state.playing) { if (!figure(v)?.classList.contains('clip-ended')) v.play().catch(() => { }); } else v.pause(); });
                 return state.playing;
             },
             replay() { state.playing = true; restart(); return true; },

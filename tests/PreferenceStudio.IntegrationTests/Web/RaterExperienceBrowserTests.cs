@@ -196,7 +196,8 @@ public sealed class RaterExperienceBrowserTests(PostgresFixture postgres) : ICla
             Assert.True(before.GetProperty("scrollWidth").GetInt32() <= vw, $"the page is {before.GetProperty("scrollWidth")} px wide on a {vw} px screen");
             Assert.Equal(0, before.GetProperty("visibleKeyHints").GetInt32());
             var boxes = before.GetProperty("boxes");
-            foreach (var control in boxes.EnumerateObject())
+            // Playwright adds "$id" reference markers to objects it returns.
+            foreach (var control in boxes.EnumerateObject().Where(p => !p.Name.StartsWith('$')))
             {
                 var b = control.Value;
                 double x = b.GetProperty("x").GetDouble(), y = b.GetProperty("y").GetDouble(), w = b.GetProperty("w").GetDouble(), h = b.GetProperty("h").GetDouble();
