@@ -5,12 +5,15 @@ window.studio = (() => {
 
     // Plays a pair of clips as one: the longer clip is the clock; the other follows it to within half a frame and,
     // when it is shorter, holds its last frame (marked "ended") until the longer one ends. Then both start again
-    // together. Pause, replay and slow motion act on both. `owner` hears PlayedOnce when both have played through.
-    function attachPlayer(left, right, frameRate, owner) {
+    // together. Pause, replay and slow motion act on both. `owner` hears PlayedOnce(key) when both have played through,
+    // and ClipFailed(key) when one cannot be played; `key` names the pair, so a late call about an earlier pair is ignored.
+    function attachPlayer(left, right, frameRate, owner, key) {
         detachPlayer();
         if (!left || !right) return;
         const videos = [left, right];
-        const tolerance = 0.5 / (frameRate || 10);
+        // Re-seeking the follower costs a moment of its own, so it is corrected only when more than 0.6 of a frame
+        // off (and not while a correction is still under way): within a frame, without seeking on every frame.
+        const tolerance = 0.6 / (frameRate || 10);
         const state = { playing: true, rate: 1, loops: 0, stopped: false, notified: false, holding: false, frame: 0 };
         const figure = v => v.closest('figure');
         const durationOf = v => (isFinite(v.duration) && v.duration > 0 ? v.duration : 0);
@@ -48,7 +51,7 @@ window.studio = (() => {
                     } else {
                         figure(follow)?.classList.remove('clip-ended');
                         if (follow.paused && !lead.paused) { const p = follow.play(); if (p) p.catch(() => { }); }
-                        if (Math.abs(follow.currentTime - t) > tolerance) follow.currentTime = t;
+                        if (!follow.seeking && Math.abs(follow.currentTime - t) > tolerance) follow.currentTime = t;
                     }
                 }
             }
@@ -61,7 +64,7 @@ window.studio = (() => {
             state.loops += 1;
             if (!state.notified && owner) {
                 state.notified = true;
-                owner.invokeMethodAsync('PlayedOnce').catch(() => { });
+                owner.invokeMethodAsync('PlayedOnce', key || '').catch(() => { });
             }
             videos.forEach(v => { if (!v.paused) v.pause(); figure(v)?.classList.add('clip-ended'); });
             setTimeout(() => {
@@ -72,11 +75,16 @@ window.studio = (() => {
 
         let ready = 0;
         const start = () => {
+            if (state.stopped) return;
             videos.forEach(v => { v.muted = true; v.loop = false; });
             restart();
             state.frame = requestAnimationFrame(tick);
         };
         videos.forEach(v => {
+            // A clip that cannot be played must not leave the answers waiting for it for ever.
+            v.addEventListener('error', () => {
+                if (!state.stopped && owner) owner.invokeMethodAsync('ClipFailed', key || '').catch(() => { });
+            }, { once: true });
             if (v.readyState >= 3) ready += 1;
             else v.addEventListener('canplay', () => { ready += 1; if (ready === videos.length) start(); }, { once: true });
         });

@@ -128,6 +128,10 @@ namespace PreferenceStudio.Migrations.Migrations
                 name: "IX_labels_comparison_id_rater_id",
                 table: "labels");
 
+            // The older schema has no withdrawn answers, and its unique (comparison, rater) index would refuse a
+            // withdrawn answer beside the one that replaced it.
+            migrationBuilder.Sql("DELETE FROM labels WHERE withdrawn_at IS NOT NULL;");
+
             migrationBuilder.DropIndex(
                 name: "IX_campaign_raters_campaign_id_participant_platform_participan~",
                 table: "campaign_raters");

@@ -61,7 +61,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
         ["POST /api/v1/campaigns/{id:guid}/consent"] = Need.Rater,
         ["GET /api/v1/campaigns/{id:guid}/rater-settings"] = Need.Viewer,
         ["PUT /api/v1/campaigns/{id:guid}/rater-settings"] = Need.Editor,
-        ["GET /api/v1/campaigns/{id:guid}/participants"] = Need.Viewer,
+        ["GET /api/v1/campaigns/{id:guid}/participants"] = Need.Editor,
         ["POST /api/v1/campaigns/{id:guid}/rankings/"] = Need.Rater,
         ["GET /api/v1/campaigns/{id:guid}/rankings/mine"] = Need.Rater,
         ["GET /api/v1/campaigns/{id:guid}/rankings/"] = Need.Viewer,

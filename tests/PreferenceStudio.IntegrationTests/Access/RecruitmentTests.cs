@@ -93,6 +93,10 @@ public sealed class RecruitmentTests(PostgresFixture postgres) : IClassFixture<P
         var extra = await AnswerAsync(phone, campaign, PairOf(someone), "a3");
         Assert.Equal(HttpStatusCode.Conflict, extra.StatusCode);
         Assert.Contains("all 2 pairs", await extra.Content.ReadAsStringAsync());
+        // Finished means final: the answers given for the code cannot be taken back.
+        var late = await laptop.PostAsync($"/api/v1/campaigns/{campaign}/labels/undo", null);
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Contains("completion code", await late.Content.ReadAsStringAsync());
 
         // An MTurk worker, and a Prolific id a spreadsheet would run as a formula.
         var worker = await JoinAsync(_app, code, "workerId=A2WORKER&assignmentId=ASG-9&hitId=HIT-3");
@@ -207,11 +211,83 @@ public sealed class RecruitmentTests(PostgresFixture postgres) : IClassFixture<P
             .Where(l => l.TryGetProperty("left", out _)).ToList();
         Assert.Equal("right", Assert.Single(exported).GetProperty("label").GetString());
 
-        // Taking back the new answer too leaves nothing more to take back.
+        // Undo takes back the last answer, once: a second undo in a row does not walk further back.
+        Assert.Equal(HttpStatusCode.OK, (await AnswerAsync(person, campaign, PairOf(await NextAsync(person, campaign)), "k3", "left")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await person.PostAsync($"/api/v1/campaigns/{campaign}/labels/undo", null)).StatusCode);
-        var nothing = await person.PostAsync($"/api/v1/campaigns/{campaign}/labels/undo", null);
-        Assert.Equal(HttpStatusCode.Conflict, nothing.StatusCode);
-        Assert.Equal("application/problem+json", nothing.Content.Headers.ContentType?.MediaType);
+        var twice = await person.PostAsync($"/api/v1/campaigns/{campaign}/labels/undo", null);
+        Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
+        Assert.Equal("application/problem+json", twice.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("once", await twice.Content.ReadAsStringAsync());
+        Assert.False((await NextAsync(person, campaign)).GetProperty("can_undo").GetBoolean());
+        await using (var db = _app.CreateDb())
+            Assert.Equal(1, await db.Labels.CountAsync(l => l.CampaignId == campaign));
+    }
+
+    [Fact]
+    public async Task A_returning_participant_still_needs_an_invite_in_an_invite_only_campaign_and_a_blank_id_names_nobody()
+    {
+        var campaign = await StudioTestApi.CreateCampaignAsync(_http, "closed", pairs: 4, labels: 4, rounds: 1, start: false,
+            extra: new Dictionary<string, object?> { ["invite_only"] = true });
+        var code = await StudioIdentities.JoinCodeAsync(_app, campaign);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/campaigns/{campaign}/invites") { Content = JsonContent.Create(new { count = 2 }) };
+        request.Headers.Accept.ParseAdd("text/csv");
+        var invites = (await (await _http.SendAsync(request)).Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(r => System.Web.HttpUtility.ParseQueryString(new Uri(r.Split(',')[1]).Query)["invite"]!).ToList();
+
+        Assert.Equal(HttpStatusCode.Redirect, (await StudioIdentities.JoinResponseAsync(StudioIdentities.NewClient(_app), code, invites[0], "PROLIFIC_PID=inv-1")).StatusCode);
+        // The platform id alone, which anyone who saw it could send, does not open the campaign.
+        // (The page offers no join form without an invite, so this is a hand-made post, as an attacker would send.)
+        var forger = StudioIdentities.NewClient(_app);
+        var token = StudioIdentities.HiddenFields(await forger.GetStringAsync("/account/login"))["__RequestVerificationToken"];
+        var bare = await forger.PostAsync($"/join/{code}", new FormUrlEncodedContent([new("__RequestVerificationToken", token), new("PROLIFIC_PID", "inv-1")]));
+        Assert.Contains("refused=inviterequired", bare.Headers.Location?.ToString());
+        // With a new invite the participant gets their rater back, and that invite is used up by them.
+        var back = await StudioIdentities.JoinResponseAsync(StudioIdentities.NewClient(_app), code, invites[1], "PROLIFIC_PID=inv-1");
+        Assert.Equal($"/rate/{code}", back.Headers.Location?.ToString());
+        await using (var db = _app.CreateDb())
+        {
+            var rater = await db.CampaignRaters.AsNoTracking().SingleAsync(r => r.CampaignId == campaign && r.Kind == RaterKinds.Human);
+            Assert.Equal("inv-1", rater.ParticipantId);
+            Assert.All(await db.RaterInvites.AsNoTracking().Where(i => i.CampaignId == campaign).ToListAsync(), i => Assert.Equal(rater.RaterId, i.RaterId));
+        }
+
+        // A blank id is no participant: two visitors with one stay two raters.
+        var open = await StudioTestApi.CreateCampaignAsync(_http, "open", pairs: 4, labels: 4, rounds: 1, start: false);
+        var openCode = await StudioIdentities.JoinCodeAsync(_app, open);
+        await JoinAsync(_app, openCode, "PROLIFIC_PID=%20%20&STUDY_ID=s");
+        await JoinAsync(_app, openCode, "PROLIFIC_PID=%20%20&STUDY_ID=s");
+        await using (var db = _app.CreateDb())
+        {
+            var people = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == open && r.Kind == RaterKinds.Human).ToListAsync();
+            Assert.Equal(2, people.Count);
+            Assert.All(people, p => Assert.Null(p.ParticipantId));
+        }
+    }
+
+    [Fact]
+    public async Task After_the_campaign_ends_the_completion_code_goes_only_to_raters_who_answered()
+    {
+        var campaign = await StudioTestApi.CreateCampaignAsync(_http, "ended", pairs: 4, labels: 8, rounds: 1,
+            extra: new Dictionary<string, object?> { ["completion_code"] = "END-1" });
+        await StudioTestApi.WaitForRoundAsync(_app.ConnectionString, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(120));
+        var code = await StudioIdentities.JoinCodeAsync(_app, campaign);
+        var rater = await JoinAsync(_app, code, "PROLIFIC_PID=end-1");
+        Assert.Equal(HttpStatusCode.OK, (await AnswerAsync(rater, campaign, PairOf(await NextAsync(rater, campaign)), "e1")).StatusCode);
+        await using (var db = _app.CreateDb())
+            await db.Campaigns.Where(c => c.Id == campaign).ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Completed));
+
+        var took = await NextAsync(rater, campaign);
+        Assert.Equal("finished", took.GetProperty("status").GetString());
+        Assert.Equal("END-1", took.GetProperty("completion_code").GetString());
+        var latecomer = await JoinAsync(_app, code, "PROLIFIC_PID=end-2");
+        var none = await NextAsync(latecomer, campaign);
+        Assert.Equal("finished", none.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, none.GetProperty("completion_code").ValueKind);
+        await using (var db = _app.CreateDb())
+        {
+            Assert.NotNull((await db.CampaignRaters.AsNoTracking().SingleAsync(r => r.CampaignId == campaign && r.ParticipantId == "end-1")).CompletedAt);
+            Assert.Null((await db.CampaignRaters.AsNoTracking().SingleAsync(r => r.CampaignId == campaign && r.ParticipantId == "end-2")).CompletedAt);
+        }
     }
 
     [Fact]

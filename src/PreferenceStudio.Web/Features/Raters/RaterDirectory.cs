@@ -76,21 +76,8 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var campaign = await db.Campaigns.FromSql($"SELECT * FROM campaigns WHERE id = {campaignId} FOR UPDATE").AsNoTracking().FirstOrDefaultAsync(ct);
         if (campaign is null) return (null, JoinRefusal.UnknownCampaign);
-        if (participant is not null)
-        {
-            var known = await db.CampaignRaters.AsNoTracking()
-                .FirstOrDefaultAsync(r => r.CampaignId == campaignId && r.ParticipantPlatform == participant.Platform && r.ParticipantId == participant.Id, ct);
-            if (known is { ErasedAt: not null }) return (null, JoinRefusal.ParticipantErased);
-            if (known is not null)
-            {
-                if (participant.Session is not null && participant.Session != known.ParticipantSession)
-                    await db.CampaignRaters.Where(r => r.CampaignId == campaignId && r.RaterId == known.RaterId)
-                        .ExecuteUpdateAsync(u => u.SetProperty(r => r.ParticipantSession, participant.Session), ct);
-                await tx.CommitAsync(ct);
-                return (new RaterRef(campaignId, known.RaterId, known.Pseudonym, known.Kind), JoinRefusal.None);
-            }
-        }
-
+        // In an invite-only campaign the invite is the ticket in, also for a participant coming back: a platform id
+        // alone (which anyone who saw it could send) must not open it.
         Guid? inviteId = null;
         if (campaign.InviteOnly)
         {
@@ -101,6 +88,24 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
                 .Select(i => (Guid?)i.Id).FirstOrDefaultAsync(ct);
             if (inviteId is null) return (null, JoinRefusal.InviteInvalid);
         }
+        if (participant is not null)
+        {
+            var known = await db.CampaignRaters.AsNoTracking()
+                .FirstOrDefaultAsync(r => r.CampaignId == campaignId && r.ParticipantPlatform == participant.Platform && r.ParticipantId == participant.Id, ct);
+            if (known is { ErasedAt: not null }) return (null, JoinRefusal.ParticipantErased);
+            if (known is not null)
+            {
+                if (participant.Session is not null && participant.Session != known.ParticipantSession)
+                    await db.CampaignRaters.Where(r => r.CampaignId == campaignId && r.RaterId == known.RaterId)
+                        .ExecuteUpdateAsync(u => u.SetProperty(r => r.ParticipantSession, participant.Session), ct);
+                if (inviteId is { } used)
+                    await db.RaterInvites.Where(i => i.Id == used).ExecuteUpdateAsync(u => u
+                        .SetProperty(i => i.UsedAt, DateTimeOffset.UtcNow).SetProperty(i => i.RaterId, known.RaterId), ct);
+                await tx.CommitAsync(ct);
+                return (new RaterRef(campaignId, known.RaterId, known.Pseudonym, known.Kind), JoinRefusal.None);
+            }
+        }
+
         if (campaign.MaxRaters is { } max
             && await db.CampaignRaters.CountAsync(r => r.CampaignId == campaignId && r.Kind == RaterKinds.Human && r.ErasedAt == null, ct) >= max)
             return (null, JoinRefusal.CampaignFull);
@@ -115,6 +120,15 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
                 .SetProperty(i => i.UsedAt, DateTimeOffset.UtcNow).SetProperty(i => i.RaterId, rater.Id), ct);
         await tx.CommitAsync(ct);
         return (rater, JoinRefusal.None);
+    }
+
+    /// <summary>The recruiting platform's participant a rater joined as (null: joined without one).</summary>
+    public async Task<(string Platform, string Id)?> ParticipantOfAsync(Guid campaignId, string raterId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId && r.RaterId == raterId)
+            .Select(r => new { r.ParticipantPlatform, r.ParticipantId }).FirstOrDefaultAsync(ct);
+        return row is { ParticipantPlatform: { } platform, ParticipantId: { } id } ? (platform, id) : null;
     }
 
     /// <summary>

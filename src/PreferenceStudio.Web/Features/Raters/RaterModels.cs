@@ -55,7 +55,8 @@ public sealed record Participant(string Platform, string Id, string? Study, stri
     /// <summary>The participant named by a link's parameters, or null when it names none (or names one unusably).</summary>
     public static Participant? From(Func<string, string?> parameter)
     {
-        static string? Clean(string? v) => v is { Length: > 0 and <= MaxLength } && !v.Any(char.IsControl) ? v.Trim() : null;
+        // Trimmed first: a blank id would otherwise make every visitor without one the same rater.
+        static string? Clean(string? v) => v?.Trim() is { Length: > 0 and <= MaxLength } t && !t.Any(char.IsControl) ? t : null;
         if (Clean(parameter("PROLIFIC_PID")) is { } pid)
             return new Participant("prolific", pid, Clean(parameter("STUDY_ID")), Clean(parameter("SESSION_ID")));
         if (Clean(parameter("workerId")) is { } worker)

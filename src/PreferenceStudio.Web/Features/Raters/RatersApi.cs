@@ -42,7 +42,8 @@ public static class RatersApi
                     people.Select(p => new object?[] { p.ParticipantId, p.Platform, p.Study, p.Session, p.Pseudonym, p.JoinedAt, p.Labels, p.SecondsSpent, p.CompletionCodeShownAt, p.CompletionCode }));
                 return Results.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv", $"participants-{id:N}.csv");
             })
-            .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
+            // Editors only: a platform participant id is what brings a participant back to their rater.
+            .RequireCampaign(CampaignRole.Editor, ApiScopes.DatasetsRead)
             .WithName("ListParticipants").WithSummary("The campaign's people: platform participant id, study, session, pseudonym, labels, time spent and when the completion code was shown (CSV, or format=json)");
 
         group.MapGet("/erasures", async (Guid id, RaterDirectory raters, CancellationToken ct) => TypedResults.Ok(await raters.ErasuresAsync(id, ct)))

@@ -62,13 +62,17 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         int roundLabels = round is null ? 0 : await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id, ct);
         var me = await db.CampaignRaters.AsNoTracking().FirstAsync(r => r.CampaignId == c.Id && r.RaterId == raterId, ct);
         int mine = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId, ct);
-        bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running
-            && await db.Labels.AnyAsync(l => l.RaterId == raterId && l.Comparison!.RoundId == round.Id, ct);
+        bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running && me.CompletedAt is null
+            && (await LastAnswerAsync(db, c.Id, raterId, ct)) is { WithdrawnAt: null } last && last.RoundId == round.Id
+            && !(c.LabelsPerRater is { } q && mine >= q);
+        // The completion code is for those who took part: a rater who never answered (say, one who joins after the
+        // campaign ended) is told it is over, not given the code.
+        bool earned = mine > 0;
         RatingState State(RatingStatus status, ServedPair? pair = null, RoundStage? stage = null) =>
             new(status, c.Id, c.Name, c.CurrentRound, c.RoundCount, roundLabels, c.LabelsPerRound, pair, mine, c.LabelsPerRater, stage,
-                status is RatingStatus.Finished or RatingStatus.QuotaReached && c.CompletionCode.Length > 0 ? c.CompletionCode : null,
-                status is RatingStatus.Finished or RatingStatus.QuotaReached && c.CompletionUrl.Length > 0 ? c.CompletionUrl : null,
-                c.RequireFullPlayback, canUndo && status is RatingStatus.Ready or RatingStatus.RoundDoneForRater or RatingStatus.QuotaReached);
+                status is RatingStatus.Finished or RatingStatus.QuotaReached && earned && c.CompletionCode.Length > 0 ? c.CompletionCode : null,
+                status is RatingStatus.Finished or RatingStatus.QuotaReached && earned && c.CompletionUrl.Length > 0 ? c.CompletionUrl : null,
+                c.RequireFullPlayback, canUndo && status is RatingStatus.Ready or RatingStatus.RoundDoneForRater);
 
         if (c.Consent.Length > 0 && me.ConsentedAt is null && c.Status != CampaignStatus.Completed) return State(RatingStatus.ConsentRequired);
         switch (c.Status)
@@ -76,7 +80,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             case CampaignStatus.Draft: return State(RatingStatus.NotStarted);
             case CampaignStatus.Paused: return State(RatingStatus.Paused);
             case CampaignStatus.Completed or CampaignStatus.Failed:
-                await MarkCompletedAsync(db, me, ct);
+                if (earned) await MarkCompletedAsync(db, me, ct);
                 return State(RatingStatus.Finished);
         }
         if (c.LabelsPerRater is { } quota && mine >= quota)
@@ -190,6 +194,14 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.CompletedAt, DateTimeOffset.UtcNow), ct);
     }
 
+    /// <summary>Whether the campaign asks for consent that this rater has not given yet.</summary>
+    public async Task<bool> NeedsConsentAsync(RaterRef rater, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Campaigns.AnyAsync(c => c.Id == rater.CampaignId && c.Consent != "" && c.Status != CampaignStatus.Completed, ct)
+            && await db.CampaignRaters.AnyAsync(r => r.CampaignId == rater.CampaignId && r.RaterId == rater.Id && r.ConsentedAt == null, ct);
+    }
+
     /// <summary>The campaign's consent text, accepted by the rater (idempotent: the first time counts).</summary>
     public async Task AcceptConsentAsync(RaterRef rater, CancellationToken ct = default)
     {
@@ -206,22 +218,30 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
     public async Task<UndoReceipt> UndoLastAsync(RaterRef rater, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var last = await db.Labels.AsNoTracking().Where(l => l.CampaignId == rater.CampaignId && l.RaterId == rater.Id)
-            .OrderByDescending(l => l.CreatedAt).ThenByDescending(l => l.Id)
-            .Select(l => new { l.Id, l.ComparisonId, l.Comparison!.RoundId, l.Comparison.RoundIndex })
-            .FirstOrDefaultAsync(ct)
-            ?? throw StudioProblemException.Conflict("There is no answer of yours to take back.");
-        if (last.RoundId is not { } roundId)
-            throw StudioProblemException.Conflict("That answer was imported, not given in a round; it cannot be taken back.");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The rater's row first (shared, as an answer takes it), then the round: an answer of this rater from another
+        // tab and the answer that closes the round both wait, so the answer read below is still the last one.
         await RaterDirectory.RequireNotErasedAsync(db, rater, ct);
+        var candidate = await LastAnswerAsync(db, rater.CampaignId, rater.Id, ct)
+            ?? throw StudioProblemException.Conflict("There is no answer of yours to take back.");
+        if (candidate.RoundId is not { } roundId)
+            throw StudioProblemException.Conflict("That answer was imported, not given in a round; it cannot be taken back.");
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rounds WHERE id = {roundId} FOR UPDATE", ct);
+        var last = await LastAnswerAsync(db, rater.CampaignId, rater.Id, ct);
+        if (last is null || last.Id != candidate.Id)
+            throw StudioProblemException.Conflict("Another answer of yours arrived meanwhile; ask again to take back the last one.");
+        if (last.WithdrawnAt is not null)
+            throw StudioProblemException.Conflict("Only your last answer can be taken back, once; answer the pair again first.");
         var round = await db.Rounds.AsNoTracking().FirstAsync(r => r.Id == roundId, ct);
         if (round.Status != RoundStatus.Open)
             throw StudioProblemException.Conflict($"Round {round.Index + 1} is closed; its answers are final.");
+        var campaign = await db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == rater.CampaignId, ct);
+        if (campaign.Status != CampaignStatus.Running)
+            throw StudioProblemException.Conflict($"The campaign is {campaign.Status.ToString().ToLowerInvariant()}; answers can be taken back only while it runs.");
+        if (await db.CampaignRaters.AnyAsync(r => r.CampaignId == rater.CampaignId && r.RaterId == rater.Id && r.CompletedAt != null, ct))
+            throw StudioProblemException.Conflict("You have finished and were given the completion code; your answers are final.");
         var now = DateTimeOffset.UtcNow;
-        if (await db.Labels.Where(l => l.Id == last.Id).ExecuteUpdateAsync(u => u.SetProperty(l => l.WithdrawnAt, now), ct) != 1)
-            throw StudioProblemException.Conflict("That answer was taken back already.");
+        await db.Labels.Where(l => l.Id == last.Id).ExecuteUpdateAsync(u => u.SetProperty(l => l.WithdrawnAt, now), ct);
         // Served anew from now: the next answer's response time starts here, not at the first showing.
         await db.Assignments.Where(a => a.ComparisonId == last.ComparisonId && a.RaterId == rater.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.ShownAt, now), ct);
@@ -229,6 +249,16 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         await events.PublishAsync(new CampaignChanged(rater.CampaignId, CampaignChangeKind.Labels, round.Index));
         return new UndoReceipt(last.Id, last.ComparisonId, now);
     }
+
+    private sealed record LastAnswer(Guid Id, Guid ComparisonId, Guid? RoundId, DateTimeOffset? WithdrawnAt);
+
+    /// <summary>The rater's newest answer in the campaign, withdrawn ones included (an undone answer stays the newest
+    /// until the rater answers again, so a second undo does not reach further back).</summary>
+    private static Task<LastAnswer?> LastAnswerAsync(StudioDbContext db, Guid campaignId, string raterId, CancellationToken ct) =>
+        db.Labels.IgnoreQueryFilters().AsNoTracking().Where(l => l.CampaignId == campaignId && l.RaterId == raterId)
+            .OrderByDescending(l => l.CreatedAt).ThenByDescending(l => l.Id)
+            .Select(l => new LastAnswer(l.Id, l.ComparisonId, l.Comparison!.RoundId, l.WithdrawnAt))
+            .FirstOrDefaultAsync(ct);
 
     // The clip frame rate of each environment, for the page's playback clock (renderers are cheap but not free to make).
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> FrameRates = new();

@@ -39,6 +39,8 @@ public sealed class StudyTexts(IDbContextFactory<StudioDbContext> dbFactory)
     {
         // The admin form previews while the researcher types: parameters not yet valid show no legend rather than fail.
         if (EnvironmentRegistry.Find(environment) is not { } definition || EnvironmentRegistry.Validate(definition, parameters).Count > 0) return [];
+        // The admin form previews any parameters a researcher types: a bounded cache, emptied when it fills.
+        if (_legends.Count > 256) _legends.Clear();
         var key = environment + "|" + string.Join(",", parameters.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"));
         return _legends.GetOrAdd(key, _ => LegendPictures.For(EnvironmentRegistry.Create(environment, parameters))
             .Select(i => new LegendEntry(i.Name, i.Meaning, "data:image/png;base64," + Convert.ToBase64String(i.Png))).ToList());
