@@ -275,6 +275,14 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("rater_id");
 
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset?>("ConsentedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("consented_at");
+
                     b.Property<DateTimeOffset?>("ErasedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("erased_at");
@@ -292,6 +300,26 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("kind");
+
+                    b.Property<string>("ParticipantId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("participant_id");
+
+                    b.Property<string>("ParticipantPlatform")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("participant_platform");
+
+                    b.Property<string>("ParticipantSession")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("participant_session");
+
+                    b.Property<string>("ParticipantStudy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("participant_study");
 
                     b.Property<string>("Pseudonym")
                         .IsRequired()
@@ -314,6 +342,10 @@ namespace PreferenceStudio.Migrations.Migrations
 
                     b.HasIndex("CampaignId", "Pseudonym")
                         .IsUnique();
+
+                    b.HasIndex("CampaignId", "ParticipantPlatform", "ParticipantId")
+                        .IsUnique()
+                        .HasFilter("participant_id IS NOT NULL");
 
                     b.ToTable("campaign_raters", (string)null);
                 });
@@ -570,6 +602,24 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("text[]")
                         .HasColumnName("comparison_models");
 
+                    b.Property<string>("CompletionCode")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("completion_code");
+
+                    b.Property<string>("CompletionUrl")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("completion_url");
+
+                    b.Property<string>("Consent")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)")
+                        .HasColumnName("consent");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -597,6 +647,12 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("hierarchy_weight");
 
+                    b.Property<string>("Instructions")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)")
+                        .HasColumnName("instructions");
+
                     b.Property<bool>("InviteOnly")
                         .HasColumnType("boolean")
                         .HasColumnName("invite_only");
@@ -612,6 +668,10 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")
                         .HasColumnName("label_source");
+
+                    b.Property<int?>("LabelsPerRater")
+                        .HasColumnType("integer")
+                        .HasColumnName("labels_per_rater");
 
                     b.Property<int>("LabelsPerRound")
                         .HasColumnType("integer")
@@ -644,6 +704,10 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasMaxLength(50)
                         .HasColumnType("character varying(50)")
                         .HasColumnName("query_strategy");
+
+                    b.Property<bool>("RequireFullPlayback")
+                        .HasColumnType("boolean")
+                        .HasColumnName("require_full_playback");
 
                     b.Property<string>("RewardModel")
                         .IsRequired()
@@ -1011,6 +1075,10 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("source");
 
+                    b.Property<DateTimeOffset?>("WithdrawnAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("withdrawn_at");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ComparisonId");
@@ -1024,7 +1092,7 @@ namespace PreferenceStudio.Migrations.Migrations
 
                     b.HasIndex("ComparisonId", "RaterId")
                         .IsUnique()
-                        .HasFilter("rater_id IS NOT NULL");
+                        .HasFilter("rater_id IS NOT NULL AND withdrawn_at IS NULL");
 
                     b.ToTable("labels", (string)null);
                 });

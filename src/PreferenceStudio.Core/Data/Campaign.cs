@@ -44,6 +44,19 @@ public class Campaign
     /// <summary>Raters may join only with a personal invite link (<see cref="Access.RaterInvite"/>), not with the plain join link.</summary>
     public bool InviteOnly { get; set; }
 
+    /// <summary>What raters read before and while they rate (Markdown, rendered without raw HTML).</summary>
+    public string Instructions { get; set; } = "";
+    /// <summary>Consent text a rater must accept before the first pair (Markdown); empty: none asked.</summary>
+    public string Consent { get; set; } = "";
+    /// <summary>Pairs each rater answers at most; when they have, they get the completion code. Null: no quota.</summary>
+    public int? LabelsPerRater { get; set; }
+    /// <summary>What a rater who finished is shown to enter on the recruiting platform (e.g. a Prolific completion code).</summary>
+    public string CompletionCode { get; set; } = "";
+    /// <summary>Where a rater who finished is sent (e.g. the platform's completion address); empty: they stay on the page.</summary>
+    public string CompletionUrl { get; set; } = "";
+    /// <summary>The answer buttons wait until both clips have played through once.</summary>
+    public bool RequireFullPlayback { get; set; }
+
     /// <summary>Whether raters are asked for a factor ranking (the campaign learns from hierarchies).</summary>
     public bool UsesFactorRankings => LabelSource is LabelSources.Hierarchy or LabelSources.Both;
 

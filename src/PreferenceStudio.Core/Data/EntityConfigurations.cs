@@ -17,6 +17,10 @@ internal sealed class CampaignConfiguration : IEntityTypeConfiguration<Campaign>
         b.Property(x => x.RewardModel).HasMaxLength(50);
         b.Property(x => x.QueryStrategy).HasMaxLength(50);
         b.Property(x => x.LabelSource).HasMaxLength(20);
+        b.Property(x => x.Instructions).HasMaxLength(20_000);
+        b.Property(x => x.Consent).HasMaxLength(20_000);
+        b.Property(x => x.CompletionCode).HasMaxLength(100);
+        b.Property(x => x.CompletionUrl).HasMaxLength(2000);
         b.Property(x => x.EnvironmentParameters).IsJsonb();
         b.Property(x => x.JoinCode).HasMaxLength(32);
         b.HasIndex(x => x.JoinCode).IsUnique();
@@ -152,8 +156,10 @@ internal sealed class LabelConfiguration : IEntityTypeConfiguration<Label>
         b.HasIndex(x => new { x.CampaignId, x.CreatedAt });
         b.HasIndex(x => x.ComparisonId);
         b.HasIndex(x => x.RaterId);
-        // One answer per rater and pair, whatever idempotency key a client sends.
-        b.HasIndex(x => new { x.ComparisonId, x.RaterId }).IsUnique().HasFilter("rater_id IS NOT NULL");
+        // One answer in force per rater and pair, whatever idempotency key a client sends (withdrawn ones are kept apart).
+        b.HasIndex(x => new { x.ComparisonId, x.RaterId }).IsUnique().HasFilter("rater_id IS NOT NULL AND withdrawn_at IS NULL");
+        // Withdrawn answers count nowhere; the few places that must see them (erasure) ask with IgnoreQueryFilters.
+        b.HasQueryFilter(x => x.WithdrawnAt == null);
     }
 }
 

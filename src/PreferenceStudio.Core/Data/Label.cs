@@ -18,6 +18,11 @@ public class Label
     /// <summary>"human", "simulated" or "import".</summary>
     public string Source { get; set; } = "human";
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+    /// <summary>
+    /// UTC; set when the rater took the answer back (undo, while its round was open). A withdrawn label is kept as a
+    /// record but counts nowhere: queries do not see it (a query filter), and the pair is offered to the rater again.
+    /// </summary>
+    public DateTimeOffset? WithdrawnAt { get; set; }
 
     public Comparison? Comparison { get; set; }
 }

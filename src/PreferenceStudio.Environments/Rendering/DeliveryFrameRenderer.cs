@@ -9,7 +9,7 @@ namespace PreferenceStudio.Environments.Rendering;
 /// Draws delivery gridworld clips: the board, the path so far and the agent, moving smoothly between cells.
 /// A move that bumps into a house or the edge shows as a nudge toward the obstacle and a red tick at its edge.
 /// </summary>
-public sealed class DeliveryFrameRenderer : IFrameRenderer
+public sealed class DeliveryFrameRenderer : IFrameRenderer, ILegend
 {
     // Bump this whenever the drawing changes, so content-addressed clips are rendered again.
     private const string DrawingVersion = "2";
@@ -169,9 +169,38 @@ public sealed class DeliveryFrameRenderer : IFrameRenderer
         return recorder.EndRecording();
     }
 
-    private void DrawCell(SKCanvas canvas, int r, int c, int code)
+    private void DrawCell(SKCanvas canvas, int r, int c, int code) =>
+        DrawCellAt(canvas, SKRect.Create(_left + c * _cell, _top + r * _cell, _cell, _cell), code);
+
+    /// <summary>Each kind of cell and the agent, drawn as in the clips, with what it means for the delivery.</summary>
+    public IReadOnlyList<LegendItem> Legend()
     {
-        var rect = SKRect.Create(_left + c * _cell, _top + r * _cell, _cell, _cell);
+        int size = Math.Max(24, (int)MathF.Ceiling(_cell));
+        byte[] Cell(int code, bool agent = false) => LegendPictures.Png(size, size, canvas =>
+        {
+            var rect = SKRect.Create(0, 0, _cell, _cell);
+            DrawCellAt(canvas, rect, code);
+            if (!agent) return;
+            using var fill = new SKPaint { Color = Agent, IsAntialias = true };
+            using var rim = new SKPaint { Color = SKColors.White, IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = Math.Max(1.5f, 0.07f * _cell) };
+            canvas.DrawCircle(rect.MidX, rect.MidY, 0.3f * _cell, fill);
+            canvas.DrawCircle(rect.MidX, rect.MidY, 0.3f * _cell, rim);
+        });
+        return
+        [
+            new("Delivery van", "The agent. Its path so far is drawn behind it; a red tick means it bumped into a house or the edge.", Cell(0, agent: true)),
+            new("Destination", "Where the delivery goes: reaching it is the goal and ends the trip.", Cell(1)),
+            new("Sheep", "Running into a sheep is very bad and ends the trip.", Cell(3)),
+            new("Coin", "A small bonus, picked up by driving over it.", Cell(4)),
+            new("Roadblock", "Can be driven through, at a cost.", Cell(5)),
+            new("Mud", "Slower and costlier to drive through than road.", Cell(6)),
+            new("House", "Cannot be entered.", Cell(2)),
+            new("Road", "Each move costs a little fuel.", Cell(0)),
+        ];
+    }
+
+    private void DrawCellAt(SKCanvas canvas, SKRect rect, int code)
+    {
         bool mud = DeliveryGridworld.IsMudCell(code);
         using var paint = new SKPaint { IsAntialias = true };
         paint.Color = mud ? Mud : Road;

@@ -8,7 +8,7 @@ namespace PreferenceStudio.Environments.Rendering;
 /// is there), the car tilted with the slope, a fading trail of its recent positions, and the applied force as an
 /// orange arrow along the track (longer = stronger). One frame per step.
 /// </summary>
-public sealed class MountainCarFrameRenderer : IFrameRenderer
+public sealed class MountainCarFrameRenderer : IFrameRenderer, ILegend
 {
     // Bump this whenever the drawing changes, so content-addressed clips are rendered again.
     private const string DrawingVersion = "1";
@@ -82,6 +82,18 @@ public sealed class MountainCarFrameRenderer : IFrameRenderer
     public string SettingsKey { get; }
 
     public int FrameCount(Segment segment) => _options.FrameCount(segment);
+
+    /// <summary>One frame of the car pushing up the hill, with what its marks mean.</summary>
+    public IReadOnlyList<LegendItem> Legend()
+    {
+        var climb = new Segment([[-0.9, 0.01], [-0.88, 0.015], [-0.86, 0.02]], [[0.9], [0.9]]);
+        var frame = LegendPictures.Frame(this, climb, 1);
+        return
+        [
+            new("Car and hill", "The car drives along the valley; the flag on the right hilltop is the goal (it turns green once the car gets there). The dots are where the car was a moment ago.", frame),
+            new("Force", "The orange arrow along the track is the push applied at this moment: the longer, the stronger, which costs fuel.", frame),
+        ];
+    }
 
     public void DrawFrame(Segment segment, int frameIndex, SKCanvas canvas)
     {

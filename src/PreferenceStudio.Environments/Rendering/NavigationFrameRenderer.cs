@@ -9,7 +9,7 @@ namespace PreferenceStudio.Environments.Rendering;
 /// (A green, B purple, C orange, D teal; ringed in white while the agent is inside), the agent with an arrow for the
 /// force it applies, and a fading trail of where it has been. One frame per step.
 /// </summary>
-public sealed class NavigationFrameRenderer : IFrameRenderer
+public sealed class NavigationFrameRenderer : IFrameRenderer, ILegend
 {
     // Bump this whenever the drawing changes, so content-addressed clips are rendered again.
     private const string DrawingVersion = "2";
@@ -66,6 +66,22 @@ public sealed class NavigationFrameRenderer : IFrameRenderer
     public string SettingsKey { get; }
 
     public int FrameCount(Segment segment) => _options.FrameCount(segment);
+
+    /// <summary>The maze with its goals and the agent pushing, with what each mark means.</summary>
+    public IReadOnlyList<LegendItem> Legend()
+    {
+        var start = _env.SampleStart(new Random(3));
+        var frame = LegendPictures.Frame(this, new Segment([start, start], [[0.8, -0.6]]), 0);
+        var goals = string.Join("; ", Enumerable.Range(0, _env.GoalCount).Select(k => $"goal {(char)('A' + k)} is the {GoalColourNames[k % GoalColourNames.Length]} disc"));
+        return
+        [
+            new("Agent and maze", "The blue agent moves through the maze and cannot pass the walls; the fading line is where it has been.", frame),
+            new("Goals", $"Each goal is a coloured disc the size of its target area ({goals}); a white ring shows the agent is inside one.", frame),
+            new("Force", "The red arrow from the agent is the push applied at this moment: the longer, the stronger.", frame),
+        ];
+    }
+
+    private static readonly string[] GoalColourNames = ["green", "purple", "orange", "teal"];
 
     public void DrawFrame(Segment segment, int frameIndex, SKCanvas canvas)
     {

@@ -8,7 +8,7 @@ namespace PreferenceStudio.Environments.Rendering;
 /// bob's recent positions, and the torque being applied as an orange arc around the pivot (longer = stronger,
 /// arrowhead = direction). One frame per step: at the default 20 fps the clip plays in real time (dt 0.05).
 /// </summary>
-public sealed class PendulumFrameRenderer : IFrameRenderer
+public sealed class PendulumFrameRenderer : IFrameRenderer, ILegend
 {
     // Bump this whenever the drawing changes, so content-addressed clips are rendered again.
     private const string DrawingVersion = "1";
@@ -67,6 +67,19 @@ public sealed class PendulumFrameRenderer : IFrameRenderer
         canvas.DrawLine(_cx, _cy, x, y, _rodPaint);
         canvas.DrawCircle(x, y, _bob, _bobPaint);
         canvas.DrawCircle(_cx, _cy, _bob * 0.45f, _pivot);
+    }
+
+    /// <summary>One frame of a pendulum swinging up under torque, with what its marks mean.</summary>
+    public IReadOnlyList<LegendItem> Legend()
+    {
+        var swing = new Segment([[2.2, 1.0], [2.25, 1.1], [2.3, 1.2], [2.36, 1.3], [2.43, 1.4], [2.5, 1.5], [2.58, 1.6], [2.66, 1.7], [2.75, 1.8], [2.84, 1.9]],
+            [[1.6], [1.6], [1.6], [1.6], [1.6], [1.6], [1.6], [1.6], [1.6]]);
+        var frame = LegendPictures.Frame(this, swing, Math.Min(8, FrameCount(swing) - 1));
+        return
+        [
+            new("Pendulum", "The red rod and bob swing around the black pivot; the faint dots are where the bob was a moment ago. The dashed line straight up is the goal: upright and still.", frame),
+            new("Torque", "The orange arc around the pivot is the push applied at this moment: the longer the arc, the stronger; the arrowhead shows the direction.", frame),
+        ];
     }
 
     /// <summary>Theta 0 is upright and positive theta turns counter-clockwise on screen, as in Gymnasium's picture.</summary>

@@ -75,9 +75,11 @@ public static partial class StudioIdentities
     /// What a browser does with a join link: opens it (which changes nothing and leads to the rating page), then posts
     /// that page's join form (with its antiforgery token, and the invite when the link carried one).
     /// </summary>
-    public static async Task<HttpResponseMessage> JoinResponseAsync(HttpClient client, string joinCode, string? invite = null)
+    /// <param name="query">More of the link's query string, e.g. a recruiting platform's "PROLIFIC_PID=...&amp;STUDY_ID=...".</param>
+    public static async Task<HttpResponseMessage> JoinResponseAsync(HttpClient client, string joinCode, string? invite = null, string? query = null)
     {
-        var opened = await client.GetAsync($"/join/{joinCode}" + (invite is null ? "" : $"?invite={Uri.EscapeDataString(invite)}"));
+        var parameters = new[] { invite is null ? null : $"invite={Uri.EscapeDataString(invite)}", query }.Where(p => !string.IsNullOrEmpty(p)).ToList();
+        var opened = await client.GetAsync($"/join/{joinCode}" + (parameters.Count == 0 ? "" : "?" + string.Join("&", parameters)));
         Assert.Equal(HttpStatusCode.Redirect, opened.StatusCode);
         var page = await client.GetStringAsync(opened.Headers.Location!.ToString());
         var form = HiddenFields(page);

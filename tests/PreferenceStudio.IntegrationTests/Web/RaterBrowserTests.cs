@@ -69,7 +69,7 @@ public sealed class RaterBrowserTests(PostgresFixture postgres) : IClassFixture<
 
             // Others finish the round; the studio trains and opens the next one, and the page says so without a reload.
             Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(app.ConnectionString, http, campaign, "sim-others", 4));
-            await page.Locator("#new-round-notice").WaitForAsync(new() { Timeout = 90_000 });
+            await Assertions.Expect(page.Locator("#announcer")).ToContainTextAsync("Round 2 is ready", new() { Timeout = 90_000 });
             await Assertions.Expect(page.Locator("#round-label")).ToContainTextAsync("Round 2 of 2", new() { Timeout = 30_000 });
             await page.Locator("#pair").WaitForAsync(new() { Timeout = 30_000 });
 

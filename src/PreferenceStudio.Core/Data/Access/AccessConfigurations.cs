@@ -88,9 +88,15 @@ internal sealed class CampaignRaterConfiguration : IEntityTypeConfiguration<Camp
         b.Property(x => x.Pseudonym).HasMaxLength(64);
         b.Property(x => x.Kind).HasMaxLength(32);
         b.Property(x => x.TokenHash).HasMaxLength(64);
+        b.Property(x => x.ParticipantPlatform).HasMaxLength(20);
+        b.Property(x => x.ParticipantId).HasMaxLength(200);
+        b.Property(x => x.ParticipantStudy).HasMaxLength(200);
+        b.Property(x => x.ParticipantSession).HasMaxLength(200);
         b.HasOne<Campaign>().WithMany().HasForeignKey(x => x.CampaignId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne(x => x.Rater).WithMany().HasForeignKey(x => x.RaterId).OnDelete(DeleteBehavior.Cascade);
         b.HasIndex(x => new { x.CampaignId, x.Pseudonym }).IsUnique();
+        // A platform's participant is one rater per campaign: a return visit finds them.
+        b.HasIndex(x => new { x.CampaignId, x.ParticipantPlatform, x.ParticipantId }).IsUnique().HasFilter("participant_id IS NOT NULL");
         b.HasIndex(x => x.TokenHash).IsUnique().HasFilter("token_hash IS NOT NULL");
         b.HasIndex(x => x.RaterId);
     }

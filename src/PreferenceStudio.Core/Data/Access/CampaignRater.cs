@@ -22,6 +22,18 @@ public class CampaignRater
     public Guid? InviteId { get; set; }
     /// <summary>UTC; set when a researcher erased this rater's data from the campaign. The identity is refused from then on.</summary>
     public DateTimeOffset? ErasedAt { get; set; }
+    /// <summary>UTC; when the rater accepted the campaign's consent text (null: not yet, or none asked).</summary>
+    public DateTimeOffset? ConsentedAt { get; set; }
+    /// <summary>The recruiting platform the rater came from ("prolific", "mturk"), from the join link's parameters.</summary>
+    public string? ParticipantPlatform { get; set; }
+    /// <summary>The platform's id of the participant (Prolific PROLIFIC_PID, MTurk workerId); a return visit with it resumes this rater.</summary>
+    public string? ParticipantId { get; set; }
+    /// <summary>The platform's study (Prolific STUDY_ID, MTurk hitId).</summary>
+    public string? ParticipantStudy { get; set; }
+    /// <summary>The platform's session (Prolific SESSION_ID, MTurk assignmentId).</summary>
+    public string? ParticipantSession { get; set; }
+    /// <summary>UTC; when the rater was first shown the completion code (quota reached or campaign over).</summary>
+    public DateTimeOffset? CompletedAt { get; set; }
 
     public Rater? Rater { get; set; }
 }

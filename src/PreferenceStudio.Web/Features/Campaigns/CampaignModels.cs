@@ -30,7 +30,9 @@ public sealed record RoundSummary(
     [property: JsonPropertyName("scaled_return")] double? ScaledReturn,
     [property: JsonPropertyName("clips_failed")] int FailedClips,
     [property: JsonPropertyName("error")] string? Error,
-    [property: JsonPropertyName("mean_return")] double? MeanReturn = null);
+    [property: JsonPropertyName("mean_return")] double? MeanReturn = null,
+    [property: JsonPropertyName("clips")] int Clips = 0,
+    [property: JsonPropertyName("clips_rendered")] int ClipsRendered = 0);
 
 /// <summary>One reward-model training run and everything it measured (metrics as recorded, snake_case).</summary>
 public sealed record RunSummary(

@@ -43,7 +43,9 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
                 c.LabelsPerRound,
                 r.HeldoutAccuracy, r.HeldoutLogLik, r.ScaledReturn,
                 db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Failed),
-                r.Error, r.MeanReturn))
+                r.Error, r.MeanReturn,
+                db.Clips.Count(k => k.RoundId == r.Id),
+                db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Rendered)))
             .ToListAsync(ct);
         return new CampaignDetail(ToSummary(c, labels, raters), ToSettings(c), rounds, await RunsAsync(db, id, ct));
     }
@@ -108,9 +110,8 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             LabelSource = settings.LabelSource,
             HierarchyWeight = settings.HierarchyWeight,
             HierarchyPairsPerRound = settings.HierarchyPairsPerRound,
-            MaxRaters = settings.MaxRaters,
-            InviteOnly = settings.InviteOnly,
         };
+        settings.RaterSettings().ApplyTo(campaign);
         db.Campaigns.Add(campaign);
         if (ownerUserId is not null) Members.CampaignMembers.AddOwner(db, campaign.Id, ownerUserId);
         await db.SaveChangesAsync(ct);
@@ -135,6 +136,25 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         await tx.CommitAsync(ct);
         worker.Wake();
         await events.PublishAsync(new CampaignChanged(c.Id, CampaignChangeKind.Status));
+    }
+
+    public async Task<RaterSettings> RaterSettingsAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return RaterSettings.Of(await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw StudioProblemException.NotFound($"No campaign {id}."));
+    }
+
+    /// <summary>Changes what raters meet (texts, quota, completion, playback, who may join); refuses unusable fields.</summary>
+    public async Task<RaterSettings> UpdateRaterSettingsAsync(Guid id, RaterSettings settings, CancellationToken ct = default)
+    {
+        var errors = settings.Validate();
+        if (errors.Count > 0) throw new StudioValidationException(errors, "The rater settings are not usable");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var c = await db.Campaigns.FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw StudioProblemException.NotFound($"No campaign {id}.");
+        settings.ApplyTo(c);
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new CampaignChanged(c.Id, CampaignChangeKind.Status));
+        return RaterSettings.Of(c);
     }
 
     /// <summary>Stops serving pairs and taking labels; work already running in the background finishes.</summary>
@@ -173,5 +193,11 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         HierarchyPairsPerRound = c.HierarchyPairsPerRound,
         MaxRaters = c.MaxRaters,
         InviteOnly = c.InviteOnly,
+        Instructions = c.Instructions,
+        Consent = c.Consent,
+        LabelsPerRater = c.LabelsPerRater,
+        CompletionCode = c.CompletionCode,
+        CompletionUrl = c.CompletionUrl,
+        RequireFullPlayback = c.RequireFullPlayback,
     };
 }

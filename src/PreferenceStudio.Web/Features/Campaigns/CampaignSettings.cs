@@ -52,6 +52,26 @@ public sealed class CampaignSettings
 
     /// <summary>Raters join only with a personal invite link (POST .../invites makes a batch).</summary>
     [JsonPropertyName("invite_only")] public bool InviteOnly { get; set; }
+
+    /// <summary>Markdown instructions for raters (see <see cref="RaterSettings"/>).</summary>
+    [JsonPropertyName("instructions")] public string Instructions { get; set; } = "";
+    /// <summary>Markdown consent text raters accept before the first pair; empty: none asked.</summary>
+    [JsonPropertyName("consent")] public string Consent { get; set; } = "";
+    /// <summary>Pairs each rater answers at most (null: no quota).</summary>
+    [JsonPropertyName("labels_per_rater")] public int? LabelsPerRater { get; set; }
+    /// <summary>Shown to a rater who has finished.</summary>
+    [JsonPropertyName("completion_code")] public string CompletionCode { get; set; } = "";
+    /// <summary>Where a rater who has finished is sent.</summary>
+    [JsonPropertyName("completion_url")] public string CompletionUrl { get; set; } = "";
+    /// <summary>The answer buttons wait until both clips have played once.</summary>
+    [JsonPropertyName("require_full_playback")] public bool RequireFullPlayback { get; set; }
+
+    /// <summary>The rater-facing part of these settings.</summary>
+    public RaterSettings RaterSettings() => new()
+    {
+        Instructions = Instructions, Consent = Consent, LabelsPerRater = LabelsPerRater, CompletionCode = CompletionCode,
+        CompletionUrl = CompletionUrl, RequireFullPlayback = RequireFullPlayback, MaxRaters = MaxRaters, InviteOnly = InviteOnly,
+    };
 }
 
 /// <summary>Field-level checks of <see cref="CampaignSettings"/>, shared by the admin form and the API.</summary>
@@ -143,8 +163,7 @@ public static class CampaignSettingsValidator
         if (s.HierarchyPairsPerRound < 1 || s.HierarchyPairsPerRound > MaxHierarchyPairsPerRound)
             Add("hierarchy_pairs_per_round", $"Hierarchy pairs per round must be between 1 and {MaxHierarchyPairsPerRound:N0}.");
 
-        if (s.MaxRaters is < 1 or > MaxRaters)
-            Add("max_raters", $"The most raters must be between 1 and {MaxRaters:N0}, or left out for no limit.");
+        PreferenceStudio.Web.Features.Campaigns.RaterSettings.Validate(s.Instructions, s.Consent, s.LabelsPerRater, s.CompletionCode, s.CompletionUrl, s.MaxRaters, Add);
 
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }

@@ -68,6 +68,16 @@ public static class CampaignsApi
             .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
             .WithName("DownloadRewardModelCheckpoint").WithSummary("The checkpoint file of a reward-model run (load it with `studio train-policy --reward FILE`); per-rater latents are keyed by pseudonym");
 
+        group.MapGet("/{id:guid}/rater-settings", async (Guid id, CampaignService campaigns, CancellationToken ct) =>
+                TypedResults.Ok(await campaigns.RaterSettingsAsync(id, ct)))
+            .RequireCampaign(CampaignRole.Viewer, ApiScopes.CampaignsRead)
+            .WithName("GetRaterSettings").WithSummary("What raters meet: instructions, consent, quota, completion code and URL, playback, who may join");
+
+        group.MapPut("/{id:guid}/rater-settings", async (Guid id, RaterSettings settings, CampaignService campaigns, CancellationToken ct) =>
+                TypedResults.Ok(await campaigns.UpdateRaterSettingsAsync(id, settings, ct)))
+            .RequireCampaign(CampaignRole.Editor, ApiScopes.CampaignsWrite)
+            .WithName("SetRaterSettings").WithSummary("Replace what raters meet (all fields); unusable fields are a validation problem, nothing changed");
+
         group.MapPost("/{id:guid}/start", async (Guid id, CampaignService campaigns, CancellationToken ct) =>
             {
                 await campaigns.StartAsync(id, ct);

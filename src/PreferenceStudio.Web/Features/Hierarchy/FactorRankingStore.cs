@@ -40,6 +40,9 @@ public sealed class FactorRankingStore(IDbContextFactory<StudioDbContext> dbFact
         // The rater's row, shared: an erasure of this rater waits for this save (and then erases it too), and a
         // rater erased a moment ago stores nothing.
         await RaterDirectory.RequireNotErasedAsync(db, rater, ct);
+        if (campaign.Consent.Length > 0
+            && !await db.CampaignRaters.AnyAsync(r => r.CampaignId == campaignId && r.RaterId == rater.Id && r.ConsentedAt != null, ct))
+            throw StudioProblemException.Conflict("Accept the campaign's consent text first (POST .../consent, or on the rating page).");
         var current = await CurrentRankingAsync(db, campaignId, rater.Id, ct);
         if (current is not null && current.Factors.SequenceEqual(hierarchy.Factors) && current.Margins.SequenceEqual(hierarchy.Margins))
             return (ToView(current, rater.Pseudonym), false);

@@ -68,13 +68,16 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
     /// its maximum of raters. The check and the insert hold the campaign's row, so two joins cannot both take the
     /// last place, and an invite joins one rater only.
     /// </summary>
-    public async Task<(RaterRef? Rater, JoinRefusal Refusal)> JoinAsync(Guid campaignId, string? inviteToken, CancellationToken ct = default)
+    /// <param name="participant">The recruiting platform's participant, from the link: a participant who joined
+    /// before gets their rater back (on any device), and a new one is recorded with the rater.</param>
+    public async Task<(RaterRef? Rater, JoinRefusal Refusal)> JoinAsync(Guid campaignId, string? inviteToken, Participant? participant = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var campaign = await db.Campaigns.FromSql($"SELECT * FROM campaigns WHERE id = {campaignId} FOR UPDATE").AsNoTracking().FirstOrDefaultAsync(ct);
         if (campaign is null) return (null, JoinRefusal.UnknownCampaign);
-
+        // In an invite-only campaign the invite is the ticket in, also for a participant coming back: a platform id
+        // alone (which anyone who saw it could send) must not open it.
         Guid? inviteId = null;
         if (campaign.InviteOnly)
         {
@@ -85,16 +88,47 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
                 .Select(i => (Guid?)i.Id).FirstOrDefaultAsync(ct);
             if (inviteId is null) return (null, JoinRefusal.InviteInvalid);
         }
+        if (participant is not null)
+        {
+            var known = await db.CampaignRaters.AsNoTracking()
+                .FirstOrDefaultAsync(r => r.CampaignId == campaignId && r.ParticipantPlatform == participant.Platform && r.ParticipantId == participant.Id, ct);
+            if (known is { ErasedAt: not null }) return (null, JoinRefusal.ParticipantErased);
+            if (known is not null)
+            {
+                if (participant.Session is not null && participant.Session != known.ParticipantSession)
+                    await db.CampaignRaters.Where(r => r.CampaignId == campaignId && r.RaterId == known.RaterId)
+                        .ExecuteUpdateAsync(u => u.SetProperty(r => r.ParticipantSession, participant.Session), ct);
+                if (inviteId is { } used)
+                    await db.RaterInvites.Where(i => i.Id == used).ExecuteUpdateAsync(u => u
+                        .SetProperty(i => i.UsedAt, DateTimeOffset.UtcNow).SetProperty(i => i.RaterId, known.RaterId), ct);
+                await tx.CommitAsync(ct);
+                return (new RaterRef(campaignId, known.RaterId, known.Pseudonym, known.Kind), JoinRefusal.None);
+            }
+        }
+
         if (campaign.MaxRaters is { } max
             && await db.CampaignRaters.CountAsync(r => r.CampaignId == campaignId && r.Kind == RaterKinds.Human && r.ErasedAt == null, ct) >= max)
             return (null, JoinRefusal.CampaignFull);
 
         var rater = await AddAsync(db, campaignId, RaterKinds.Human, pseudonym: null, tokenHash: null, inviteId, ct);
+        if (participant is not null)
+            await db.CampaignRaters.Where(r => r.CampaignId == campaignId && r.RaterId == rater.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(r => r.ParticipantPlatform, participant.Platform).SetProperty(r => r.ParticipantId, participant.Id)
+                .SetProperty(r => r.ParticipantStudy, participant.Study).SetProperty(r => r.ParticipantSession, participant.Session), ct);
         if (inviteId is { } id)
             await db.RaterInvites.Where(i => i.Id == id).ExecuteUpdateAsync(u => u
                 .SetProperty(i => i.UsedAt, DateTimeOffset.UtcNow).SetProperty(i => i.RaterId, rater.Id), ct);
         await tx.CommitAsync(ct);
         return (rater, JoinRefusal.None);
+    }
+
+    /// <summary>The recruiting platform's participant a rater joined as (null: joined without one).</summary>
+    public async Task<(string Platform, string Id)?> ParticipantOfAsync(Guid campaignId, string raterId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId && r.RaterId == raterId)
+            .Select(r => new { r.ParticipantPlatform, r.ParticipantId }).FirstOrDefaultAsync(ct);
+        return row is { ParticipantPlatform: { } platform, ParticipantId: { } id } ? (platform, id) : null;
     }
 
     /// <summary>
@@ -209,6 +243,30 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
             .ToListAsync(ct);
     }
 
+    /// <summary>The campaign's people (not scripted raters), for paying and checking a crowd-sourced study.</summary>
+    public async Task<IReadOnlyList<ParticipantView>> ParticipantsAsync(Guid campaignId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var code = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.CompletionCode).FirstOrDefaultAsync(ct);
+        var rows = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId && r.Kind == RaterKinds.Human && r.ErasedAt == null)
+            .OrderBy(r => r.JoinedAt).ThenBy(r => r.Pseudonym)
+            .Select(r => new
+            {
+                r.Pseudonym, r.ParticipantPlatform, r.ParticipantId, r.ParticipantStudy, r.ParticipantSession, r.JoinedAt, r.CompletedAt,
+                Labels = db.Labels.Count(l => l.CampaignId == campaignId && l.RaterId == r.RaterId),
+                Last = db.Labels.Where(l => l.CampaignId == campaignId && l.RaterId == r.RaterId).Max(l => (DateTimeOffset?)(l.AnsweredAt ?? l.CreatedAt)),
+            })
+            .ToListAsync(ct);
+        // Time spent: from joining to the last answer (or to the completion code, when that came later).
+        return rows.Select(r =>
+        {
+            var end = new[] { r.Last, r.CompletedAt }.Max();
+            return new ParticipantView(r.Pseudonym, r.ParticipantPlatform, r.ParticipantId, r.ParticipantStudy, r.ParticipantSession, r.JoinedAt,
+                r.Labels, end is { } e ? Math.Round((e - r.JoinedAt).TotalSeconds, 1) : null, r.CompletedAt,
+                r.CompletedAt is not null && code is { Length: > 0 } ? code : null);
+        }).ToList();
+    }
+
     public async Task<IReadOnlyList<RaterErasureView>> ErasuresAsync(Guid campaignId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -234,7 +292,8 @@ public sealed class RaterDirectory(IDbContextFactory<StudioDbContext> dbFactory,
             throw StudioProblemException.Conflict($"Rater '{pseudonym}' was already erased, at {erasedAt:u}.");
         await db.CampaignRaters.Where(r => r.CampaignId == campaignId && r.RaterId == rater.RaterId)
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.ErasedAt, now).SetProperty(r => r.TokenHash, (string?)null), ct);
-        int labels = await db.Labels.Where(l => l.CampaignId == campaignId && l.RaterId == rater.RaterId).ExecuteDeleteAsync(ct);
+        // Withdrawn answers too: an erasure leaves nothing of the rater's behind.
+        int labels = await db.Labels.IgnoreQueryFilters().Where(l => l.CampaignId == campaignId && l.RaterId == rater.RaterId).ExecuteDeleteAsync(ct);
         int rankings = await db.FactorRankings.Where(f => f.CampaignId == campaignId && f.RaterId == rater.RaterId).ExecuteDeleteAsync(ct);
         int assignments = await db.Database.ExecuteSqlAsync($"""
             DELETE FROM assignments a USING comparisons c

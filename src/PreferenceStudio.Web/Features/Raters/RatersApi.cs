@@ -31,6 +31,21 @@ public static class RatersApi
             .RequireCampaign(CampaignRole.Editor, ApiScopes.CampaignsWrite)
             .WithName("EraseRater").WithSummary("Erase one rater's data from the campaign (labels, rankings, served pairs); their identity is refused from now on and later training runs exclude them. The erasure is recorded");
 
+        group.MapGet("/participants", async (Guid id, string? format, RaterDirectory raters, CancellationToken ct) =>
+            {
+                var people = await raters.ParticipantsAsync(id, ct);
+                if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase)) return Results.Ok(people);
+                if (format is not null && !string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase))
+                    throw StudioProblemException.Invalid($"Unknown format '{format}'. Use format=csv (the default) or format=json.");
+                var csv = Csv.Write(
+                    ["participant_id", "platform", "study", "session", "pseudonym", "joined_at", "labels", "seconds_spent", "completion_code_shown_at", "completion_code"],
+                    people.Select(p => new object?[] { p.ParticipantId, p.Platform, p.Study, p.Session, p.Pseudonym, p.JoinedAt, p.Labels, p.SecondsSpent, p.CompletionCodeShownAt, p.CompletionCode }));
+                return Results.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv", $"participants-{id:N}.csv");
+            })
+            // Editors only: a platform participant id is what brings a participant back to their rater.
+            .RequireCampaign(CampaignRole.Editor, ApiScopes.DatasetsRead)
+            .WithName("ListParticipants").WithSummary("The campaign's people: platform participant id, study, session, pseudonym, labels, time spent and when the completion code was shown (CSV, or format=json)");
+
         group.MapGet("/erasures", async (Guid id, RaterDirectory raters, CancellationToken ct) => TypedResults.Ok(await raters.ErasuresAsync(id, ct)))
             .RequireCampaign(CampaignRole.Viewer, ApiScopes.CampaignsRead)
             .WithName("ListErasures").WithSummary("Every erasure of a rater's data from the campaign: who, when, and how much was deleted");

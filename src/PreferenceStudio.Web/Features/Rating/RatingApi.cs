@@ -32,6 +32,19 @@ public static class RatingApi
             .RequireRateLimiting(StudioAccessExtensions.LabelsLimit)
             .WithName("SubmitLabel").WithSummary("The authenticated rater answers a pair served to them; resending with the same idempotency_key stores it once");
 
+        group.MapPost("/labels/undo", async (Guid id, HttpContext http, RatingService rating, CancellationToken ct) =>
+                TypedResults.Ok(await rating.UndoLastAsync(RaterContext.Current(http), ct)))
+            .RequireRater()
+            .WithName("UndoLabel").WithSummary("The authenticated rater takes back their last answer while its round is open; the pair is offered again, the label kept as withdrawn");
+
+        group.MapPost("/consent", async (Guid id, HttpContext http, RatingService rating, CancellationToken ct) =>
+            {
+                await rating.AcceptConsentAsync(RaterContext.Current(http), ct);
+                return TypedResults.NoContent();
+            })
+            .RequireRater()
+            .WithName("AcceptConsent").WithSummary("The authenticated rater accepts the campaign's consent text (pairs are served only after)");
+
         // The rater's other input: their ranking of the campaign's reward factors.
         api.MapRankingsApi();
 
@@ -47,12 +60,16 @@ public static class RatingApi
     /// </summary>
     public static IEndpointRouteBuilder MapJoin(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/join/{code}", async (string code, string? invite, RatingService rating, CancellationToken ct) =>
+        app.MapGet("/join/{code}", async (string code, HttpRequest request, RatingService rating, CancellationToken ct) =>
         {
             // A person followed this link: an empty 404 becomes the studio's not-found page.
             if (await rating.FindCampaignByJoinCodeAsync(code, ct) is null) return Results.NotFound();
-            var rate = $"/rate/{Uri.EscapeDataString(code)}";
-            return Results.Redirect(invite is null ? rate : $"{rate}?invite={Uri.EscapeDataString(invite)}");
+            // The invite and the recruiting platform's parameters go on to the page's join form.
+            var kept = new[] { "invite" }.Concat(Participant.ParameterNames)
+                .Where(name => request.Query[name].ToString() is { Length: > 0 })
+                .Select(name => $"{name}={Uri.EscapeDataString(request.Query[name].ToString())}");
+            var query = string.Join('&', kept);
+            return Results.Redirect($"/rate/{Uri.EscapeDataString(code)}" + (query.Length > 0 ? "?" + query : ""));
         })
         .AllowAnonymous()
         .WithName("JoinLink").ExcludeFromDescription();
@@ -62,10 +79,11 @@ public static class RatingApi
         {
             if (await rating.FindCampaignByJoinCodeAsync(code, ct) is not { } campaignId) return Results.NotFound();
             var rate = $"/rate/{Uri.EscapeDataString(code)}";
-            if ((await RaterAuthentication.ReadAsync(http)).TryGetValue(campaignId, out var known)
+            var participant = Participant.From(name => http.Request.Form[name].ToString());
+            if (participant is null && (await RaterAuthentication.ReadAsync(http)).TryGetValue(campaignId, out var known)
                 && await raters.FindAsync(campaignId, known, ct) is not null)
                 return Results.Redirect(rate);
-            var (rater, refusal) = await raters.JoinAsync(campaignId, invite, ct);
+            var (rater, refusal) = await raters.JoinAsync(campaignId, invite, participant, ct);
             if (rater is null) return Results.Redirect($"{rate}?refused={refusal.ToString().ToLowerInvariant()}");
             await RaterAuthentication.SignInAsync(http, rater);
             return Results.Redirect(rate);

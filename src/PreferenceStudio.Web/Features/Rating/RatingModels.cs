@@ -12,8 +12,24 @@ public enum RatingStatus
     /// <summary>This rater has answered every pair of the open round (or the round has its labels).</summary>
     RoundDoneForRater,
     Paused,
+    /// <summary>The campaign is complete (or stopped): the rater is shown the completion code.</summary>
     Finished,
     NotStarted,
+    /// <summary>The campaign asks for consent and this rater has not given it yet: no pair is served before.</summary>
+    ConsentRequired,
+    /// <summary>This rater has answered their quota of pairs: they are shown the completion code.</summary>
+    QuotaReached,
+}
+
+/// <summary>What the studio is doing while a rater waits for a round.</summary>
+public enum RoundStage
+{
+    /// <summary>Round 1's clips are being made (the studio has not learnt anything yet).</summary>
+    PreparingFirstRound,
+    /// <summary>The round just finished is training the reward model and the next policy.</summary>
+    Learning,
+    /// <summary>The next round's clips are being rendered.</summary>
+    Rendering,
 }
 
 /// <summary>
@@ -30,7 +46,8 @@ public sealed record ServedPair(
     [property: JsonPropertyName("shown_at")] DateTimeOffset ShownAt,
     [property: JsonPropertyName("factors")] IReadOnlyList<PairFactorValue>? Factors = null,
     [property: JsonPropertyName("hierarchy_choice")] PreferenceChoice? HierarchyChoice = null,
-    [property: JsonPropertyName("decided_by")] string? DecidedBy = null);
+    [property: JsonPropertyName("decided_by")] string? DecidedBy = null,
+    [property: JsonPropertyName("frame_rate")] double FrameRate = 10);
 
 /// <summary>
 /// One factor of a served pair. <paramref name="Better"/> is the side with the better value given the factor's
@@ -57,7 +74,20 @@ public sealed record RatingState(
     [property: JsonPropertyName("round_count")] int RoundCount,
     [property: JsonPropertyName("round_labels")] int RoundLabels,
     [property: JsonPropertyName("round_labels_wanted")] int RoundLabelsWanted,
-    [property: JsonPropertyName("pair")] ServedPair? Pair);
+    [property: JsonPropertyName("pair")] ServedPair? Pair,
+    [property: JsonPropertyName("rater_labels")] int RaterLabels = 0,
+    [property: JsonPropertyName("labels_per_rater")] int? LabelsPerRater = null,
+    [property: JsonPropertyName("stage")] RoundStage? Stage = null,
+    [property: JsonPropertyName("completion_code")] string? CompletionCode = null,
+    [property: JsonPropertyName("completion_url")] string? CompletionUrl = null,
+    [property: JsonPropertyName("require_full_playback")] bool RequireFullPlayback = false,
+    [property: JsonPropertyName("can_undo")] bool CanUndo = false);
+
+/// <summary>An answer taken back: the pair it answered is offered again.</summary>
+public sealed record UndoReceipt(
+    [property: JsonPropertyName("label_id")] Guid LabelId,
+    [property: JsonPropertyName("comparison_id")] Guid ComparisonId,
+    [property: JsonPropertyName("withdrawn_at")] DateTimeOffset WithdrawnAt);
 
 /// <summary>
 /// A rater's answer to a served pair. The idempotency key makes a resent answer count once. The rater is the one the

@@ -3,6 +3,7 @@ using Npgsql;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Hierarchy;
+using PreferenceStudio.Environments.Rendering;
 using PreferenceStudio.Web.Features.Access;
 using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
@@ -59,21 +60,45 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == c.Id && r.Index == c.CurrentRound, ct);
         int roundLabels = round is null ? 0 : await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id, ct);
-        RatingState State(RatingStatus status, ServedPair? pair = null) =>
-            new(status, c.Id, c.Name, c.CurrentRound, c.RoundCount, roundLabels, c.LabelsPerRound, pair);
+        var me = await db.CampaignRaters.AsNoTracking().FirstAsync(r => r.CampaignId == c.Id && r.RaterId == raterId, ct);
+        int mine = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId, ct);
+        bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running && me.CompletedAt is null
+            && (await LastAnswerAsync(db, c.Id, raterId, ct)) is { WithdrawnAt: null } last && last.RoundId == round.Id
+            && !(c.LabelsPerRater is { } q && mine >= q);
+        // The completion code is for those who took part: a rater who never answered (say, one who joins after the
+        // campaign ended) is told it is over, not given the code.
+        bool earned = mine > 0;
+        RatingState State(RatingStatus status, ServedPair? pair = null, RoundStage? stage = null) =>
+            new(status, c.Id, c.Name, c.CurrentRound, c.RoundCount, roundLabels, c.LabelsPerRound, pair, mine, c.LabelsPerRater, stage,
+                status is RatingStatus.Finished or RatingStatus.QuotaReached && earned && c.CompletionCode.Length > 0 ? c.CompletionCode : null,
+                status is RatingStatus.Finished or RatingStatus.QuotaReached && earned && c.CompletionUrl.Length > 0 ? c.CompletionUrl : null,
+                c.RequireFullPlayback, canUndo && status is RatingStatus.Ready or RatingStatus.RoundDoneForRater);
 
+        if (c.Consent.Length > 0 && me.ConsentedAt is null && c.Status != CampaignStatus.Completed) return State(RatingStatus.ConsentRequired);
         switch (c.Status)
         {
             case CampaignStatus.Draft: return State(RatingStatus.NotStarted);
             case CampaignStatus.Paused: return State(RatingStatus.Paused);
-            case CampaignStatus.Completed or CampaignStatus.Failed: return State(RatingStatus.Finished);
+            case CampaignStatus.Completed or CampaignStatus.Failed:
+                if (earned) await MarkCompletedAsync(db, me, ct);
+                return State(RatingStatus.Finished);
         }
-        if (round is null || round.Status != RoundStatus.Open) return State(RatingStatus.WaitingForRound);
+        if (c.LabelsPerRater is { } quota && mine >= quota)
+        {
+            await MarkCompletedAsync(db, me, ct);
+            return State(RatingStatus.QuotaReached);
+        }
+        if (round is null || round.Status != RoundStatus.Open)
+            return State(RatingStatus.WaitingForRound, stage: round is null || (round.Status == RoundStatus.Preparing && round.Index == 0)
+                ? RoundStage.PreparingFirstRound
+                : round.Status == RoundStatus.Preparing ? RoundStage.Rendering : RoundStage.Learning);
 
         var pending = await db.Assignments.AsNoTracking()
             .Where(a => a.RaterId == raterId && a.Comparison!.RoundId == round.Id
                         && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == raterId))
-            .OrderBy(a => a.ShownAt)
+            // Newest first: a pair whose answer was just taken back (served anew at the undo) comes before the one
+            // that was on screen when the rater pressed Undo.
+            .OrderByDescending(a => a.ShownAt)
             .Select(a => new { a.ComparisonId, a.ShownAt })
             .FirstOrDefaultAsync(ct);
         if (pending is not null)
@@ -116,7 +141,8 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var x = await db.Comparisons.AsNoTracking().Where(c => c.Id == comparisonId)
             .Select(c => new { c.Id, c.RoundIndex, c.RoundId, c.LeftSegmentId, c.RightSegmentId, Left = c.LeftClip!.FileName, Right = c.RightClip!.FileName })
             .FirstAsync(ct);
-        var pair = new ServedPair(x.Id, x.RoundIndex ?? 0, "/media/" + x.Left, "/media/" + x.Right, shownAt);
+        var pair = new ServedPair(x.Id, x.RoundIndex ?? 0, "/media/" + x.Left, "/media/" + x.Right, shownAt,
+            FrameRate: FrameRates.GetOrAdd(campaign.Environment, _ => FrameRenderers.TryFor(CampaignEnvironment.Create(campaign), out var r) ? r.FrameRate : 10));
         if (!campaign.UsesFactorRankings || x.RoundId is not { } roundId) return pair;
         var ranking = await FactorRankingStore.CurrentRankingAsync(db, campaign.Id, raterId, ct);
         if (ranking is null) return pair;
@@ -159,6 +185,83 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex, ct);
     }
+
+    /// <summary>Records when the rater was first shown the completion code (for the participants list).</summary>
+    private static async Task MarkCompletedAsync(StudioDbContext db, Core.Data.Access.CampaignRater me, CancellationToken ct)
+    {
+        if (me.CompletedAt is not null) return;
+        await db.CampaignRaters.Where(r => r.CampaignId == me.CampaignId && r.RaterId == me.RaterId && r.CompletedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.CompletedAt, DateTimeOffset.UtcNow), ct);
+    }
+
+    /// <summary>Whether the campaign asks for consent that this rater has not given yet.</summary>
+    public async Task<bool> NeedsConsentAsync(RaterRef rater, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Campaigns.AnyAsync(c => c.Id == rater.CampaignId && c.Consent != "" && c.Status != CampaignStatus.Completed, ct)
+            && await db.CampaignRaters.AnyAsync(r => r.CampaignId == rater.CampaignId && r.RaterId == rater.Id && r.ConsentedAt == null, ct);
+    }
+
+    /// <summary>The campaign's consent text, accepted by the rater (idempotent: the first time counts).</summary>
+    public async Task AcceptConsentAsync(RaterRef rater, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.CampaignRaters.Where(r => r.CampaignId == rater.CampaignId && r.RaterId == rater.Id && r.ConsentedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.ConsentedAt, DateTimeOffset.UtcNow), ct);
+    }
+
+    /// <summary>
+    /// Takes back the rater's last answer while its round is still open: the label is kept, marked withdrawn, counts
+    /// nowhere from now on, and its pair is offered to the rater again. Takes the same locks as an answer, so an undo
+    /// and the answer that closes the round cannot cross.
+    /// </summary>
+    public async Task<UndoReceipt> UndoLastAsync(RaterRef rater, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The rater's row first (shared, as an answer takes it), then the round: an answer of this rater from another
+        // tab and the answer that closes the round both wait, so the answer read below is still the last one.
+        await RaterDirectory.RequireNotErasedAsync(db, rater, ct);
+        var candidate = await LastAnswerAsync(db, rater.CampaignId, rater.Id, ct)
+            ?? throw StudioProblemException.Conflict("There is no answer of yours to take back.");
+        if (candidate.RoundId is not { } roundId)
+            throw StudioProblemException.Conflict("That answer was imported, not given in a round; it cannot be taken back.");
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rounds WHERE id = {roundId} FOR UPDATE", ct);
+        var last = await LastAnswerAsync(db, rater.CampaignId, rater.Id, ct);
+        if (last is null || last.Id != candidate.Id)
+            throw StudioProblemException.Conflict("Another answer of yours arrived meanwhile; ask again to take back the last one.");
+        if (last.WithdrawnAt is not null)
+            throw StudioProblemException.Conflict("Only your last answer can be taken back, once; answer the pair again first.");
+        var round = await db.Rounds.AsNoTracking().FirstAsync(r => r.Id == roundId, ct);
+        if (round.Status != RoundStatus.Open)
+            throw StudioProblemException.Conflict($"Round {round.Index + 1} is closed; its answers are final.");
+        var campaign = await db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == rater.CampaignId, ct);
+        if (campaign.Status != CampaignStatus.Running)
+            throw StudioProblemException.Conflict($"The campaign is {campaign.Status.ToString().ToLowerInvariant()}; answers can be taken back only while it runs.");
+        if (await db.CampaignRaters.AnyAsync(r => r.CampaignId == rater.CampaignId && r.RaterId == rater.Id && r.CompletedAt != null, ct))
+            throw StudioProblemException.Conflict("You have finished and were given the completion code; your answers are final.");
+        var now = DateTimeOffset.UtcNow;
+        await db.Labels.Where(l => l.Id == last.Id).ExecuteUpdateAsync(u => u.SetProperty(l => l.WithdrawnAt, now), ct);
+        // Served anew from now: the next answer's response time starts here, not at the first showing.
+        await db.Assignments.Where(a => a.ComparisonId == last.ComparisonId && a.RaterId == rater.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.ShownAt, now), ct);
+        await tx.CommitAsync(ct);
+        await events.PublishAsync(new CampaignChanged(rater.CampaignId, CampaignChangeKind.Labels, round.Index));
+        return new UndoReceipt(last.Id, last.ComparisonId, now);
+    }
+
+    private sealed record LastAnswer(Guid Id, Guid ComparisonId, Guid? RoundId, DateTimeOffset? WithdrawnAt);
+
+    /// <summary>The rater's newest answer in the campaign, withdrawn ones included (an undone answer stays the newest
+    /// until the rater answers again, so a second undo does not reach further back).</summary>
+    private static Task<LastAnswer?> LastAnswerAsync(StudioDbContext db, Guid campaignId, string raterId, CancellationToken ct) =>
+        db.Labels.IgnoreQueryFilters().AsNoTracking().Where(l => l.CampaignId == campaignId && l.RaterId == raterId)
+            .OrderByDescending(l => l.CreatedAt).ThenByDescending(l => l.Id)
+            .Select(l => new LastAnswer(l.Id, l.ComparisonId, l.Comparison!.RoundId, l.WithdrawnAt))
+            .FirstOrDefaultAsync(ct);
+
+    // The clip frame rate of each environment, for the page's playback clock (renderers are cheap but not free to make).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> FrameRates = new();
 
     /// <summary>Longest idempotency key a client may send (it is stored prefixed by the rater's internal id).</summary>
     public const int MaxIdempotencyKeyLength = 120;
@@ -205,6 +308,11 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 throw StudioProblemException.Conflict($"Round {round.Index + 1} is closed ({round.Status.ToString().ToLowerInvariant()}); it takes no more labels. Ask for the next pair.");
             if (campaign.Status != CampaignStatus.Running)
                 throw StudioProblemException.Conflict($"The campaign is {campaign.Status.ToString().ToLowerInvariant()}; labels are taken only while it runs.");
+            if (campaign.Consent.Length > 0
+                && !await db.CampaignRaters.AnyAsync(r => r.CampaignId == campaign.Id && r.RaterId == rater.Id && r.ConsentedAt != null, ct))
+                throw StudioProblemException.Conflict("Accept the campaign's consent text first (POST .../consent, or on the rating page).");
+            if (campaign.LabelsPerRater is { } quota && await db.Labels.CountAsync(l => l.CampaignId == campaign.Id && l.RaterId == rater.Id, ct) >= quota)
+                throw StudioProblemException.Conflict($"You have answered all {quota} pairs this campaign asks of each rater. Thank you!");
             var assignment = await db.Assignments.AsNoTracking()
                 .FirstOrDefaultAsync(a => a.ComparisonId == comparison.Id && a.RaterId == rater.Id, ct)
                 ?? throw StudioProblemException.Conflict("This pair was never served to this rater; ask for the next pair and answer that one.");
@@ -259,11 +367,13 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
 
     private static async Task<LabelReceipt?> FindDuplicateAsync(StudioDbContext db, RaterRef rater, string key, Guid comparisonId, CancellationToken ct)
     {
-        var previous = await db.Labels.AsNoTracking()
+        var previous = await db.Labels.IgnoreQueryFilters().AsNoTracking()
             .Where(l => l.IdempotencyKey == key)
-            .Select(l => new { l.Id, l.ComparisonId, l.RaterId, l.Choice, l.CampaignId, l.Comparison!.RoundId })
+            .Select(l => new { l.Id, l.ComparisonId, l.RaterId, l.Choice, l.CampaignId, l.Comparison!.RoundId, l.WithdrawnAt })
             .FirstOrDefaultAsync(ct);
         if (previous is null) return null;
+        if (previous.WithdrawnAt is not null)
+            throw StudioProblemException.Conflict("The answer sent with this idempotency key was taken back; answer again with a new key.");
         if (previous.ComparisonId != comparisonId || previous.RaterId != rater.Id)
             throw StudioProblemException.Conflict("This idempotency key was already used for a different answer; use a new key for a new answer.");
         var wanted = await db.Campaigns.Where(c => c.Id == previous.CampaignId).Select(c => c.LabelsPerRound).FirstAsync(ct);

@@ -185,7 +185,8 @@ public sealed class RoundPolicyTrainer(
             if (now - Interlocked.Read(ref _lastTicks) < 250 && value.Steps < value.TotalSteps) return;
             Interlocked.Exchange(ref _lastTicks, now);
             _ = events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.PolicyTraining, roundIndex,
-                Message: $"{value.Steps:N0} / {value.TotalSteps:N0} steps, mean episode return {value.MeanEpisodeReturn:0.0}"));
+                Message: $"{value.Steps:N0} / {value.TotalSteps:N0} steps, mean episode return {value.MeanEpisodeReturn:0.0}",
+                Done: (int)Math.Min(value.Steps, int.MaxValue), Total: (int)Math.Min(value.TotalSteps, int.MaxValue)));
         }
     }
 }

@@ -38,12 +38,14 @@ public sealed class RoundPreparer(
         var round = await db.Rounds.FirstOrDefaultAsync(r => r.CampaignId == campaignId && r.Index == roundIndex, ct);
         if (round is null)
         {
+            await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Planning, roundIndex,
+                $"Planning round {roundIndex + 1}: rolling out the policy and choosing pairs"));
             round = await PlanAsync(db, campaign, env, roundIndex, ct);
             logger.LogInformation("Planned round {Round} of campaign {Campaign}", roundIndex + 1, campaign.Name);
         }
         if (round.Status != RoundStatus.Preparing) return;
 
-        await RenderPendingClipsAsync(round.Id, env, ct);
+        await RenderPendingClipsAsync(campaignId, round, env, ct);
 
         var failed = await db.Clips.CountAsync(c => c.RoundId == round.Id && c.Status == ClipStatus.Failed, ct);
         var usable = await db.Comparisons.CountAsync(x => x.RoundId == round.Id
@@ -161,16 +163,30 @@ public sealed class RoundPreparer(
     }
 
     /// <summary>Renders the round's pending clips, several at once; a clip that fails is marked with ffmpeg's message.</summary>
-    private async Task RenderPendingClipsAsync(Guid roundId, IPreferenceEnvironment env, CancellationToken ct)
+    private async Task RenderPendingClipsAsync(Guid campaignId, Round round, IPreferenceEnvironment env, CancellationToken ct)
     {
+        var roundId = round.Id;
         List<(Guid Id, Segment Segment)> pending;
+        int total, done;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             pending = (await db.Clips.Where(c => c.RoundId == roundId && c.Status == ClipStatus.Pending)
                     .Select(c => new { c.Id, c.Segment!.States, c.Segment.Actions }).ToListAsync(ct))
                 .Select(c => (c.Id, new Segment(c.States, c.Actions))).ToList();
+            total = await db.Clips.CountAsync(c => c.RoundId == roundId, ct);
         }
+        done = total - pending.Count;
         if (pending.Count == 0) return;
+        // Researchers watch the clips being made; a message every half second at most keeps the pages calm.
+        var lastReport = DateTime.MinValue;
+        async Task ReportAsync(bool force)
+        {
+            if (!force && DateTime.UtcNow - lastReport < TimeSpan.FromMilliseconds(500)) return;
+            lastReport = DateTime.UtcNow;
+            await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Rendering, round.Index,
+                $"Rendering round {round.Index + 1}'s clips: {done} of {total}", Done: done, Total: total));
+        }
+        await ReportAsync(force: true);
         var renderer = FrameRenderers.For(env);
         // Several clips per ffmpeg process, one process per core (ClipEncoder.EncodeManyAsync). Each result is stored
         // as soon as it is known, so clips finished before a crash are not rendered again; a clip that fails (ffmpeg's
@@ -178,7 +194,12 @@ public sealed class RoundPreparer(
         var finished = Channel.CreateUnbounded<ClipEncodeResult>(new UnboundedChannelOptions { SingleReader = true });
         var recorder = Task.Run(async () =>
         {
-            await foreach (var result in finished.Reader.ReadAllAsync(ct)) await RecordAsync(pending[result.Index].Id, result, ct);
+            await foreach (var result in finished.Reader.ReadAllAsync(ct))
+            {
+                await RecordAsync(pending[result.Index].Id, result, ct);
+                done++;
+                await ReportAsync(force: done == total);
+            }
         }, ct);
         try
         {
