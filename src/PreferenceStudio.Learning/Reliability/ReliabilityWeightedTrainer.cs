@@ -44,7 +44,8 @@ public sealed record ReliabilityFit(IRewardModel Model, IReadOnlyDictionary<stri
 /// (and turned around when a_r &lt; 0.5: an answer that is reliably backwards is informative); then, for each label,
 /// the probability that the true preference is the one the rater gave, from the model's prediction and the other
 /// raters' answers to the same pair (the label itself is left out, so a rater cannot vouch for themselves), or the gold
-/// answer where the pair has one; a_r becomes the rater's expected agreement under a Beta prior. A careful rater ends
+/// answer where the pair has one; a_r becomes the rater's expected agreement under a Beta prior. "Equal" answers
+/// train (weighted like the rater's others) but do not count towards a reliability, except on gold pairs. A careful rater ends
 /// near 1, a random clicker near 0.5 (weight near 0), an adversarial one near 0 (turned around).
 /// With a per-rater model (VPL) the prediction is the rater's own reward, and answers are not pooled across raters:
 /// a rater whose preferences differ from the others' is not thereby unreliable.
@@ -129,7 +130,7 @@ public sealed class ReliabilityWeightedTrainer(IRewardModelTrainer inner, Reliab
     /// Each label weighted by |2 a - 1| (turned around when a &lt; 0.5), scaled so the weights average 1: a crowd of
     /// equally careful raters trains exactly as without weighting.
     /// </summary>
-    internal static List<PreferencePair> Weighted(List<PreferencePair> usable, string[] raterOf, IReadOnlyDictionary<string, double> reliability)
+    public static List<PreferencePair> Weighted(List<PreferencePair> usable, string[] raterOf, IReadOnlyDictionary<string, double> reliability)
     {
         var raw = raterOf.Select(r => Math.Abs(2 * reliability[r] - 1)).ToArray();
         double mean = raw.Average();
@@ -157,6 +158,7 @@ public sealed class ReliabilityWeightedTrainer(IRewardModelTrainer inner, Reliab
         {
             double truthRight;
             if (gold[unitOf[i]] is { } g) truthRight = g;
+            else if (usable[i].Label == PreferenceChoice.Equal) continue; // a tie says nothing about how carefully the rater looks
             else
             {
                 // P(true preference is right) from the model and every other rater's answer to this pair.
