@@ -34,3 +34,11 @@ public class Comparison
     public Clip? RightClip { get; set; }
     public List<Label> Labels { get; set; } = [];
 }
+
+/// <summary>Where a gold pair's fixed answer came from.</summary>
+public static class GoldSources
+{
+    public const string Researcher = "researcher";
+    public const string TrueReward = "true-reward";
+    public const string Import = "import";
+}

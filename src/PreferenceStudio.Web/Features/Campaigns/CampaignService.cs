@@ -39,7 +39,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             .Select(r => new RoundSummary(
                 r.Index, r.Status,
                 db.Comparisons.Count(x => x.RoundId == r.Id),
-                db.Labels.Count(l => l.Comparison!.RoundId == r.Id),
+                db.Labels.Count(l => l.Comparison!.RoundId == r.Id && l.Comparison.Gold == null),
                 c.LabelsPerRound,
                 r.HeldoutAccuracy, r.HeldoutLogLik, r.ScaledReturn,
                 db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Failed),

@@ -59,7 +59,8 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == campaignId, ct)
             ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == c.Id && r.Index == c.CurrentRound, ct);
-        int roundLabels = round is null ? 0 : await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id, ct);
+        // Answers to gold pairs check raters; they do not count towards a round's labels.
+        int roundLabels = round is null ? 0 : await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id && l.Comparison.Gold == null, ct);
         var me = await db.CampaignRaters.AsNoTracking().FirstAsync(r => r.CampaignId == c.Id && r.RaterId == raterId, ct);
         int mine = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId, ct);
         bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running && me.CompletedAt is null
@@ -93,21 +94,47 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 ? RoundStage.PreparingFirstRound
                 : round.Status == RoundStatus.Preparing ? RoundStage.Rendering : RoundStage.Learning);
 
+        int? k = c.LabelsPerPair;
         var pending = await db.Assignments.AsNoTracking()
             .Where(a => a.RaterId == raterId && a.Comparison!.RoundId == round.Id
-                        && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == raterId))
+                        && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == raterId)
+                        // A pair that others finished while this rater was away is not waiting for them any more.
+                        && (k == null || a.Comparison.Gold != null || a.Comparison.Labels.Count < k))
             // Newest first: a pair whose answer was just taken back (served anew at the undo) comes before the one
             // that was on screen when the rater pressed Undo.
             .OrderByDescending(a => a.ShownAt)
             .Select(a => new { a.ComparisonId, a.ShownAt })
             .FirstOrDefaultAsync(ct);
         if (pending is not null)
-            return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, pending.ComparisonId, pending.ShownAt, ct));
+            return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, pending.ComparisonId, pending.ShownAt, ct,
+                practice: await IsPracticeAsync(db, c, raterId, pending.ComparisonId, ct)));
+
+        // Gold pairs: the first ones as practice, then mixed in at the campaign's rate; never one the rater has seen.
+        if (c.PracticeGoldPairs > 0 || c.GoldRate > 0)
+        {
+            int goldAnswered = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId && l.Comparison!.Gold != null, ct);
+            bool practice = goldAnswered < c.PracticeGoldPairs;
+            if (practice || Random.Shared.NextDouble() < c.GoldRate)
+            {
+                var gold = await db.Comparisons.AsNoTracking()
+                    .Where(x => x.RoundId == round.Id && x.Gold != null
+                                && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
+                                && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
+                    .Select(x => x.Id).ToListAsync(ct);
+                foreach (var comparisonId in gold.OrderBy(_ => Random.Shared.Next()))
+                {
+                    var shownAt = DateTimeOffset.UtcNow;
+                    if (await AssignAsync(db, comparisonId, raterId, shownAt, ct))
+                        return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct, practice));
+                }
+            }
+        }
 
         // The rater's own pairs (from their personal policy) first, then least-labelled and least-served pairs, so
         // labels spread over the round's pairs; with information-gain queries the most informative of those first.
         var pool = await db.Comparisons.AsNoTracking()
-            .Where(x => x.RoundId == round.Id
+            .Where(x => x.RoundId == round.Id && x.Gold == null
+                        && (k == null || x.Labels.Count < k)
                         && (x.ForRaterId == null || x.ForRaterId == rater.Pseudonym)
                         && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
                         && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
@@ -126,23 +153,51 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         foreach (var comparisonId in candidates)
         {
             var shownAt = DateTimeOffset.UtcNow;
-            var assignmentId = Guid.CreateVersion7();
-            int inserted = await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO assignments (id, comparison_id, rater_id, shown_at) VALUES ({assignmentId}, {comparisonId}, {raterId}, {shownAt})
-                ON CONFLICT (comparison_id, rater_id) DO NOTHING
-                """, ct);
-            if (inserted == 1) return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct));
+            bool served;
+            if (k is { } cap)
+            {
+                // At most k raters hold or have answered the pair. The pair's row serialises the count and the
+                // insert; a serving older than the lease no longer holds its place (its rater may still answer while
+                // the pair has room).
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                await db.Database.ExecuteSqlAsync($"SELECT 1 FROM comparisons WHERE id = {comparisonId} FOR UPDATE", ct);
+                var leaseStart = shownAt.AddSeconds(-c.ServingLeaseSeconds);
+                int answered = await db.Labels.CountAsync(l => l.ComparisonId == comparisonId, ct);
+                int held = await db.Assignments.CountAsync(a => a.ComparisonId == comparisonId && a.ShownAt > leaseStart
+                    && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == a.RaterId), ct);
+                served = answered + held < cap && await AssignAsync(db, comparisonId, raterId, shownAt, ct);
+                await tx.CommitAsync(ct);
+            }
+            else served = await AssignAsync(db, comparisonId, raterId, shownAt, ct);
+            if (served) return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct));
         }
         return State(RatingStatus.RoundDoneForRater);
     }
 
-    private async Task<ServedPair> ServedAsync(StudioDbContext db, Campaign campaign, string raterId, Guid comparisonId, DateTimeOffset shownAt, CancellationToken ct)
+    private static async Task<bool> AssignAsync(StudioDbContext db, Guid comparisonId, string raterId, DateTimeOffset shownAt, CancellationToken ct)
+    {
+        var assignmentId = Guid.CreateVersion7();
+        return await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO assignments (id, comparison_id, rater_id, shown_at) VALUES ({assignmentId}, {comparisonId}, {raterId}, {shownAt})
+            ON CONFLICT (comparison_id, rater_id) DO NOTHING
+            """, ct) == 1;
+    }
+
+    /// <summary>Whether answering this pair now is one of the rater's practice gold pairs (told whether they matched).</summary>
+    private static async Task<bool> IsPracticeAsync(StudioDbContext db, Campaign c, string raterId, Guid comparisonId, CancellationToken ct) =>
+        c.PracticeGoldPairs > 0
+        && await db.Comparisons.AnyAsync(x => x.Id == comparisonId && x.Gold != null, ct)
+        && await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId && l.Comparison!.Gold != null, ct) < c.PracticeGoldPairs;
+
+    private async Task<ServedPair> ServedAsync(StudioDbContext db, Campaign campaign, string raterId, Guid comparisonId, DateTimeOffset shownAt, CancellationToken ct,
+        bool practice = false)
     {
         var x = await db.Comparisons.AsNoTracking().Where(c => c.Id == comparisonId)
             .Select(c => new { c.Id, c.RoundIndex, c.RoundId, c.LeftSegmentId, c.RightSegmentId, Left = c.LeftClip!.FileName, Right = c.RightClip!.FileName })
             .FirstAsync(ct);
         var pair = new ServedPair(x.Id, x.RoundIndex ?? 0, "/media/" + x.Left, "/media/" + x.Right, shownAt,
-            FrameRate: FrameRates.GetOrAdd(campaign.Environment, _ => FrameRenderers.TryFor(CampaignEnvironment.Create(campaign), out var r) ? r.FrameRate : 10));
+            FrameRate: FrameRates.GetOrAdd(campaign.Environment, _ => FrameRenderers.TryFor(CampaignEnvironment.Create(campaign), out var r) ? r.FrameRate : 10),
+            Practice: practice);
         if (!campaign.UsesFactorRankings || x.RoundId is not { } roundId) return pair;
         var ranking = await FactorRankingStore.CurrentRankingAsync(db, campaign.Id, raterId, ct);
         if (ranking is null) return pair;
@@ -183,7 +238,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
     public async Task<int> RoundLabelCountAsync(Guid campaignId, int roundIndex, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex, ct);
+        return await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex && l.Comparison.Gold == null, ct);
     }
 
     /// <summary>Records when the rater was first shown the completion code (for the participants list).</summary>
@@ -318,6 +373,10 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 ?? throw StudioProblemException.Conflict("This pair was never served to this rater; ask for the next pair and answer that one.");
             if (await db.Labels.AnyAsync(l => l.ComparisonId == comparison.Id && l.RaterId == rater.Id, ct))
                 throw StudioProblemException.Conflict("This rater has already answered this pair (with another idempotency key).");
+            if (comparison.Gold is null && campaign.LabelsPerPair is { } cap && await db.Labels.CountAsync(l => l.ComparisonId == comparison.Id, ct) >= cap)
+                throw StudioProblemException.Conflict($"This pair has all the answers it needs ({cap}); ask for the next pair.");
+            bool practice = comparison.Gold is not null && campaign.PracticeGoldPairs > 0
+                && await db.Labels.CountAsync(l => l.CampaignId == campaign.Id && l.RaterId == rater.Id && l.Comparison!.Gold != null, ct) < campaign.PracticeGoldPairs;
 
             var now = DateTimeOffset.UtcNow;
             var label = new Label
@@ -345,8 +404,11 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                     ?? throw StudioProblemException.Conflict("This answer collided with another one for the same pair; ask for the next pair.");
             }
 
-            roundLabels = await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId, ct);
-            roundClosed = roundLabels >= wanted;
+            roundLabels = await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId && l.Comparison.Gold == null, ct);
+            // Done at the labels wanted, or, with k raters per pair, once every shared pair shown has its k answers.
+            roundClosed = roundLabels >= wanted
+                || (campaign.LabelsPerPair is { } perPair && !await db.Comparisons.AnyAsync(x => x.RoundId == roundId && x.Gold == null && x.ForRaterId == null
+                    && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered && x.Labels.Count < perPair, ct));
             if (roundClosed)
             {
                 await db.Rounds.Where(r => r.Id == roundId).ExecuteUpdateAsync(u => u
@@ -361,7 +423,8 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 worker.Wake();
                 await events.PublishAsync(new CampaignChanged(comparison.CampaignId, CampaignChangeKind.RoundClosed, round.Index));
             }
-            return new LabelReceipt(label.Id, false, roundLabels, wanted);
+            return new LabelReceipt(label.Id, false, roundLabels, wanted,
+                practice ? new PracticeFeedback(comparison.Gold!.Value, comparison.Gold == s.Choice) : null);
         }
     }
 
@@ -377,7 +440,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         if (previous.ComparisonId != comparisonId || previous.RaterId != rater.Id)
             throw StudioProblemException.Conflict("This idempotency key was already used for a different answer; use a new key for a new answer.");
         var wanted = await db.Campaigns.Where(c => c.Id == previous.CampaignId).Select(c => c.LabelsPerRound).FirstAsync(ct);
-        var count = await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId, ct);
+        var count = await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId && l.Comparison.Gold == null, ct);
         return new LabelReceipt(previous.Id, true, count, wanted);
     }
 }
