@@ -16,7 +16,7 @@ namespace PreferenceStudio.Cli.Commands;
 public static class BenchServingCommand
 {
     private const string Usage =
-        "usage: studio bench serving --url http://127.0.0.1:5000 [--token pst_... (or STUDIO_TOKEN)] [--raters 200] [--k 3] [--pairs 100] [--seed 1]";
+        "usage: studio bench serving --url http://127.0.0.1:5000 [--token pst_... (or STUDIO_TOKEN)] [--raters 200] [--k 3] [--pairs 100] [--seed 1] [--campaign ID (an unanswered one from an earlier run)]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -25,7 +25,7 @@ public static class BenchServingCommand
         {
             cli = CliArgs.Parse(args);
             if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-            cli.EnsureOnly("url", "token", "raters", "k", "pairs", "seed", "help");
+            cli.EnsureOnly("url", "token", "raters", "k", "pairs", "seed", "campaign", "help");
         }
         catch (CliUsageException e)
         {
@@ -44,22 +44,31 @@ public static class BenchServingCommand
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-        var created = await http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+        Guid campaign;
+        if (cli.Get("campaign") is { } existing)
         {
-            ["name"] = $"bench serving k={k} {DateTime.UtcNow:HHmmss}", ["environment"] = "delivery-gridworld", ["segment_length"] = 3,
-            ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs * k, ["rounds"] = 1, ["seed"] = cli.GetInt("seed", 1), ["labels_per_pair"] = k,
-        });
-        if (!created.IsSuccessStatusCode) return Fail($"creating the campaign: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
-        var campaign = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        var started = await http.PostAsync($"/api/v1/campaigns/{campaign}/start", null);
-        if (!started.IsSuccessStatusCode) return Fail($"starting the campaign: {(int)started.StatusCode}");
+            // A campaign made by an earlier run that has not been answered yet (rendering its clips is the slow part).
+            if (!Guid.TryParse(existing, out campaign)) return Fail($"--campaign takes a campaign id, not '{existing}'.");
+        }
+        else
+        {
+            var created = await http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+            {
+                ["name"] = $"bench serving k={k} {DateTime.UtcNow:HHmmss}", ["environment"] = "delivery-gridworld", ["segment_length"] = 3,
+                ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs * k, ["rounds"] = 1, ["seed"] = cli.GetInt("seed", 1), ["labels_per_pair"] = k,
+            });
+            if (!created.IsSuccessStatusCode) return Fail($"creating the campaign: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            campaign = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            var started = await http.PostAsync($"/api/v1/campaigns/{campaign}/start", null);
+            if (!started.IsSuccessStatusCode) return Fail($"starting the campaign: {(int)started.StatusCode}");
+        }
         Console.Error.WriteLine($"campaign {campaign}: waiting for round 1 to open");
-        for (var deadline = DateTime.UtcNow.AddMinutes(5); ; await Task.Delay(500))
+        for (var deadline = DateTime.UtcNow.AddMinutes(20); ; await Task.Delay(500))
         {
             var detail = await http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}");
             var rounds = detail.GetProperty("rounds");
             if (rounds.GetArrayLength() > 0 && string.Equals(rounds[0].GetProperty("status").GetString(), "open", StringComparison.OrdinalIgnoreCase)) break;
-            if (DateTime.UtcNow > deadline) return Fail("round 1 did not open within 5 minutes");
+            if (DateTime.UtcNow > deadline) return Fail("round 1 did not open within 20 minutes");
         }
 
         var made = await http.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/raters", new { count = raters, kind = "simulated" });

@@ -196,7 +196,11 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
 
         // Gold marked by hand: a researcher fixes the answer of an ordinary pair; a bad answer is refused by field.
         var candidates = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}/gold");
-        var ordinary = candidates.EnumerateArray().First(c => c.GetProperty("gold").ValueKind == JsonValueKind.Null).GetProperty("comparison_id").GetGuid();
+        var ordinary = candidates.EnumerateArray().First(c => c.GetProperty("gold").ValueKind == JsonValueKind.Null && !c.GetProperty("held_out").GetBoolean())
+            .GetProperty("comparison_id").GetGuid();
+        // A held-out pair measures the models; it cannot be made gold.
+        var heldOut = candidates.EnumerateArray().First(c => c.GetProperty("held_out").GetBoolean()).GetProperty("comparison_id").GetGuid();
+        Assert.Equal(HttpStatusCode.Conflict, (await _http.PutAsJsonAsync($"/api/v1/campaigns/{campaign}/comparisons/{heldOut}/gold", new { answer = "left" })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await _http.PutAsJsonAsync($"/api/v1/campaigns/{campaign}/comparisons/{ordinary}/gold", new { answer = "equal" })).StatusCode);
         var bad = await _http.PutAsJsonAsync($"/api/v1/campaigns/{campaign}/comparisons/{ordinary}/gold", new { answer = "better" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);

@@ -54,4 +54,5 @@ public sealed record GoldCandidateView(
     [property: JsonPropertyName("right_clip_url")] string? RightClipUrl,
     [property: JsonPropertyName("gold")] string? Gold,
     [property: JsonPropertyName("gold_source")] string? GoldSource,
-    [property: JsonPropertyName("labels")] int Labels);
+    [property: JsonPropertyName("labels")] int Labels,
+    [property: JsonPropertyName("held_out")] bool HeldOut);

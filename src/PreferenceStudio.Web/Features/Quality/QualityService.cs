@@ -114,20 +114,21 @@ public sealed class QualityService(IDbContextFactory<StudioDbContext> dbFactory,
         await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.Labels, comparison.RoundIndex));
     }
 
-    /// <summary>The pairs of the campaign's current round a researcher may mark as gold, with their gold answers.</summary>
+    /// <summary>The shared pairs of the campaign's current round with their gold answers and label counts (held-out
+    /// pairs listed too, marked: they measure the models and cannot be gold).</summary>
     public async Task<IReadOnlyList<GoldCandidateView>> GoldCandidatesAsync(Guid campaignId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var current = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => (int?)c.CurrentRound).FirstOrDefaultAsync(ct)
             ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var rows = await db.Comparisons.AsNoTracking()
-            .Where(x => x.CampaignId == campaignId && x.RoundIndex == current && !x.IsHeldOut && x.ForRaterId == null)
+            .Where(x => x.CampaignId == campaignId && x.RoundIndex == current && x.ForRaterId == null)
             .OrderBy(x => x.Ordinal)
-            .Select(x => new { x.Id, x.RoundIndex, Left = x.LeftClip!.FileName, Right = x.RightClip!.FileName, LeftOk = x.LeftClip.Status == ClipStatus.Rendered,
+            .Select(x => new { x.Id, x.RoundIndex, x.IsHeldOut, Left = x.LeftClip!.FileName, Right = x.RightClip!.FileName, LeftOk = x.LeftClip.Status == ClipStatus.Rendered,
                 RightOk = x.RightClip.Status == ClipStatus.Rendered, x.Gold, x.GoldSource, Labels = x.Labels.Count })
             .ToListAsync(ct);
         return rows.Select(x => new GoldCandidateView(x.Id, x.RoundIndex ?? 0, x.LeftOk ? "/media/" + x.Left : null, x.RightOk ? "/media/" + x.Right : null,
-            x.Gold is { } g ? Name(g) : null, x.GoldSource, x.Labels)).ToList();
+            x.Gold is { } g ? Name(g) : null, x.GoldSource, x.Labels, x.IsHeldOut)).ToList();
     }
 
     private static async Task<List<LabelRow>> LabelsAsync(StudioDbContext db, Guid campaignId, CancellationToken ct)
