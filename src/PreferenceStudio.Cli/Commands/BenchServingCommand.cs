@@ -75,7 +75,8 @@ public static class BenchServingCommand
         if (!made.IsSuccessStatusCode) return Fail($"making raters: {(int)made.StatusCode} {await made.Content.ReadAsStringAsync()}");
         var tokens = (await made.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("raters").EnumerateArray().Select(r => r.GetProperty("token").GetString()!).ToList();
 
-        int answered = 0, refused = 0, errors = 0;
+        int answered = 0, refused = 0, errors = 0, resent = 0;
+        var reasons = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var clock = Stopwatch.StartNew();
         var crowd = tokens.Select((raterToken, index) => Task.Run(async () =>
         {
@@ -89,11 +90,28 @@ public static class BenchServingCommand
                 if (status == "round_done_for_rater") { await Task.Delay(200); continue; }
                 if (status != "ready") return;
                 var id = state.GetProperty("pair").GetProperty("comparison_id").GetGuid();
-                var response = await rater.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/labels",
-                    new { comparison_id = id, choice = rng.Next(2) == 0 ? "left" : "right", idempotency_key = $"{index}:{id:N}" });
-                if (response.IsSuccessStatusCode) Interlocked.Increment(ref answered);
-                else if ((int)response.StatusCode == 409) Interlocked.Increment(ref refused);
-                else Interlocked.Increment(ref errors);
+                var body = new { comparison_id = id, choice = rng.Next(2) == 0 ? "left" : "right", idempotency_key = $"{index}:{id:N}" };
+                // As a rater's browser would: an answer that failed on the server is sent again with the same key
+                // (stored once), up to three times.
+                for (int attempt = 1; ; attempt++)
+                {
+                    var response = await rater.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/labels", body);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        var receipt = await response.Content.ReadFromJsonAsync<JsonElement>();
+                        if (!receipt.GetProperty("duplicate").GetBoolean()) Interlocked.Increment(ref answered);
+                        break;
+                    }
+                    if ((int)response.StatusCode == 409)
+                    {
+                        Interlocked.Increment(ref refused);
+                        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString() ?? "";
+                        reasons.AddOrUpdate(detail.Split(';')[0], 1, (_, n) => n + 1);
+                        break;
+                    }
+                    if (attempt == 3) { Interlocked.Increment(ref errors); break; }
+                    Interlocked.Increment(ref resent);
+                }
             }
         })).ToList();
         await Task.WhenAll(crowd);
@@ -106,7 +124,7 @@ public static class BenchServingCommand
         {
             ["campaign"] = campaign, ["raters"] = raters, ["labels_per_pair"] = k, ["pairs"] = counts.Count,
             ["labels"] = answered, ["most_answers_on_a_pair"] = counts.Count == 0 ? 0 : counts.Max(),
-            ["pairs_with_fewer_than_k"] = counts.Count(c => c < k), ["answers_refused"] = refused, ["errors"] = errors,
+            ["pairs_with_fewer_than_k"] = counts.Count(c => c < k), ["answers_refused"] = refused, ["refusals"] = reasons, ["answers_resent_after_a_server_error"] = resent, ["errors"] = errors,
             ["round_status"] = final.GetProperty("rounds")[0].GetProperty("status").GetString(),
             ["seconds"] = Math.Round(seconds, 2), ["labels_per_second"] = Math.Round(answered / seconds, 1),
             ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : null,

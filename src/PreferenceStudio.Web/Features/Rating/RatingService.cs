@@ -160,12 +160,20 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 // insert; a serving older than the lease no longer holds its place (its rater may still answer while
                 // the pair has room).
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
-                await db.Database.ExecuteSqlAsync($"SELECT 1 FROM comparisons WHERE id = {comparisonId} FOR UPDATE", ct);
+                // A transaction-scoped advisory lock per pair serialises its servings (answers being stored do not
+                // wait for it); the count and the insert are one statement, so they see the same rows.
                 var leaseStart = shownAt.AddSeconds(-c.ServingLeaseSeconds);
-                int answered = await db.Labels.CountAsync(l => l.ComparisonId == comparisonId, ct);
-                int held = await db.Assignments.CountAsync(a => a.ComparisonId == comparisonId && a.ShownAt > leaseStart
-                    && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == a.RaterId), ct);
-                served = answered + held < cap && await AssignAsync(db, comparisonId, raterId, shownAt, ct);
+                var assignmentId = Guid.CreateVersion7();
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({comparisonId.ToString()}, 0))", ct);
+                served = await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO assignments (id, comparison_id, rater_id, shown_at)
+                    SELECT {assignmentId}, {comparisonId}, {raterId}, {shownAt}
+                    WHERE (SELECT count(*) FROM labels l WHERE l.comparison_id = {comparisonId} AND l.withdrawn_at IS NULL)
+                        + (SELECT count(*) FROM assignments a WHERE a.comparison_id = {comparisonId} AND a.shown_at > {leaseStart}
+                           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.comparison_id = a.comparison_id AND l.rater_id = a.rater_id AND l.withdrawn_at IS NULL))
+                        < {cap}
+                    ON CONFLICT (comparison_id, rater_id) DO NOTHING
+                    """, ct) == 1;
                 await tx.CommitAsync(ct);
             }
             else served = await AssignAsync(db, comparisonId, raterId, shownAt, ct);
