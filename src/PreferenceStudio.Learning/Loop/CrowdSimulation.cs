@@ -126,14 +126,14 @@ public static class CrowdSimulation
         int iterations = 0;
         if (s.RaterWeighting == RaterWeighting.Reliability)
         {
-            var fit = new ReliabilityWeightedTrainer(trainer).Train(env, labels, options, progress, ct);
+            var fit = new ReliabilityWeightedTrainer(trainer, new ReliabilityOptions { TrainOnGold = true }).Train(env, labels, options, progress, ct);
             model = fit.Model;
             reliability = fit.Reliability;
             iterations = fit.Iterations;
         }
         else
         {
-            // Without weighting, a gold pair's fixed answer still trains once, as it does with weighting.
+            // Without weighting, a gold pair's fixed answer trains once, as it does with weighting (TrainOnGold).
             var goldAnswers = gold.Select(g => new PreferencePair(g.Left, g.Right, g.Answer));
             model = trainer.Train(env, labels.Concat(goldAnswers).ToList(), options, progress, ct);
         }

@@ -25,12 +25,19 @@ public sealed record ReliabilityOptions
 
     /// <summary>Where a rater without gold answers starts: the benefit of the doubt, not certainty.</summary>
     public double Initial { get; init; } = 0.75;
+
+    /// <summary>
+    /// Whether a gold pair's fixed answer also trains the model (once per pair, weight 1), beside the raters' answers
+    /// to it. Off in the studio, where gold pairs check raters and the reward learns from raters, as with weighting
+    /// off; the crowd simulation turns it on in both modes alike.
+    /// </summary>
+    public bool TrainOnGold { get; init; }
 }
 
 /// <summary>A model trained with reliability weighting, and what it concluded about each rater.</summary>
 /// <param name="Reliability">Each rater's estimated probability of answering in line with their true preference,
 /// in [0, 1]; raters are keyed as in the pairs (null becomes <see cref="AnonymousRater"/>).</param>
-/// <param name="GoldAccuracy">Each rater's share of gold pairs answered as fixed (equal counting half), where they answered any.</param>
+/// <param name="GoldAccuracy">Each rater's share of gold pairs answered exactly as fixed, where they answered any.</param>
 public sealed record ReliabilityFit(IRewardModel Model, IReadOnlyDictionary<string, double> Reliability,
     IReadOnlyDictionary<string, (double Accuracy, int Count)> GoldAccuracy, int Iterations)
 {
@@ -44,8 +51,10 @@ public sealed record ReliabilityFit(IRewardModel Model, IReadOnlyDictionary<stri
 /// (and turned around when a_r &lt; 0.5: an answer that is reliably backwards is informative); then, for each label,
 /// the probability that the true preference is the one the rater gave, from the model's prediction and the other
 /// raters' answers to the same pair (the label itself is left out, so a rater cannot vouch for themselves), or the gold
-/// answer where the pair has one; a_r becomes the rater's expected agreement under a Beta prior. "Equal" answers
-/// train (weighted like the rater's others) but do not count towards a reliability, except on gold pairs. A careful rater ends
+/// answer where the pair has one (an answer to a gold pair agrees when it is exactly the fixed answer, as the quality
+/// page scores it); a_r becomes the rater's expected agreement under a Beta prior. "Equal" answers train (weighted like
+/// the rater's others) but do not count towards a reliability, except on gold pairs. Pairs passed as fixed (labelled by a
+/// rule, not answered by a rater) train with every fit, unweighted, and take no part in the estimate. A careful rater ends
 /// near 1, a random clicker near 0.5 (weight near 0), an adversarial one near 0 (turned around).
 /// With a per-rater model (VPL) the prediction is the rater's own reward, and answers are not pooled across raters:
 /// a rater whose preferences differ from the others' is not thereby unreliable.
@@ -57,12 +66,13 @@ public sealed class ReliabilityWeightedTrainer(IRewardModelTrainer inner, Reliab
     public string ModelType => inner.ModelType;
 
     public ReliabilityFit Train(IPreferenceEnvironment env, IReadOnlyList<PreferencePair> train, RewardModelOptions modelOptions,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, IReadOnlyList<PreferencePair>? fixedPairs = null)
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(train);
+        fixedPairs ??= [];
         var usable = train.Where(p => p.RightTarget is not null).ToList();
-        if (usable.Count == 0) return Fit(inner.Train(env, train, modelOptions, progress, cancellationToken), new(), new(), 0);
+        if (usable.Count == 0) return Fit(inner.Train(env, train.Concat(fixedPairs).ToList(), modelOptions, progress, cancellationToken), new(), new(), 0);
 
         var units = PairUnits.Group(usable);
         var unitOf = new int[usable.Count];
@@ -82,15 +92,17 @@ public sealed class ReliabilityWeightedTrainer(IRewardModelTrainer inner, Reliab
         foreach (var rater in raters)
         {
             var answered = Enumerable.Range(0, usable.Count).Where(i => raterOf[i] == rater && gold[unitOf[i]] is not null).ToList();
-            double agree = answered.Sum(i => Agreement(usable[i].RightTarget!.Value, gold[unitOf[i]]!.Value));
+            double agree = answered.Count(i => usable[i].RightTarget!.Value == gold[unitOf[i]]!.Value);
             if (answered.Count > 0) goldAccuracy[rater] = (agree / answered.Count, answered.Count);
             reliability[rater] = answered.Count > 0
                 ? (agree + _options.PriorAgree) / (answered.Count + _options.PriorAgree + _options.PriorDisagree)
                 : _options.Initial;
         }
-        // The fixed answers train the model too, once per gold pair.
-        var goldPairs = units.Select((unit, u) => (unit, u)).Where(x => gold[x.u] is not null)
-            .Select(x => usable[x.unit[0]] with { Label = usable[x.unit[0]].Gold!.Value, Rater = null, Weight = 1.0 }).ToList();
+        // With TrainOnGold the fixed answers train the model too, once per gold pair; the fixed pairs always do.
+        var extra = (_options.TrainOnGold
+            ? units.Select((unit, u) => (unit, u)).Where(x => gold[x.u] is not null)
+                .Select(x => usable[x.unit[0]] with { Label = usable[x.unit[0]].Gold!.Value, Rater = null, Weight = 1.0 })
+            : []).Concat(fixedPairs).ToList();
 
         IRewardModel? model = null;
         int iteration = 0;
@@ -100,7 +112,7 @@ public sealed class ReliabilityWeightedTrainer(IRewardModelTrainer inner, Reliab
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 model?.Dispose();
-                model = inner.Train(env, Weighted(usable, raterOf, reliability).Concat(goldPairs).ToList(), modelOptions, progress, cancellationToken);
+                model = inner.Train(env, Weighted(usable, raterOf, reliability).Concat(extra).ToList(), modelOptions, progress, cancellationToken);
                 if (iteration >= _options.MaxIterations) break;
                 iteration++;
                 var updated = Update(model, usable, units, unitOf, gold, raterOf, reliability);
@@ -110,7 +122,7 @@ public sealed class ReliabilityWeightedTrainer(IRewardModelTrainer inner, Reliab
                 {
                     // Converged: one last fit on the final weights.
                     model.Dispose();
-                    model = inner.Train(env, Weighted(usable, raterOf, reliability).Concat(goldPairs).ToList(), modelOptions, progress, cancellationToken);
+                    model = inner.Train(env, Weighted(usable, raterOf, reliability).Concat(extra).ToList(), modelOptions, progress, cancellationToken);
                     break;
                 }
             }
@@ -156,8 +168,10 @@ public sealed class ReliabilityWeightedTrainer(IRewardModelTrainer inner, Reliab
         var count = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < usable.Count; i++)
         {
-            double truthRight;
-            if (gold[unitOf[i]] is { } g) truthRight = g;
+            double agreement;
+            double answer = usable[i].RightTarget!.Value;
+            // A gold answer is scored exactly: "equal" agrees only with an "equal" gold answer, and nothing else with one.
+            if (gold[unitOf[i]] is { } g) agreement = answer == g ? 1 : 0;
             else if (usable[i].Label == PreferenceChoice.Equal) continue; // a tie says nothing about how carefully the rater looks
             else
             {
@@ -175,20 +189,17 @@ public sealed class ReliabilityWeightedTrainer(IRewardModelTrainer inner, Reliab
                             case PreferenceChoice.Left: right *= 1 - a; left *= a; break;
                         }
                     }
-                truthRight = right / (right + left);
+                double truthRight = right / (right + left);
+                agreement = answer == 1 ? truthRight : 1 - truthRight;
             }
             var rater = raterOf[i];
-            agree[rater] = agree.GetValueOrDefault(rater) + Agreement(usable[i].RightTarget!.Value, truthRight);
+            agree[rater] = agree.GetValueOrDefault(rater) + agreement;
             count[rater] = count.GetValueOrDefault(rater) + 1;
         }
         return reliability.Keys.ToDictionary(r => r,
             r => (agree.GetValueOrDefault(r) + _options.PriorAgree) / (count.GetValueOrDefault(r) + _options.PriorAgree + _options.PriorDisagree),
             StringComparer.Ordinal);
     }
-
-    /// <summary>Expected agreement of an answer (1 right, 0 left, 0.5 equal) with a truth that is right with probability t: equal counts half.</summary>
-    private static double Agreement(double answer, double truthRight) =>
-        answer == 0.5 ? 0.5 : answer == 1 ? truthRight : 1 - truthRight;
 
     private static double Target(PreferenceChoice c) => c switch { PreferenceChoice.Right => 1, PreferenceChoice.Left => 0, _ => 0.5 };
 

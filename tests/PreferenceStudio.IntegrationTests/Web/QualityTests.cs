@@ -32,6 +32,12 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
     private Task<HttpResponseMessage> Answer(Guid campaign, string rater, Guid comparison, string choice) =>
         StudioTestApi.AnswerAsync(_http, campaign, comparison, rater, choice, key: $"{rater}:{comparison:N}:{Guid.NewGuid():N}");
 
+    private async Task<RoundStatus> RoundStatusAsync(Guid campaign)
+    {
+        await using var db = _app.CreateDb();
+        return await db.Rounds.AsNoTracking().Where(r => r.CampaignId == campaign && r.Index == 0).Select(r => r.Status).FirstAsync();
+    }
+
     /// <summary>What a simulated teacher of <paramref name="preset"/> answers to a served pair (from its segments in the database).</summary>
     private async Task<string> TeacherAnswerAsync(Guid comparison, SimulatedTeacher teacher)
     {
@@ -96,14 +102,20 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
         var late = await Answer(campaign, "walks-away", held, "right");
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
         Assert.Contains("all the answers it needs (1)", await late.Content.ReadAsStringAsync());
-        await using var db = _app.CreateDb();
-        Assert.Equal(1, await db.Labels.CountAsync(l => l.ComparisonId == held));
+        await using (var db = _app.CreateDb())
+            Assert.Equal(1, await db.Labels.CountAsync(l => l.ComparisonId == held));
+
+        // The other pair's serving ran out too: the rater who walked away is given it. Its first rater, back, is not
+        // given it again while another holds it (a lapsed serving is renewed only while the pair has room).
+        var other = b.GetProperty("pair").GetProperty("comparison_id").GetGuid();
+        Assert.Equal(other, (await StudioTestApi.NextAsync(_http, campaign, "walks-away")).GetProperty("pair").GetProperty("comparison_id").GetGuid());
+        Assert.Equal("round_done_for_rater", (await StudioTestApi.NextAsync(_http, campaign, "second")).GetProperty("status").GetString());
     }
 
     [Fact]
     public async Task Gold_pairs_are_practised_with_feedback_scored_never_repeated_and_a_rater_below_the_bar_is_left_out_of_training()
     {
-        var campaign = await StudioTestApi.CreateCampaignAsync(_http, "gold", pairs: 12, labels: 12, rounds: 1, extra: Settings(
+        var campaign = await StudioTestApi.CreateCampaignAsync(_http, "gold", pairs: 12, labels: 30, rounds: 1, extra: Settings(
             ("segment_length", 6), ("gold_from_true_reward", true), ("gold_pairs_per_round", 5), ("gold_rate", 0.5), ("practice_gold_pairs", 2),
             ("min_gold_accuracy", 0.8), ("exclude_flagged_raters", true), ("rater_weighting", "reliability")));
         await StudioTestApi.WaitForRoundAsync(_app.ConnectionString, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(120));
@@ -122,27 +134,41 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
 
         var oracle = SimulatedTeacher.Create("oracle", 1, 1);
         var adversary = SimulatedTeacher.Create("adversarial", 1, 1);
-        async Task<List<JsonElement>> RateAsync(string rater, SimulatedTeacher teacher, int answers)
+        // Answers as `teacher` (as `practiceTeacher` while the page says "practice") until the round has no pair for
+        // the rater, `answers` answers are given, or `goldWanted` gold pairs beyond practice are answered (gold is
+        // served at random, so a rater keeps asking until it comes).
+        async Task<List<JsonElement>> RateAsync(string rater, SimulatedTeacher teacher, int answers, int goldWanted = 0, SimulatedTeacher? practiceTeacher = null)
         {
             var receipts = new List<JsonElement>();
-            for (int i = 0; i < answers; i++)
+            int gold = 0;
+            for (int asked = 0; asked < 80 && receipts.Count < answers && (goldWanted == 0 || gold < goldWanted); asked++)
             {
                 var state = await StudioTestApi.NextAsync(_http, campaign, rater);
-                if (state.GetProperty("status").GetString() != "ready") break;
+                if (state.GetProperty("status").GetString() != "ready")
+                {
+                    if (goldWanted > 0) continue;
+                    break;
+                }
                 var pair = state.GetProperty("pair");
                 var id = pair.GetProperty("comparison_id").GetGuid();
-                var response = await Answer(campaign, rater, id, await TeacherAnswerAsync(id, teacher));
+                bool practice = pair.GetProperty("practice").GetBoolean();
+                var response = await Answer(campaign, rater, id, await TeacherAnswerAsync(id, practice && practiceTeacher is not null ? practiceTeacher : teacher));
                 Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
                 var receipt = await response.Content.ReadFromJsonAsync<JsonElement>();
-                receipts.Add(JsonDocument.Parse($"{{\"served_practice\": {pair.GetProperty("practice").GetBoolean().ToString().ToLowerInvariant()}, \"receipt\": {receipt}}}").RootElement);
+                receipts.Add(JsonDocument.Parse($"{{\"served_practice\": {practice.ToString().ToLowerInvariant()}, \"receipt\": {receipt}}}").RootElement);
+                await using var db = _app.CreateDb();
+                if (!practice && await db.Comparisons.AnyAsync(x => x.Id == id && x.Gold != null)) gold++;
             }
+            Assert.True(goldWanted == 0 || gold == goldWanted, $"{rater} was served {gold} gold pairs beyond practice, not {goldWanted}");
             return receipts;
         }
-        var careful = await RateAsync("careful", oracle, 8);
-        var backwards = await RateAsync("backwards", adversary, 8);
+        // A learner gets both practice pairs wrong, is told so, then answers carefully: practice does not count
+        // against them. Three gold answers beyond practice are what a flag needs.
+        var careful = await RateAsync("careful", oracle, 40, goldWanted: 3, practiceTeacher: adversary);
+        var backwards = await RateAsync("backwards", adversary, 40, goldWanted: 3);
 
         // The first two servings are practice gold, answered with feedback; later gold is not announced.
-        foreach (var (receipts, matched) in new[] { (careful, true), (backwards, false) })
+        foreach (var (receipts, matched) in new[] { (careful, false), (backwards, false) })
         {
             Assert.True(receipts[0].GetProperty("served_practice").GetBoolean() && receipts[1].GetProperty("served_practice").GetBoolean());
             Assert.All(receipts.Take(2), r => Assert.Equal(matched, r.GetProperty("receipt").GetProperty("practice").GetProperty("matched").GetBoolean()));
@@ -158,7 +184,7 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
             {
                 var id = await StudioTestApi.RaterIdAsync(db, campaign, name);
                 var gold = await db.Assignments.AsNoTracking().Where(a => a.RaterId == id && a.Comparison!.Gold != null).Select(a => a.ComparisonId).ToListAsync();
-                Assert.InRange(gold.Count, 2, 5);
+                Assert.Equal(5, gold.Count);
                 Assert.Equal(gold.Count, gold.Distinct().Count());
             }
         }
@@ -166,7 +192,9 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
         var quality = await _http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}/quality");
         JsonElement Rater(string name) => quality.GetProperty("raters").EnumerateArray().Single(r => r.GetProperty("rater").GetString() == name);
         Assert.Equal(1.0, Rater("careful").GetProperty("gold_accuracy").GetDouble());
+        Assert.Equal(3, Rater("careful").GetProperty("gold_answers").GetInt32());
         Assert.False(Rater("careful").GetProperty("flagged").GetBoolean());
+        Assert.Equal(3, Rater("backwards").GetProperty("gold_answers").GetInt32());
         Assert.Equal(0.0, Rater("backwards").GetProperty("gold_accuracy").GetDouble());
         Assert.True(Rater("backwards").GetProperty("flagged").GetBoolean());
         Assert.True(Rater("backwards").GetProperty("excluded_from_training").GetBoolean());
@@ -180,7 +208,7 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
         Assert.Equal(HttpStatusCode.NotFound, (await _http.PutAsJsonAsync($"/api/v1/campaigns/{campaign}/raters/nobody/training", new { include = true })).StatusCode);
 
         // The rest of the round from careful raters; the round trains without the flagged rater and estimates reliability.
-        for (int i = 0; i < 6; i++) await RateAsync($"careful-{i}", oracle, 4);
+        for (int i = 0; i < 6 && await RoundStatusAsync(campaign) == RoundStatus.Open; i++) await RateAsync($"careful-{i}", oracle, 40);
         await StudioTestApi.WaitForRoundAsync(_app.ConnectionString, campaign, 0, RoundStatus.Completed, TimeSpan.FromSeconds(180));
         await using (var db = _app.CreateDb())
         {
@@ -189,9 +217,13 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
             var reliability = metrics.RootElement.GetProperty("rater_reliability");
             Assert.False(reliability.TryGetProperty("backwards", out _), "the flagged rater's labels trained the model");
             Assert.True(reliability.GetProperty("careful").GetDouble() > 0.7, reliability.ToString());
+            // Neither the flagged rater's labels nor anyone's practice answers (each rater's first two gold) trained it.
             var backwardsId = await StudioTestApi.RaterIdAsync(db, campaign, "backwards");
             int trainable = await db.Labels.CountAsync(l => l.CampaignId == campaign && l.RaterId != backwardsId && !l.Comparison!.IsHeldOut);
-            Assert.Equal(trainable, run.NTrain);
+            int practice = (await db.Labels.Where(l => l.CampaignId == campaign && l.RaterId != backwardsId && l.Comparison!.Gold != null)
+                .GroupBy(l => l.RaterId).Select(g => g.Count()).ToListAsync()).Sum(n => Math.Min(n, 2));
+            Assert.True(practice >= 4, $"{practice} practice answers");
+            Assert.Equal(trainable - practice, run.NTrain);
         }
 
         // Gold marked by hand: a researcher fixes the answer of an ordinary pair; a bad answer is refused by field.

@@ -49,6 +49,27 @@ public class ReliabilityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Gold_is_scored_exactly_and_rule_labels_train_without_being_judged()
+    {
+        var env = DeliveryGridworld.Standard;
+        var crowd = CrowdSimulation.Run(env, Crowd("oracle:3", RaterWeighting.None, gold: 4));
+        // A rater who calls every gold pair a tie: "equal" is not half right when the fixed answer is left or right.
+        var ties = crowd.Labels.Where(p => p.Rater == "oracle-1" && p.Gold is not null)
+            .Select(p => p with { Rater = "ties", Label = PreferenceChoice.Equal }).ToList();
+        // Labels made by a rule (as from factor rankings): trained on, never given a reliability.
+        var rule = crowd.Labels.Where(p => p.Rater == "oracle-2" && p.Gold is null).Take(10).Select(p => p with { Rater = "rule" }).ToList();
+        var fit = new ReliabilityWeightedTrainer(new BradleyTerryTrainer())
+            .Train(env, crowd.Labels.Concat(ties).ToList(), Fast with { Seed = 1 }, fixedPairs: rule);
+        using (fit.Model)
+        {
+            Assert.Equal((0.0, 4), fit.GoldAccuracy["ties"]);
+            Assert.Equal((1.0, 4), fit.GoldAccuracy["oracle-1"]);
+            Assert.False(fit.Reliability.ContainsKey("rule"));
+            Assert.True(fit.Reliability["ties"] < 0.5, $"ties at {fit.Reliability["ties"]:F2}");
+        }
+    }
+
+    [Fact]
     public void A_clean_crowd_trains_the_same_model_with_or_without_weighting()
     {
         var env = DeliveryGridworld.Standard;

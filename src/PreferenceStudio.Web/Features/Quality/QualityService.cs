@@ -26,7 +26,7 @@ public sealed class QualityService(IDbContextFactory<StudioDbContext> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId, ct);
         if (campaign is null) return null;
-        var labels = await LabelsAsync(db, campaignId, ct);
+        var labels = await LabelsAsync(db, campaign, ct);
         var raters = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId && r.ErasedAt == null)
             .OrderBy(r => r.JoinedAt).ThenBy(r => r.Pseudonym).ToListAsync(ct);
         var (reliability, run) = await ReliabilityAsync(db, campaign, ct);
@@ -72,8 +72,10 @@ public sealed class QualityService(IDbContextFactory<StudioDbContext> dbFactory,
             .Select(r => new { r.RaterId, r.TrainingOverride }).ToListAsync(ct);
         var excluded = overrides.Where(r => r.TrainingOverride == false).Select(r => r.RaterId).ToHashSet(StringComparer.Ordinal);
         if (!campaign.ExcludeFlaggedRaters || campaign.MinGoldAccuracy is null) return excluded;
-        var gold = await db.Labels.AsNoTracking().Where(l => l.CampaignId == campaign.Id && l.RaterId != null && l.Comparison!.Gold != null)
-            .Select(l => new { l.RaterId, Match = l.Choice == l.Comparison!.Gold }).ToListAsync(ct);
+        var practice = await PracticeAnswers.LabelIdsAsync(db, campaign, ct);
+        var gold = (await db.Labels.AsNoTracking().Where(l => l.CampaignId == campaign.Id && l.RaterId != null && l.Comparison!.Gold != null)
+            .Select(l => new { l.Id, l.RaterId, Match = l.Choice == l.Comparison!.Gold }).ToListAsync(ct))
+            .Where(l => !practice.Contains(l.Id));
         foreach (var g in gold.GroupBy(x => x.RaterId!))
         {
             var stats = (Accuracy: (double)g.Count(x => x.Match) / g.Count(), Count: g.Count());
@@ -131,12 +133,14 @@ public sealed class QualityService(IDbContextFactory<StudioDbContext> dbFactory,
             x.Gold is { } g ? Name(g) : null, x.GoldSource, x.Labels, x.IsHeldOut)).ToList();
     }
 
-    private static async Task<List<LabelRow>> LabelsAsync(StudioDbContext db, Guid campaignId, CancellationToken ct)
+    /// <summary>Every rater's answers in the campaign, practice answers left out.</summary>
+    private static async Task<List<LabelRow>> LabelsAsync(StudioDbContext db, Campaign campaign, CancellationToken ct)
     {
-        var rows = await db.Labels.AsNoTracking().Where(l => l.CampaignId == campaignId && l.RaterId != null)
-            .Select(l => new { l.RaterId, l.Choice, l.ComparisonId, l.Comparison!.RoundIndex, l.Comparison.Gold, l.ResponseMilliseconds })
+        var practice = await PracticeAnswers.LabelIdsAsync(db, campaign, ct);
+        var rows = await db.Labels.AsNoTracking().Where(l => l.CampaignId == campaign.Id && l.RaterId != null)
+            .Select(l => new { l.Id, l.RaterId, l.Choice, l.ComparisonId, l.Comparison!.RoundIndex, l.Comparison.Gold, l.ResponseMilliseconds })
             .ToListAsync(ct);
-        return rows.Select(l => new LabelRow(l.RaterId!, l.Choice, l.ComparisonId, l.RoundIndex, l.Gold, l.ResponseMilliseconds / 1000.0)).ToList();
+        return rows.Where(l => !practice.Contains(l.Id)).Select(l => new LabelRow(l.RaterId!, l.Choice, l.ComparisonId, l.RoundIndex, l.Gold, l.ResponseMilliseconds / 1000.0)).ToList();
     }
 
     private static (double Accuracy, int Count) Gold(List<LabelRow> mine)

@@ -59,8 +59,9 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == campaignId, ct)
             ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == c.Id && r.Index == c.CurrentRound, ct);
-        // Answers to gold pairs check raters; they do not count towards a round's labels.
-        int roundLabels = round is null ? 0 : await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id && l.Comparison.Gold == null, ct);
+        // Raters see every answer of the round counted (gold ones too, up to the labels wanted): a counter that stood
+        // still after an answer would tell them which pairs are gold. The round itself closes on the shared ones.
+        int roundLabels = round is null ? 0 : Math.Min(c.LabelsPerRound, await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id, ct));
         var me = await db.CampaignRaters.AsNoTracking().FirstAsync(r => r.CampaignId == c.Id && r.RaterId == raterId, ct);
         int mine = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId, ct);
         bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running && me.CompletedAt is null
@@ -95,6 +96,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 : round.Status == RoundStatus.Preparing ? RoundStage.Rendering : RoundStage.Learning);
 
         int? k = c.LabelsPerPair;
+        var leaseStart = DateTimeOffset.UtcNow.AddSeconds(-c.ServingLeaseSeconds);
         var pending = await db.Assignments.AsNoTracking()
             .Where(a => a.RaterId == raterId && a.Comparison!.RoundId == round.Id
                         && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == raterId)
@@ -103,11 +105,19 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             // Newest first: a pair whose answer was just taken back (served anew at the undo) comes before the one
             // that was on screen when the rater pressed Undo.
             .OrderByDescending(a => a.ShownAt)
-            .Select(a => new { a.ComparisonId, a.ShownAt })
+            .Select(a => new { a.Id, a.ComparisonId, a.ShownAt, Gold = a.Comparison!.Gold != null })
             .FirstOrDefaultAsync(ct);
         if (pending is not null)
-            return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, pending.ComparisonId, pending.ShownAt, ct,
-                practice: await IsPracticeAsync(db, c, raterId, pending.ComparisonId, ct)));
+        {
+            DateTimeOffset? shownAt = pending.ShownAt;
+            // A serving older than the lease gave up its place; the rater gets the pair back only if it still has room,
+            // and then holds it anew from now.
+            if (k is { } held && !pending.Gold && pending.ShownAt <= leaseStart)
+                shownAt = await RenewLeaseAsync(db, pending.Id, pending.ComparisonId, held, c.ServingLeaseSeconds, ct);
+            if (shownAt is { } servedAt)
+                return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, pending.ComparisonId, servedAt, ct,
+                    practice: await IsPracticeAsync(db, c, raterId, pending.ComparisonId, ct)));
+        }
 
         // Gold pairs: the first ones as practice, then mixed in at the campaign's rate; never one the rater has seen.
         if (c.PracticeGoldPairs > 0 || c.GoldRate > 0)
@@ -134,7 +144,9 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         // labels spread over the round's pairs; with information-gain queries the most informative of those first.
         var pool = await db.Comparisons.AsNoTracking()
             .Where(x => x.RoundId == round.Id && x.Gold == null
-                        && (k == null || x.Labels.Count < k)
+                        // Full once its answers and the live servings of raters yet to answer reach k.
+                        && (k == null || x.Labels.Count + db.Assignments.Count(a => a.ComparisonId == x.Id && a.ShownAt > leaseStart
+                                && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == a.RaterId)) < k)
                         && (x.ForRaterId == null || x.ForRaterId == rater.Pseudonym)
                         && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
                         && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
@@ -162,14 +174,14 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 // A transaction-scoped advisory lock per pair serialises its servings (answers being stored do not
                 // wait for it); the count and the insert are one statement, so they see the same rows.
-                var leaseStart = shownAt.AddSeconds(-c.ServingLeaseSeconds);
+                var liveSince = shownAt.AddSeconds(-c.ServingLeaseSeconds);
                 var assignmentId = Guid.CreateVersion7();
                 await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({comparisonId.ToString()}, 0))", ct);
                 served = await db.Database.ExecuteSqlAsync($"""
                     INSERT INTO assignments (id, comparison_id, rater_id, shown_at)
                     SELECT {assignmentId}, {comparisonId}, {raterId}, {shownAt}
                     WHERE (SELECT count(*) FROM labels l WHERE l.comparison_id = {comparisonId} AND l.withdrawn_at IS NULL)
-                        + (SELECT count(*) FROM assignments a WHERE a.comparison_id = {comparisonId} AND a.shown_at > {leaseStart}
+                        + (SELECT count(*) FROM assignments a WHERE a.comparison_id = {comparisonId} AND a.shown_at > {liveSince}
                            AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.comparison_id = a.comparison_id AND l.rater_id = a.rater_id AND l.withdrawn_at IS NULL))
                         < {cap}
                     ON CONFLICT (comparison_id, rater_id) DO NOTHING
@@ -180,6 +192,29 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             if (served) return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct));
         }
         return State(RatingStatus.RoundDoneForRater);
+    }
+
+    /// <summary>
+    /// Serves an expired serving of the rater again if the pair has room (answers plus other live servings below
+    /// <paramref name="cap"/>), under the pair's advisory lock as a new serving is; returns the new serving time, or
+    /// null when the pair is full.
+    /// </summary>
+    private static async Task<DateTimeOffset?> RenewLeaseAsync(StudioDbContext db, Guid assignmentId, Guid comparisonId, int cap, int leaseSeconds, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var liveSince = now.AddSeconds(-leaseSeconds);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({comparisonId.ToString()}, 0))", ct);
+        bool renewed = await db.Database.ExecuteSqlAsync($"""
+            UPDATE assignments SET shown_at = {now}
+            WHERE id = {assignmentId}
+              AND (SELECT count(*) FROM labels l WHERE l.comparison_id = {comparisonId} AND l.withdrawn_at IS NULL)
+                + (SELECT count(*) FROM assignments a WHERE a.comparison_id = {comparisonId} AND a.id <> {assignmentId} AND a.shown_at > {liveSince}
+                   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.comparison_id = a.comparison_id AND l.rater_id = a.rater_id AND l.withdrawn_at IS NULL))
+                < {cap}
+            """, ct) == 1;
+        await tx.CommitAsync(ct);
+        return renewed ? now : null;
     }
 
     private static async Task<bool> AssignAsync(StudioDbContext db, Guid comparisonId, string raterId, DateTimeOffset shownAt, CancellationToken ct)
@@ -243,10 +278,12 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         return values;
     }
 
+    /// <summary>The round's answers as raters see them: gold ones included, at most the labels wanted (see <see cref="NextAsync"/>).</summary>
     public async Task<int> RoundLabelCountAsync(Guid campaignId, int roundIndex, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex && l.Comparison.Gold == null, ct);
+        int wanted = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.LabelsPerRound).FirstOrDefaultAsync(ct);
+        return Math.Min(wanted, await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex, ct));
     }
 
     /// <summary>Records when the rater was first shown the completion code (for the participants list).</summary>
@@ -431,7 +468,9 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 worker.Wake();
                 await events.PublishAsync(new CampaignChanged(comparison.CampaignId, CampaignChangeKind.RoundClosed, round.Index));
             }
-            return new LabelReceipt(label.Id, false, roundLabels, wanted,
+            // The rater sees every answer counted (see NextAsync); the round closes on the shared ones.
+            int shown = Math.Min(wanted, await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId, ct));
+            return new LabelReceipt(label.Id, false, shown, wanted,
                 practice ? new PracticeFeedback(comparison.Gold!.Value, comparison.Gold == s.Choice) : null);
         }
     }
@@ -448,7 +487,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         if (previous.ComparisonId != comparisonId || previous.RaterId != rater.Id)
             throw StudioProblemException.Conflict("This idempotency key was already used for a different answer; use a new key for a new answer.");
         var wanted = await db.Campaigns.Where(c => c.Id == previous.CampaignId).Select(c => c.LabelsPerRound).FirstAsync(ct);
-        var count = await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId && l.Comparison.Gold == null, ct);
+        var count = Math.Min(wanted, await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId, ct));
         return new LabelReceipt(previous.Id, true, count, wanted);
     }
 }

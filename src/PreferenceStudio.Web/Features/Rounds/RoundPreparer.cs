@@ -173,7 +173,7 @@ public sealed class RoundPreparer(
 
     /// <summary>
     /// Gold pairs answered by the environment's true reward: pairs of the round's segments (not already put to raters as
-    /// a pair) whose true returns differ by at least the campaign's margin times the mean absolute segment return, so the
+    /// a pair, nor from a held-out pair) whose true returns differ by at least the campaign's margin times the mean absolute segment return, so the
     /// answer is clear to anyone who looks. Seeded by campaign and round like the rest of the plan.
     /// </summary>
     internal static List<(int Left, int Right, PreferenceChoice Answer)> GoldPairs(Campaign campaign, int roundIndex,
@@ -184,11 +184,13 @@ public sealed class RoundPreparer(
         double scale = segments.Average(x => Math.Abs(x.TrueReturn ?? 0));
         double margin = campaign.GoldMargin * Math.Max(scale, 1e-9);
         var taken = asked.Select(p => (Math.Min(p.Left, p.Right), Math.Max(p.Left, p.Right))).ToHashSet();
+        // Segments of held-out pairs measure the models on what they never trained on: gold answers train them.
+        var heldOut = asked.Where(p => p.HeldOut).SelectMany(p => new[] { p.Left, p.Right }).ToHashSet();
         var rng = new Random(unchecked(RoundSeed(campaign.Seed, roundIndex) * 31 + 7));
         for (int attempt = 0; attempt < 50 * campaign.GoldPairsPerRound && result.Count < campaign.GoldPairsPerRound; attempt++)
         {
             int a = rng.Next(segments.Count), b = rng.Next(segments.Count);
-            if (a == b || !taken.Add((Math.Min(a, b), Math.Max(a, b)))) continue;
+            if (a == b || heldOut.Contains(a) || heldOut.Contains(b) || !taken.Add((Math.Min(a, b), Math.Max(a, b)))) continue;
             double d = (segments[b].TrueReturn ?? 0) - (segments[a].TrueReturn ?? 0);
             if (Math.Abs(d) < margin) continue;
             result.Add((a, b, d > 0 ? PreferenceChoice.Right : PreferenceChoice.Left));
