@@ -13,7 +13,7 @@ public static class StudioCli
           train      train a reward model from a preference file and report held-out metrics
           simulate   run the preference loop with a simulated teacher instead of people
           train-policy  train a policy headless (PPO, or value iteration in tabular environments)
-          bench      benchmarks: `bench train`, `bench render`, `bench labels`, `bench vpl`
+          bench      benchmarks: `bench train`, `bench render`, `bench labels`, `bench vpl`, `bench serving`
           migrate    apply the database migrations to the configured PostgreSQL
           users      accounts: `users add --email E --role admin|researcher` (password on stdin), `users list`
           tokens     API tokens: `tokens create --email E --name N --scopes S,...`, `tokens list`, `tokens revoke`

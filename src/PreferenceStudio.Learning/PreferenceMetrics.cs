@@ -102,7 +102,11 @@ public static class PreferenceMetrics
         return ece;
     }
 
-    private static double[] Predict(IRewardModel model, List<PreferencePair> pairs)
+    /// <summary>
+    /// P(right preferred) for each pair, by the pair's own rater's reward when the model has one for them
+    /// (<see cref="IPerRaterRewardModel"/>), else by the population's.
+    /// </summary>
+    public static double[] Predict(IRewardModel model, IReadOnlyList<PreferencePair> pairs)
     {
         if (model is not IPerRaterRewardModel perRater || perRater.Raters.Count == 0) return model.PreferRightProbabilities(pairs);
         var known = perRater.Raters.ToHashSet(StringComparer.Ordinal);

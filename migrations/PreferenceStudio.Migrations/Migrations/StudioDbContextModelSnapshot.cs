@@ -332,6 +332,10 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("token_hash");
 
+                    b.Property<bool?>("TrainingOverride")
+                        .HasColumnType("boolean")
+                        .HasColumnName("training_override");
+
                     b.HasKey("CampaignId", "RaterId");
 
                     b.HasIndex("RaterId");
@@ -639,6 +643,30 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("environment_parameters");
 
+                    b.Property<bool>("ExcludeFlaggedRaters")
+                        .HasColumnType("boolean")
+                        .HasColumnName("exclude_flagged_raters");
+
+                    b.Property<double>("FastAnswerSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("fast_answer_seconds");
+
+                    b.Property<bool>("GoldFromTrueReward")
+                        .HasColumnType("boolean")
+                        .HasColumnName("gold_from_true_reward");
+
+                    b.Property<double>("GoldMargin")
+                        .HasColumnType("double precision")
+                        .HasColumnName("gold_margin");
+
+                    b.Property<int>("GoldPairsPerRound")
+                        .HasColumnType("integer")
+                        .HasColumnName("gold_pairs_per_round");
+
+                    b.Property<double>("GoldRate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("gold_rate");
+
                     b.Property<int>("HierarchyPairsPerRound")
                         .HasColumnType("integer")
                         .HasColumnName("hierarchy_pairs_per_round");
@@ -669,6 +697,10 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("label_source");
 
+                    b.Property<int?>("LabelsPerPair")
+                        .HasColumnType("integer")
+                        .HasColumnName("labels_per_pair");
+
                     b.Property<int?>("LabelsPerRater")
                         .HasColumnType("integer")
                         .HasColumnName("labels_per_rater");
@@ -680,6 +712,10 @@ namespace PreferenceStudio.Migrations.Migrations
                     b.Property<int?>("MaxRaters")
                         .HasColumnType("integer")
                         .HasColumnName("max_raters");
+
+                    b.Property<double?>("MinGoldAccuracy")
+                        .HasColumnType("double precision")
+                        .HasColumnName("min_gold_accuracy");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -699,11 +735,23 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("policy_steps");
 
+                    b.Property<int>("PracticeGoldPairs")
+                        .HasColumnType("integer")
+                        .HasColumnName("practice_gold_pairs");
+
                     b.Property<string>("QueryStrategy")
                         .IsRequired()
                         .HasMaxLength(50)
                         .HasColumnType("character varying(50)")
                         .HasColumnName("query_strategy");
+
+                    b.Property<string>("RaterWeighting")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasDefaultValue("none")
+                        .HasColumnName("rater_weighting");
 
                     b.Property<bool>("RequireFullPlayback")
                         .HasColumnType("boolean")
@@ -726,6 +774,10 @@ namespace PreferenceStudio.Migrations.Migrations
                     b.Property<int>("SegmentLength")
                         .HasColumnType("integer")
                         .HasColumnName("segment_length");
+
+                    b.Property<int>("ServingLeaseSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("serving_lease_seconds");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -843,6 +895,16 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("for_rater_id");
+
+                    b.Property<string>("Gold")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("gold");
+
+                    b.Property<string>("GoldSource")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("gold_source");
 
                     b.Property<string>("Group")
                         .HasMaxLength(200)

@@ -4,11 +4,12 @@ namespace PreferenceStudio.Cli.Commands;
 public static class BenchCommand
 {
     public const string Usage = """
-        usage: studio bench <train|render|labels|vpl> [options]
+        usage: studio bench <train|render|labels|vpl|serving> [options]
           train    reward-model training throughput (Bradley-Terry ensemble, B-Pref sizes)
           render   clip rendering throughput against ffmpeg's own encoding floor
           vpl      per-rater VPL reward models and info-gain queries vs one Bradley-Terry model, raters of conflicting kinds
           labels   labels a simulated campaign needs to reach a scaled return of 0.9, per model and query strategy
+          serving  k raters per pair: a crowd of scripted raters against a running studio, answers per pair counted
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -24,6 +25,7 @@ public static class BenchCommand
             "render" => await BenchRenderCommand.RunAsync(args[1..]),
             "vpl" => await BenchVplCommand.RunAsync(args[1..]),
             "labels" => await BenchLabelsCommand.RunAsync(args[1..]),
+            "serving" => await BenchServingCommand.RunAsync(args[1..]),
             _ => Unknown(args[0]),
         };
     }

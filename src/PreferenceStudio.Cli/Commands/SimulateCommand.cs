@@ -21,7 +21,7 @@ public static class SimulateCommand
 {
     private const string Usage =
         "usage: studio simulate --env NAME [--params k=v,k=v] [--model bt|regret|vpl] [--strategy random|disagreement|info-gain] " +
-        "[--teacher oracle|mistake|noisy|skip|myopic|equal] [--raters 3,2 (raters per rater kind)] [--rounds 3] [--pairs-per-round 100] " +
+        "[--teacher oracle|mistake|noisy|skip|myopic|equal|random|adversarial] [--raters 3,2 (raters per rater kind)] [--rounds 3] [--pairs-per-round 100] " +
         "[--segment-length N] [--seed 1] [--epochs 200] [--ensemble K] [--policy-steps 50000] [--save REWARD.bin] [--device auto|cpu|cuda] [--threads N] " +
         "[--source clips|hierarchy|both] [--hierarchy angle,velocity,torque (factors, most important first)] [--margins 1,1,1] " +
         "[--hierarchy-weight 1] [--hierarchy-pairs 500] [--hierarchy-segment-length 1 (steps per piece the hierarchy compares)]";
@@ -38,7 +38,9 @@ public static class SimulateCommand
         try
         {
             cli = CliArgs.Parse(args);
-            if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
+            if (cli.Has("help")) { Console.Error.WriteLine(Usage); Console.Error.WriteLine(CrowdCommand.Usage); return 0; }
+            // A crowd study (mixed teachers answering a shared pool) is its own run: one model, no rounds.
+            if (cli.Has("crowd")) return await CrowdCommand.RunAsync(cli);
             cli.EnsureOnly(Options);
             env = EnvironmentRegistry.Create(cli.Require("env"), ParseParameters(cli.Get("params")));
             settings = Settings(cli, env);

@@ -6,6 +6,7 @@ using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Planning;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Metrics;
+using PreferenceStudio.Learning.Reliability;
 
 namespace PreferenceStudio.Cli.Commands;
 
@@ -19,12 +20,12 @@ public static class TrainCommand
     private static readonly string Usage =
         $"usage: studio train --env NAME --data FILE.jsonl [--model {string.Join("|", RewardModels.Types)}] [--holdout 0.2 | --folds K] " +
         "[--seed 1] [--epochs N] [--lr X] [--hidden 64,64] [--batch 128] [--weight-decay X] [--ensemble 3] [--bootstrap] [--tanh] " +
-        "[--label-noise] [--device auto|cpu|cuda] [--threads 1] [--group NAME] [--save PATH]";
+        "[--label-noise] [--device auto|cpu|cuda] [--threads 1] [--group NAME] [--save PATH] [--rater-weighting none|reliability] [--test FILE.jsonl]";
 
     private static readonly string[] Options =
     [
         "env", "data", "model", "holdout", "folds", "seed", "epochs", "lr", "hidden", "batch", "weight-decay", "ensemble", "bootstrap",
-        "tanh", "label-noise", "device", "threads", "group", "save", "help",
+        "tanh", "label-noise", "device", "threads", "group", "save", "rater-weighting", "test", "help",
     ];
 
     /// <summary>Runs the verb. Exit codes: 0 success, 2 bad arguments or invalid data, 1 training failed.</summary>
@@ -50,22 +51,33 @@ public static class TrainCommand
             return 2;
         }
 
-        var pairs = LoadPairs(settings);
+        var pairs = LoadPairs(settings, settings.DataPath, settings.Group);
         if (pairs is null) return 2;
+        // --test: every comparison of a second file is the test set (its labels taken as the truth), no split.
+        List<PreferencePair>? fixedTest = null;
+        if (settings.TestPath is not null)
+        {
+            fixedTest = LoadPairs(settings, settings.TestPath, group: null);
+            if (fixedTest is null) return 2;
+        }
         if (settings.Folds > pairs.Count)
         {
             Console.Error.WriteLine($"error: --folds {settings.Folds} needs at least as many pairs; there are {pairs.Count}.");
             return 2;
         }
-        List<(List<PreferencePair> Train, List<PreferencePair> Test)> splits = settings.Folds > 0
-            ? Folds(pairs, settings.Folds, settings.Seed)
-            : [Split(pairs, settings.Holdout, settings.Seed)];
+        List<(List<PreferencePair> Train, List<PreferencePair> Test)> splits = fixedTest is not null
+            ? [(pairs, fixedTest)]
+            : settings.Folds > 0
+                ? Folds(pairs, settings.Folds, settings.Seed)
+                : [Split(pairs, settings.Holdout, settings.Seed)];
         if (splits.Any(s => s.Train.Count == 0))
         {
             Console.Error.WriteLine("error: no pairs left to train on; lower --holdout.");
             return 2;
         }
-        Console.Error.WriteLine(settings.Folds > 0
+        Console.Error.WriteLine(fixedTest is not null
+            ? $"{pairs.Count} pairs ({settings.Group ?? "all groups"}) train; {fixedTest.Count} pairs of {settings.TestPath} test."
+            : settings.Folds > 0
             ? $"{pairs.Count} pairs ({settings.Group ?? "all groups"}): {settings.Folds}-fold cross-validation."
             : $"{pairs.Count} pairs ({settings.Group ?? "all groups"}): {splits[0].Train.Count} train, {splits[0].Test.Count} held out.");
 
@@ -98,7 +110,18 @@ public static class TrainCommand
     private static SplitReport TrainAndMeasure(TrainSettings s, RewardModelOptions options, List<PreferencePair> train, List<PreferencePair> test, bool single)
     {
         var clock = Stopwatch.StartNew();
-        using var model = RewardModels.Trainer(s.ModelType).Train(s.Environment, train, options, single ? new StderrProgress() : null);
+        IReadOnlyDictionary<string, double>? reliability = null;
+        IReadOnlyDictionary<string, (double Accuracy, int Count)>? goldAccuracy = null;
+        IRewardModel trained;
+        if (s.RaterWeighting == RaterWeighting.Reliability)
+        {
+            var weighted = new ReliabilityWeightedTrainer(RewardModels.Trainer(s.ModelType)).Train(s.Environment, train, options, single ? new StderrProgress() : null);
+            trained = weighted.Model;
+            reliability = weighted.Reliability;
+            goldAccuracy = weighted.GoldAccuracy;
+        }
+        else trained = RewardModels.Trainer(s.ModelType).Train(s.Environment, train, options, single ? new StderrProgress() : null);
+        using var model = trained;
         var held = PreferenceMetrics.Evaluate(model, test);
         var fit = PreferenceMetrics.Evaluate(model, train);
         double? scaled = null, epic = null;
@@ -109,34 +132,35 @@ public static class TrainCommand
         }
         if (s.SavePath is not null) model.Save(s.SavePath);
         int members = model is IEnsembleRewardModel ensemble ? ensemble.MemberCount : 1;
-        return new SplitReport(train.Count, test.Count, held, fit, scaled, epic, members, clock.Elapsed.TotalSeconds);
+        return new SplitReport(train.Count, test.Count, held, fit, scaled, epic, members, clock.Elapsed.TotalSeconds, reliability, goldAccuracy);
     }
 
     private sealed record SplitReport(
-        int NTrain, int NTest, PreferenceMetricsResult Held, PreferenceMetricsResult Fit, double? Scaled, double? Epic, int Members, double Seconds)
+        int NTrain, int NTest, PreferenceMetricsResult Held, PreferenceMetricsResult Fit, double? Scaled, double? Epic, int Members, double Seconds,
+        IReadOnlyDictionary<string, double>? Reliability = null, IReadOnlyDictionary<string, (double Accuracy, int Count)>? GoldAccuracy = null)
     {
         public string Describe() =>
             $"n_train {NTrain}  n_test {NTest}  accuracy {Held.Accuracy:F4}  loglik {Held.MeanLogLikelihood:F4}  ece {Held.ExpectedCalibrationError:F4}" +
             (Scaled is { } sr ? $"  scaled_return {sr:F4}" : "") + (Epic is { } e ? $"  epic {e:F4}" : "") + $"  {Seconds:F1}s";
     }
 
-    private static List<PreferencePair>? LoadPairs(TrainSettings settings)
+    private static List<PreferencePair>? LoadPairs(TrainSettings settings, string path, string? group)
     {
         PreferenceJsonlReadResult read;
         try
         {
-            read = PreferenceJsonl.ReadFile(settings.DataPath);
+            read = PreferenceJsonl.ReadFile(path);
         }
         catch (IOException e)
         {
-            Console.Error.WriteLine($"error: cannot read {settings.DataPath}: {e.Message}");
+            Console.Error.WriteLine($"error: cannot read {path}: {e.Message}");
             return null;
         }
         if (!read.IsValid)
         {
             const int shown = 50;
-            Console.Error.WriteLine($"error: {settings.DataPath} has {read.Errors.Count} problem(s); nothing was trained.");
-            foreach (var error in read.Errors.Take(shown)) Console.Error.WriteLine($"{settings.DataPath}:{error}");
+            Console.Error.WriteLine($"error: {path} has {read.Errors.Count} problem(s); nothing was trained.");
+            foreach (var error in read.Errors.Take(shown)) Console.Error.WriteLine($"{path}:{error}");
             if (read.Errors.Count > shown) Console.Error.WriteLine($"... and {read.Errors.Count - shown} more.");
             return null;
         }
@@ -144,23 +168,23 @@ public static class TrainCommand
         var records = read.Records.Where(r => r.Environment == settings.Environment.Name).ToList();
         if (records.Count < read.Records.Count)
             Console.Error.WriteLine($"Skipping {read.Records.Count - records.Count} record(s) of other environments.");
-        if (settings.Group is not null)
+        if (group is not null)
         {
             var groups = records.Select(r => r.Group ?? "(none)").Distinct().Order().ToList();
-            records = records.Where(r => r.Group == settings.Group).ToList();
+            records = records.Where(r => r.Group == group).ToList();
             if (records.Count == 0)
             {
-                Console.Error.WriteLine($"error: no records in group '{settings.Group}'. Groups in the file: {string.Join(", ", groups)}.");
+                Console.Error.WriteLine($"error: no records in group '{group}' of {path}. Groups in the file: {string.Join(", ", groups)}.");
                 return null;
             }
         }
         int incomparable = records.Count(r => r.Label == PreferenceChoice.Incomparable);
         if (incomparable > 0) Console.Error.WriteLine($"Leaving out {incomparable} incomparable pair(s).");
         var pairs = records.Where(r => r.Label != PreferenceChoice.Incomparable)
-            .Select(r => new PreferencePair(r.Left, r.Right, r.Label, r.Rater)).ToList();
+            .Select(r => new PreferencePair(r.Left, r.Right, r.Label, r.Rater, Gold: r.Gold, PairKey: r.ComparisonId)).ToList();
         if (pairs.Count == 0)
         {
-            Console.Error.WriteLine("error: no usable pairs (every record is incomparable or filtered out).");
+            Console.Error.WriteLine($"error: no usable pairs in {path} (every record is incomparable or filtered out).");
             return null;
         }
         return pairs;
@@ -214,7 +238,20 @@ public static class TrainCommand
             }
             w.WriteEndObject();
         }
-        w.WriteNumber("holdout", s.Holdout);
+        if (r.Reliability is { } reliability)
+        {
+            w.WriteStartObject("rater_reliability");
+            foreach (var (rater, a) in reliability.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Number(w, rater, a);
+            w.WriteEndObject();
+        }
+        if (r.GoldAccuracy is { Count: > 0 } gold)
+        {
+            w.WriteStartObject("gold_accuracy");
+            foreach (var (rater, g) in gold.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Number(w, rater, g.Accuracy);
+            w.WriteEndObject();
+        }
+        if (s.TestPath is not null) w.WriteString("test", Path.GetFullPath(s.TestPath));
+        else w.WriteNumber("holdout", s.Holdout);
         Footer(w, s, device, seconds);
     });
 
@@ -269,6 +306,7 @@ public static class TrainCommand
             w.WriteNumber("epochs", s.ModelOptions.Epochs);
             w.WriteNumber("learning_rate", s.ModelOptions.LearningRate);
         }
+        w.WriteString("rater_weighting", s.RaterWeighting);
         w.WriteNumber("seed", s.Seed);
         Number(w, "seconds", seconds);
         w.WriteString("device", device);
@@ -316,7 +354,8 @@ public static class TrainCommand
 
     private sealed record TrainSettings(
         IPreferenceEnvironment Environment, string DataPath, string ModelType, double Holdout, int Folds, int Seed, string Device,
-        int Threads, string? Group, string? SavePath, RewardModelOptions ModelOptions)
+        int Threads, string? Group, string? SavePath, RewardModelOptions ModelOptions, string RaterWeighting = Learning.Reliability.RaterWeighting.None,
+        string? TestPath = null)
     {
         public static TrainSettings From(CliArgs cli)
         {
@@ -356,8 +395,14 @@ public static class TrainCommand
             // 2-core machine libtorch's spinning worker threads made a 1 s run take 30 s (measured).
             int threads = cli.GetInt("threads", 1);
             if (threads < 0) throw new CliUsageException("--threads must be 0 (libtorch default) or more.");
-            return new TrainSettings(env, cli.Require("data"), model, folds > 0 ? 0 : holdout, folds, seed, cli.Get("device", "auto"), threads,
-                cli.Get("group"), cli.Get("save"), options);
+            var weighting = cli.Get("rater-weighting", Learning.Reliability.RaterWeighting.None);
+            if (!Learning.Reliability.RaterWeighting.All.Contains(weighting))
+                throw new CliUsageException($"--rater-weighting is {string.Join(" or ", Learning.Reliability.RaterWeighting.All)}, not '{weighting}'.");
+            var test = cli.Get("test");
+            if (test is not null && (cli.Has("holdout") || folds > 0))
+                throw new CliUsageException("--test gives the test set; it cannot be combined with --holdout or --folds.");
+            return new TrainSettings(env, cli.Require("data"), model, folds > 0 || test is not null ? 0 : holdout, folds, seed, cli.Get("device", "auto"), threads,
+                cli.Get("group"), cli.Get("save"), options, weighting, test);
         }
     }
 }

@@ -57,6 +57,29 @@ public class Campaign
     /// <summary>The answer buttons wait until both clips have played through once.</summary>
     public bool RequireFullPlayback { get; set; }
 
+    /// <summary>Raters per pair (k): a pair is served to at most k raters at once and answered by at most k; null: no cap.</summary>
+    public int? LabelsPerPair { get; set; }
+    /// <summary>How long a served pair holds its place among the k before it is offered to someone else.</summary>
+    public int ServingLeaseSeconds { get; set; } = 120;
+    /// <summary>Share of servings that are gold pairs (0: none), mixed in at random, never one a rater has seen.</summary>
+    public double GoldRate { get; set; }
+    /// <summary>Each round adds gold pairs answered by the environment's true reward (where it has one).</summary>
+    public bool GoldFromTrueReward { get; set; }
+    /// <summary>Generated gold pairs' true returns differ by at least this fraction of a segment's mean absolute return.</summary>
+    public double GoldMargin { get; set; } = 0.5;
+    /// <summary>Gold pairs generated per round from the true reward.</summary>
+    public int GoldPairsPerRound { get; set; } = 10;
+    /// <summary>Gold pairs each rater answers first, told after each whether the answer matched.</summary>
+    public int PracticeGoldPairs { get; set; }
+    /// <summary>Raters whose gold accuracy falls below this are flagged (null: nobody is).</summary>
+    public double? MinGoldAccuracy { get; set; }
+    /// <summary>Flagged raters' labels are left out of training (a researcher may override per rater).</summary>
+    public bool ExcludeFlaggedRaters { get; set; }
+    /// <summary>How labels are weighted by their rater in every reward model: "none" or "reliability" (Dawid-Skene EM).</summary>
+    public string RaterWeighting { get; set; } = "none";
+    /// <summary>Answers faster than this many seconds are counted as suspiciously fast in the quality statistics.</summary>
+    public double FastAnswerSeconds { get; set; } = 1.0;
+
     /// <summary>Whether raters are asked for a factor ranking (the campaign learns from hierarchies).</summary>
     public bool UsesFactorRankings => LabelSource is LabelSources.Hierarchy or LabelSources.Both;
 

@@ -1,3 +1,4 @@
+using PreferenceStudio.Environments;
 namespace PreferenceStudio.Core.Data;
 
 /// <summary>A pair of segments put to raters.</summary>
@@ -22,10 +23,22 @@ public class Comparison
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     /// <summary>Reserved for held-out evaluation: never used for training.</summary>
     public bool IsHeldOut { get; set; }
+    /// <summary>The answer fixed in advance when this is a gold pair (left, right or equal); null for an ordinary pair.</summary>
+    public PreferenceChoice? Gold { get; set; }
+    /// <summary>Where the gold answer came from: "researcher", "true-reward" or "import".</summary>
+    public string? GoldSource { get; set; }
 
     public SegmentRecord? LeftSegment { get; set; }
     public SegmentRecord? RightSegment { get; set; }
     public Clip? LeftClip { get; set; }
     public Clip? RightClip { get; set; }
     public List<Label> Labels { get; set; } = [];
+}
+
+/// <summary>Where a gold pair's fixed answer came from.</summary>
+public static class GoldSources
+{
+    public const string Researcher = "researcher";
+    public const string TrueReward = "true-reward";
+    public const string Import = "import";
 }

@@ -20,6 +20,7 @@ internal sealed class CampaignConfiguration : IEntityTypeConfiguration<Campaign>
         b.Property(x => x.Instructions).HasMaxLength(20_000);
         b.Property(x => x.Consent).HasMaxLength(20_000);
         b.Property(x => x.CompletionCode).HasMaxLength(100);
+        b.Property(x => x.RaterWeighting).HasMaxLength(32).HasDefaultValue("none");
         b.Property(x => x.CompletionUrl).HasMaxLength(2000);
         b.Property(x => x.EnvironmentParameters).IsJsonb();
         b.Property(x => x.JoinCode).HasMaxLength(32);
@@ -103,6 +104,7 @@ internal sealed class ComparisonConfiguration : IEntityTypeConfiguration<Compari
     {
         b.ToTable("comparisons");
         b.Property(x => x.ForRaterId).HasMaxLength(64);
+        b.Property(x => x.GoldSource).HasMaxLength(32);
         b.Property(x => x.ExternalId).HasMaxLength(200);
         b.Property(x => x.Group).HasMaxLength(200);
         b.HasOne<Campaign>().WithMany().HasForeignKey(x => x.CampaignId).OnDelete(DeleteBehavior.Cascade);

@@ -38,7 +38,8 @@ public sealed record PreferenceJsonlReadResult(IReadOnlyList<PreferenceRecord> R
 /// Reads and writes the JSON Lines exchange format <c>preferencestudio/preference@1</c>. Field names are snake_case:
 /// schema, id, environment, rater, group, left, right ({"states": [[...], ...], "actions": [...]}), label
 /// (left | right | equal | incomparable), shown_at, answered_at (ISO-8601 or null), and the optional studio extras
-/// round, left_clip_sha256, right_clip_sha256, policy_id, comparison_id. Unknown fields are ignored; blank lines are
+/// round, left_clip_sha256, right_clip_sha256, policy_id, comparison_id, and gold (the answer fixed in advance for a
+/// gold pair: left, right or equal). Unknown fields are ignored; blank lines are
 /// skipped. Every line is checked against its environment (states on the board, actions leading to the next state).
 /// Lines whose schema is <c>preferencestudio/factor-ranking@1</c> are raters' factor rankings
 /// (<see cref="FactorRankingRecord"/>: schema, id, environment, environment_parameters, rater, factors, margins,
@@ -123,6 +124,7 @@ public static class PreferenceJsonl
             if (record.RightClipSha256 is not null) w.WriteString("right_clip_sha256", record.RightClipSha256);
             if (record.PolicyId is not null) w.WriteString("policy_id", record.PolicyId);
             if (record.ComparisonId is not null) w.WriteString("comparison_id", record.ComparisonId);
+            if (record.Gold is { } gold) w.WriteString("gold", gold.ToString().ToLowerInvariant());
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
@@ -292,6 +294,7 @@ public static class PreferenceJsonl
                 var rightSha = OptionalString(root, "right_clip_sha256", errors);
                 var policyId = OptionalString(root, "policy_id", errors);
                 var comparisonId = OptionalString(root, "comparison_id", errors);
+                var gold = ReadGold(root, errors);
 
                 if (errors.Count > 0) return null;
                 return new PreferenceRecord(id!, envName!, left!, right!, label!.Value)
@@ -306,6 +309,7 @@ public static class PreferenceJsonl
                     RightClipSha256 = rightSha,
                     PolicyId = policyId,
                     ComparisonId = comparisonId,
+                    Gold = gold,
                 };
             }
         }
@@ -423,6 +427,21 @@ public static class PreferenceJsonl
                 return time;
             errors.Add($"\"{name}\" must be an ISO-8601 timestamp such as \"2025-03-01T14:05:09Z\" or null, got {Raw(value)}");
             return null;
+        }
+
+        /// <summary>The optional "gold" answer: left, right or equal (a gold pair has a definite answer or a tie).</summary>
+        private static PreferenceChoice? ReadGold(JsonElement root, List<string> errors)
+        {
+            if (!root.TryGetProperty("gold", out var value) || value.ValueKind == JsonValueKind.Null) return null;
+            switch (value.ValueKind == JsonValueKind.String ? value.GetString() : null)
+            {
+                case "left": return PreferenceChoice.Left;
+                case "right": return PreferenceChoice.Right;
+                case "equal": return PreferenceChoice.Equal;
+                default:
+                    errors.Add($"unknown gold answer {Raw(value)}; use left, right or equal (or leave \"gold\" out)");
+                    return null;
+            }
         }
 
         private static PreferenceChoice? ReadLabel(JsonElement root, List<string> errors)

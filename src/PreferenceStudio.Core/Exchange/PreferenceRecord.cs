@@ -48,4 +48,10 @@ public sealed record PreferenceRecord(string Id, string Environment, Segment Lef
 
     /// <summary>The studio's database id of the comparison (studio exports only).</summary>
     public string? ComparisonId { get; init; }
+
+    /// <summary>
+    /// The answer fixed in advance for a gold pair (left, right or equal), against which raters' answers are scored;
+    /// null for an ordinary pair.
+    /// </summary>
+    public PreferenceChoice? Gold { get; init; }
 }

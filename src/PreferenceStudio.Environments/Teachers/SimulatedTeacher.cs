@@ -47,7 +47,7 @@ public sealed class SimulatedTeacher
     /// <summary>Absolute threshold on |R1 - R2| below which the answer is Equal.</summary>
     public double EqualThreshold => Settings.EqualFraction * ReturnScale;
 
-    /// <summary>A standard teacher: oracle, mistake, noisy, skip, myopic or equal (case-insensitive).</summary>
+    /// <summary>A standard teacher: oracle, mistake, noisy, skip, myopic, equal, random or adversarial (case-insensitive).</summary>
     /// <exception cref="ArgumentException">The name is not a standard teacher.</exception>
     public static SimulatedTeacher Create(string name, double returnScale, int seed) =>
         TeacherSettings.Presets.TryGetValue(name, out var settings)
@@ -100,6 +100,13 @@ public sealed class SimulatedTeacher
     /// <summary>Answers from the per-step true rewards of each segment; null when the teacher skips the pair.</summary>
     public PreferenceChoice? Answer(IReadOnlyList<double> leftRewards, IReadOnlyList<double> rightRewards)
     {
+        if (Settings.Random)
+            lock (_gate) return _rng.Next(2) == 0 ? PreferenceChoice.Left : PreferenceChoice.Right;
+        if (Settings.Negate)
+        {
+            leftRewards = leftRewards.Select(r => -r).ToArray();
+            rightRewards = rightRewards.Select(r => -r).ToArray();
+        }
         double r1 = leftRewards.Sum(), r2 = rightRewards.Sum();
 
         if (Settings.SkipFraction > 0 && !(Math.Max(r1, r2) > SkipThreshold)) return null;

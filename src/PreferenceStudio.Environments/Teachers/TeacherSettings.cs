@@ -9,7 +9,10 @@ namespace PreferenceStudio.Environments.Teachers;
 /// <param name="Epsilon">Probability of flipping a Left/Right answer (a mistake).</param>
 /// <param name="SkipFraction">The pair is skipped unless max(R1, R2) &gt; SkipFraction * returnScale.</param>
 /// <param name="EqualFraction">The answer is Equal when |R1 - R2| &lt; EqualFraction * returnScale.</param>
-public sealed record TeacherSettings(double Beta, double Gamma, double Epsilon, double SkipFraction, double EqualFraction)
+/// <param name="Random">Answers left or right at random, whatever the clips show (a careless crowd worker).</param>
+/// <param name="Negate">Answers by the negated true reward (an adversarial or confused rater: reliably backwards).</param>
+public sealed record TeacherSettings(double Beta, double Gamma, double Epsilon, double SkipFraction, double EqualFraction,
+    bool Random = false, bool Negate = false)
 {
     /// <summary>True when the teacher answers without sampling (B-Pref's beta = inf).</summary>
     public bool IsDeterministic => double.IsPositiveInfinity(Beta) || Beta <= 0;
@@ -35,5 +38,7 @@ public sealed record TeacherSettings(double Beta, double Gamma, double Epsilon, 
             ["skip"] = new(double.PositiveInfinity, 1, 0, 0.1, 0),
             ["myopic"] = new(double.PositiveInfinity, 0.9, 0, 0, 0),
             ["equal"] = new(double.PositiveInfinity, 1, 0, 0, 0.1),
+            ["random"] = new(double.PositiveInfinity, 1, 0, 0, 0, Random: true),
+            ["adversarial"] = new(double.PositiveInfinity, 1, 0, 0, 0, Negate: true),
         };
 }

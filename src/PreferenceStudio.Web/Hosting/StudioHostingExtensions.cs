@@ -21,6 +21,7 @@ using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Features.Media;
 using PreferenceStudio.Web.Features.Members;
 using PreferenceStudio.Web.Features.Raters;
+using PreferenceStudio.Web.Features.Quality;
 using PreferenceStudio.Web.Features.Rating;
 using PreferenceStudio.Web.Features.Rounds;
 using PreferenceStudio.Web.Hosting.LocalDatabase;
@@ -87,6 +88,7 @@ public static class StudioHostingExtensions
         services.AddSingleton<CampaignEvents>();
         services.AddSingleton<WorkerSignal>();
         services.AddSingleton<CampaignService>();
+        services.AddSingleton<QualityService>();
         services.AddSingleton<RatingService>();
         services.AddSingleton<PersonalQueries>();
         services.AddSingleton<PreferenceStudio.Web.Features.Hierarchy.FactorRankingStore>();
@@ -189,6 +191,7 @@ public static class StudioHostingExtensions
         api.MapDatasetApi();
         api.MapMembersApi();
         api.MapRatersApi();
+        api.MapQualityApi();
         app.MapMedia();
         app.MapJoin();
         app.MapAccountEndpoints();

@@ -62,6 +62,10 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
         ["GET /api/v1/campaigns/{id:guid}/rater-settings"] = Need.Viewer,
         ["PUT /api/v1/campaigns/{id:guid}/rater-settings"] = Need.Editor,
         ["GET /api/v1/campaigns/{id:guid}/participants"] = Need.Editor,
+        ["GET /api/v1/campaigns/{id:guid}/quality"] = Need.Viewer,
+        ["GET /api/v1/campaigns/{id:guid}/gold"] = Need.Viewer,
+        ["PUT /api/v1/campaigns/{id:guid}/comparisons/{comparisonId:guid}/gold"] = Need.Editor,
+        ["PUT /api/v1/campaigns/{id:guid}/raters/{pseudonym}/training"] = Need.Editor,
         ["POST /api/v1/campaigns/{id:guid}/rankings/"] = Need.Rater,
         ["GET /api/v1/campaigns/{id:guid}/rankings/mine"] = Need.Rater,
         ["GET /api/v1/campaigns/{id:guid}/rankings/"] = Need.Viewer,
@@ -257,7 +261,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
         var (method, pattern) = (key[..key.IndexOf(' ')], key[(key.IndexOf(' ') + 1)..]);
         var path = pattern
             .Replace("{id:guid}", campaign.ToString()).Replace("{Id:guid}", campaign.ToString())
-            .Replace("{runId:guid}", Guid.NewGuid().ToString()).Replace("{userId}", "no-such-user")
+            .Replace("{runId:guid}", Guid.NewGuid().ToString()).Replace("{comparisonId:guid}", Guid.NewGuid().ToString()).Replace("{userId}", "no-such-user")
             .Replace("{pseudonym}", "victim").Replace("{fileName}", clip).Replace("{code}", code).Replace("{JoinCode}", code)
             .Replace("{documentName}", "v1").Replace("{**path:file}", "no-such-file.txt");
         if (!path.StartsWith('/')) path = "/" + path;

@@ -31,6 +31,25 @@ public class PreferenceJsonlTests
         Assert.Equal(TimeSpan.FromHours(1), second.AnsweredAt!.Value.Offset);
     }
 
+    [Fact]
+    public void A_gold_answer_round_trips_and_an_unknown_one_is_an_error_on_its_line()
+    {
+        var gold = Line2.Replace("\"label\": \"right\"", "\"label\": \"left\", \"gold\": \"right\"");
+        var read = Read(gold, Line1);
+        Assert.True(read.IsValid, string.Join("; ", read.Errors));
+        Assert.Equal(PreferenceChoice.Right, read.Records[0].Gold);
+        Assert.Equal(PreferenceChoice.Left, read.Records[0].Label);
+        Assert.Null(read.Records[1].Gold);
+        var written = PreferenceJsonl.Write(read.Records[0]);
+        Assert.Contains("\"gold\":\"right\"", written);
+        Assert.DoesNotContain("gold", PreferenceJsonl.Write(read.Records[1]));
+        Assert.Equal(PreferenceChoice.Right, Read(written).Records[0].Gold);
+
+        var bad = Read(Line1, Line2.Replace("\"label\": \"right\"", "\"label\": \"right\", \"gold\": \"incomparable\""));
+        Assert.False(bad.IsValid);
+        Assert.Contains(bad.Errors, e => e.Line == 2 && e.Message.Contains("unknown gold answer \"incomparable\""));
+    }
+
     [Theory]
     [InlineData("{not json", "not valid JSON")]
     [InlineData("[1, 2]", "expected a JSON object")]

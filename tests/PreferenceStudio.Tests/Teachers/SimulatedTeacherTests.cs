@@ -26,6 +26,22 @@ public class SimulatedTeacherTests
     }
 
     [Fact]
+    public void The_adversarial_teacher_answers_backwards_and_the_random_one_ignores_the_clips()
+    {
+        var adversarial = SimulatedTeacher.Create("adversarial", returnScale: 2, seed: 1);
+        Assert.Equal(PreferenceChoice.Left, adversarial.Answer(Env, TwoRoadMoves, ThroughCoin));
+        Assert.Equal(PreferenceChoice.Right, adversarial.Answer(Env, ThroughCoin, TwoRoadMoves));
+
+        var random = SimulatedTeacher.Create("random", returnScale: 2, seed: 1);
+        var answers = Enumerable.Range(0, 2000).Select(_ => random.Answer(Env, TwoRoadMoves, ThroughCoin)).ToList();
+        Assert.All(answers, a => Assert.True(a is PreferenceChoice.Left or PreferenceChoice.Right));
+        // The better clip (right) is picked about half of the time: 1000 +- 4.5 standard deviations.
+        Assert.InRange(answers.Count(a => a == PreferenceChoice.Right), 900, 1100);
+        // Even an exact tie gets a side: a careless rater does not look.
+        Assert.NotEqual(PreferenceChoice.Equal, random.Answer([-1, -1], [-2, 0]));
+    }
+
+    [Fact]
     public void Oracle_answers_equal_on_an_exact_tie_instead_of_favouring_a_side()
     {
         var oracle = SimulatedTeacher.Create("oracle", 2, seed: 1);

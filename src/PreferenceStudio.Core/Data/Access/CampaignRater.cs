@@ -36,6 +36,9 @@ public class CampaignRater
     public DateTimeOffset? CompletedAt { get; set; }
 
     public Rater? Rater { get; set; }
+    /// <summary>A researcher's decision on whether this rater's labels train the models: null follows the campaign's
+    /// rule (flagged raters left out when it says so), true always includes them, false always leaves them out.</summary>
+    public bool? TrainingOverride { get; set; }
 }
 
 /// <summary>How a rater came to the campaign.</summary>

@@ -39,7 +39,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             .Select(r => new RoundSummary(
                 r.Index, r.Status,
                 db.Comparisons.Count(x => x.RoundId == r.Id),
-                db.Labels.Count(l => l.Comparison!.RoundId == r.Id),
+                db.Labels.Count(l => l.Comparison!.RoundId == r.Id && l.Comparison.Gold == null),
                 c.LabelsPerRound,
                 r.HeldoutAccuracy, r.HeldoutLogLik, r.ScaledReturn,
                 db.Clips.Count(k => k.RoundId == r.Id && k.Status == ClipStatus.Failed),
@@ -110,6 +110,17 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             LabelSource = settings.LabelSource,
             HierarchyWeight = settings.HierarchyWeight,
             HierarchyPairsPerRound = settings.HierarchyPairsPerRound,
+            LabelsPerPair = settings.LabelsPerPair,
+            ServingLeaseSeconds = settings.ServingLeaseSeconds,
+            GoldRate = settings.GoldRate,
+            GoldFromTrueReward = settings.GoldFromTrueReward,
+            GoldMargin = settings.GoldMargin,
+            GoldPairsPerRound = settings.GoldPairsPerRound,
+            PracticeGoldPairs = settings.PracticeGoldPairs,
+            MinGoldAccuracy = settings.MinGoldAccuracy,
+            ExcludeFlaggedRaters = settings.ExcludeFlaggedRaters,
+            RaterWeighting = settings.RaterWeighting,
+            FastAnswerSeconds = settings.FastAnswerSeconds,
         };
         settings.RaterSettings().ApplyTo(campaign);
         db.Campaigns.Add(campaign);
@@ -199,5 +210,16 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         CompletionCode = c.CompletionCode,
         CompletionUrl = c.CompletionUrl,
         RequireFullPlayback = c.RequireFullPlayback,
+        LabelsPerPair = c.LabelsPerPair,
+        ServingLeaseSeconds = c.ServingLeaseSeconds,
+        GoldRate = c.GoldRate,
+        GoldFromTrueReward = c.GoldFromTrueReward,
+        GoldMargin = c.GoldMargin,
+        GoldPairsPerRound = c.GoldPairsPerRound,
+        PracticeGoldPairs = c.PracticeGoldPairs,
+        MinGoldAccuracy = c.MinGoldAccuracy,
+        ExcludeFlaggedRaters = c.ExcludeFlaggedRaters,
+        RaterWeighting = c.RaterWeighting,
+        FastAnswerSeconds = c.FastAnswerSeconds,
     };
 }

@@ -66,6 +66,29 @@ public sealed class CampaignSettings
     /// <summary>The answer buttons wait until both clips have played once.</summary>
     [JsonPropertyName("require_full_playback")] public bool RequireFullPlayback { get; set; }
 
+    /// <summary>Raters per pair (k): served to at most k at once, answered by at most k; null: no cap.</summary>
+    [JsonPropertyName("labels_per_pair")] public int? LabelsPerPair { get; set; }
+    /// <summary>Seconds a served pair keeps its place among the k before it is offered to someone else.</summary>
+    [JsonPropertyName("serving_lease_seconds")] public int ServingLeaseSeconds { get; set; } = 120;
+    /// <summary>Share of servings that are gold pairs (0 to 0.5).</summary>
+    [JsonPropertyName("gold_rate")] public double GoldRate { get; set; }
+    /// <summary>Each round adds gold pairs answered by the environment's true reward.</summary>
+    [JsonPropertyName("gold_from_true_reward")] public bool GoldFromTrueReward { get; set; }
+    /// <summary>Generated gold pairs' true returns differ by at least this fraction of the mean absolute segment return.</summary>
+    [JsonPropertyName("gold_margin")] public double GoldMargin { get; set; } = 0.5;
+    /// <summary>Gold pairs generated per round from the true reward.</summary>
+    [JsonPropertyName("gold_pairs_per_round")] public int GoldPairsPerRound { get; set; } = 10;
+    /// <summary>Gold pairs each rater answers first, with feedback.</summary>
+    [JsonPropertyName("practice_gold_pairs")] public int PracticeGoldPairs { get; set; }
+    /// <summary>Raters below this gold accuracy are flagged (null: nobody).</summary>
+    [JsonPropertyName("min_gold_accuracy")] public double? MinGoldAccuracy { get; set; }
+    /// <summary>Flagged raters' labels do not train the models (overridable per rater).</summary>
+    [JsonPropertyName("exclude_flagged_raters")] public bool ExcludeFlaggedRaters { get; set; }
+    /// <summary>"none" or "reliability": every model type weights each label by its rater's estimated reliability.</summary>
+    [JsonPropertyName("rater_weighting")] public string RaterWeighting { get; set; } = "none";
+    /// <summary>Answers faster than this (seconds) count as suspiciously fast in the quality statistics.</summary>
+    [JsonPropertyName("fast_answer_seconds")] public double FastAnswerSeconds { get; set; } = 1.0;
+
     /// <summary>The rater-facing part of these settings.</summary>
     public RaterSettings RaterSettings() => new()
     {
@@ -162,6 +185,32 @@ public static class CampaignSettingsValidator
             Add("hierarchy_weight", "The hierarchy weight must be a number above 0: how much one automatic hierarchy label counts against one clip label (1 = the same).");
         if (s.HierarchyPairsPerRound < 1 || s.HierarchyPairsPerRound > MaxHierarchyPairsPerRound)
             Add("hierarchy_pairs_per_round", $"Hierarchy pairs per round must be between 1 and {MaxHierarchyPairsPerRound:N0}.");
+
+        if (s.LabelsPerPair is { } k)
+        {
+            if (k < 1 || k > MaxLabelsPerPair)
+                Add("labels_per_pair", $"Raters per pair must be between 1 and {MaxLabelsPerPair}, or left out for no cap.");
+            else if (s.PairsPerRound >= 2 && s.LabelsPerRound > s.PairsPerRound * k)
+                Add("labels_per_round", $"With {k} rater(s) per pair, a round of {s.PairsPerRound} pairs can collect at most {s.PairsPerRound * k} labels; ask for fewer labels, more pairs or more raters per pair.");
+        }
+        if (s.ServingLeaseSeconds < 10 || s.ServingLeaseSeconds > 3600)
+            Add("serving_lease_seconds", "A serving lease lasts between 10 and 3,600 seconds.");
+        if (!(s.GoldRate >= 0 && s.GoldRate <= 0.5))
+            Add("gold_rate", "The gold rate is the share of servings that are gold pairs: between 0 and 0.5.");
+        if (!(s.GoldMargin > 0) || !double.IsFinite(s.GoldMargin))
+            Add("gold_margin", "The gold margin is a positive fraction of a segment's mean absolute return, e.g. 0.5.");
+        if (s.GoldPairsPerRound < 1 || s.GoldPairsPerRound > 200)
+            Add("gold_pairs_per_round", "Gold pairs per round must be between 1 and 200.");
+        if (s.PracticeGoldPairs < 0 || s.PracticeGoldPairs > 20)
+            Add("practice_gold_pairs", "Practice gold pairs must be between 0 and 20.");
+        if (s.MinGoldAccuracy is { } min && !(min >= 0 && min <= 1))
+            Add("min_gold_accuracy", "The least gold accuracy is a share between 0 and 1, or left out for no flagging.");
+        if (s.ExcludeFlaggedRaters && s.MinGoldAccuracy is null)
+            Add("exclude_flagged_raters", "Leaving flagged raters out needs a least gold accuracy (min_gold_accuracy) to flag them by.");
+        if (!PreferenceStudio.Learning.Reliability.RaterWeighting.All.Contains(s.RaterWeighting ?? ""))
+            Add("rater_weighting", $"Unknown rater weighting '{s.RaterWeighting}'. Choose one of: {string.Join(", ", PreferenceStudio.Learning.Reliability.RaterWeighting.All)}.");
+        if (!(s.FastAnswerSeconds >= 0 && s.FastAnswerSeconds <= 60))
+            Add("fast_answer_seconds", "The fast-answer threshold is between 0 and 60 seconds.");
 
         PreferenceStudio.Web.Features.Campaigns.RaterSettings.Validate(s.Instructions, s.Consent, s.LabelsPerRater, s.CompletionCode, s.CompletionUrl, s.MaxRaters, Add);
 

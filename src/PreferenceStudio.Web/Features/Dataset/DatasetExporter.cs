@@ -30,7 +30,7 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
             .Select(l => new
             {
                 LabelId = l.Id, l.RaterId, l.Choice, l.ShownAt, l.AnsweredAt,
-                ComparisonId = l.ComparisonId, l.Comparison!.ExternalId, l.Comparison.Group, l.Comparison.RoundIndex, l.Comparison.PolicyId,
+                ComparisonId = l.ComparisonId, l.Comparison!.ExternalId, l.Comparison.Group, l.Comparison.RoundIndex, l.Comparison.PolicyId, l.Comparison.Gold,
                 LeftStates = l.Comparison.LeftSegment!.States, LeftActions = l.Comparison.LeftSegment.Actions,
                 RightStates = l.Comparison.RightSegment!.States, RightActions = l.Comparison.RightSegment.Actions,
                 LeftSha = l.Comparison.LeftClip!.Sha256, RightSha = l.Comparison.RightClip!.Sha256,
@@ -58,6 +58,7 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
                 RightClipSha256 = r.RightSha,
                 PolicyId = r.PolicyId?.ToString(),
                 ComparisonId = r.ComparisonId.ToString(),
+                Gold = r.Gold,
             };
             await writer.WriteAsync(PreferenceJsonl.Write(record));
             await writer.WriteAsync('\n');

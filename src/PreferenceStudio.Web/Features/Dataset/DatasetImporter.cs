@@ -122,6 +122,7 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
             {
                 CampaignId = campaignId, Ordinal = ordinal++, ExternalId = r.Id, Group = r.Group,
                 LeftSegmentId = SegmentId(r.Left), RightSegmentId = SegmentId(r.Right),
+                Gold = r.Gold, GoldSource = r.Gold is null ? null : GoldSources.Import,
             };
             db.Comparisons.Add(comparison);
             db.Labels.Add(new Label

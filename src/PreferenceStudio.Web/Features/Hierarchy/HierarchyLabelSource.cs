@@ -19,9 +19,12 @@ public sealed record HierarchyLabels(List<PreferencePair> Pairs, int Rankings, i
 /// </summary>
 public static class HierarchyLabelSource
 {
-    public static async Task<HierarchyLabels> LabelAsync(StudioDbContext db, Campaign campaign, IPreferenceEnvironment env, int roundIndex, CancellationToken ct)
+    /// <param name="excludedRaterIds">Internal ids of raters left out of training: their rankings give no labels either.</param>
+    public static async Task<HierarchyLabels> LabelAsync(StudioDbContext db, Campaign campaign, IPreferenceEnvironment env, int roundIndex, CancellationToken ct,
+        IReadOnlySet<string>? excludedRaterIds = null)
     {
-        var rankings = await FactorRankingStore.CurrentRankingsAsync(db, campaign.Id, ct);
+        var rankings = (await FactorRankingStore.CurrentRankingsAsync(db, campaign.Id, ct))
+            .Where(r => excludedRaterIds is null || !excludedRaterIds.Contains(r.RaterId)).ToList();
         if (rankings.Count == 0) return new HierarchyLabels([], 0, 0);
 
         // Models know raters by pseudonym (as the clip labels of TrainingLabels do), never by their internal id.

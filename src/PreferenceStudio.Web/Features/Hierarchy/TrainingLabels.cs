@@ -41,6 +41,12 @@ public sealed record LabelSourceReport(string Source, int Clips, int Hierarchy, 
 /// </summary>
 public sealed record TrainingLabels(List<PreferencePair> Train, List<PreferencePair> Test, LabelSourceReport Sources, string? Refusal)
 {
+    /// <summary>
+    /// The pairs of <see cref="Train"/> labelled by the hierarchical rule from raters' factor rankings rather than
+    /// answered by a rater: reliability weighting trains on them unchanged (the rule is not careless or backwards).
+    /// </summary>
+    public IReadOnlyList<PreferencePair> FromRankings { get; init; } = [];
+
     public const string NoRankingsMessage = "No rater has ranked the factors yet";
 
     /// <summary>
@@ -48,7 +54,7 @@ public sealed record TrainingLabels(List<PreferencePair> Train, List<PreferenceP
     /// with hierarchy labels as the campaign's label source says. Held-out clip labels are the test set in every source.
     /// </summary>
     public static async Task<TrainingLabels> ComposeAsync(StudioDbContext db, Campaign campaign, IPreferenceEnvironment env, int roundIndex,
-        List<PreferencePair> clipTrain, List<PreferencePair> test, CancellationToken ct)
+        List<PreferencePair> clipTrain, List<PreferencePair> test, CancellationToken ct, IReadOnlySet<string>? excludedRaterIds = null)
     {
         int clips = clipTrain.Count(p => p.Label != PreferenceChoice.Incomparable);
         if (!campaign.UsesFactorRankings)
@@ -58,7 +64,7 @@ public sealed record TrainingLabels(List<PreferencePair> Train, List<PreferenceP
         HierarchyLabels hierarchy;
         try
         {
-            hierarchy = await HierarchyLabelSource.LabelAsync(db, campaign, env, roundIndex, ct);
+            hierarchy = await HierarchyLabelSource.LabelAsync(db, campaign, env, roundIndex, ct, excludedRaterIds);
         }
         catch (InvalidOperationException ex)
         {
@@ -87,6 +93,7 @@ public sealed record TrainingLabels(List<PreferencePair> Train, List<PreferenceP
 
         var train = hierarchyOnly ? hierarchy.Pairs : clipTrain.Concat(hierarchy.Pairs).ToList();
         return new(train, test,
-            new(campaign.LabelSource, hierarchyOnly ? 0 : clips, hierarchy.Pairs.Count, campaign.HierarchyWeight, hierarchy.Rankings), null);
+            new(campaign.LabelSource, hierarchyOnly ? 0 : clips, hierarchy.Pairs.Count, campaign.HierarchyWeight, hierarchy.Rankings), null)
+        { FromRankings = hierarchy.Pairs };
     }
 }

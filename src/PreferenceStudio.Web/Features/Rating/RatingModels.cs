@@ -47,7 +47,8 @@ public sealed record ServedPair(
     [property: JsonPropertyName("factors")] IReadOnlyList<PairFactorValue>? Factors = null,
     [property: JsonPropertyName("hierarchy_choice")] PreferenceChoice? HierarchyChoice = null,
     [property: JsonPropertyName("decided_by")] string? DecidedBy = null,
-    [property: JsonPropertyName("frame_rate")] double FrameRate = 10);
+    [property: JsonPropertyName("frame_rate")] double FrameRate = 10,
+    [property: JsonPropertyName("practice")] bool Practice = false);
 
 /// <summary>
 /// One factor of a served pair. <paramref name="Better"/> is the side with the better value given the factor's
@@ -106,4 +107,10 @@ public sealed record LabelReceipt(
     [property: JsonPropertyName("label_id")] Guid LabelId,
     [property: JsonPropertyName("duplicate")] bool Duplicate,
     [property: JsonPropertyName("round_labels")] int RoundLabels,
-    [property: JsonPropertyName("round_labels_wanted")] int RoundLabelsWanted);
+    [property: JsonPropertyName("round_labels_wanted")] int RoundLabelsWanted,
+    [property: JsonPropertyName("practice")] PracticeFeedback? Practice = null);
+
+/// <summary>After a practice gold pair: the answer fixed in advance and whether the rater's matched it.</summary>
+public sealed record PracticeFeedback(
+    [property: JsonPropertyName("expected")] PreferenceChoice Expected,
+    [property: JsonPropertyName("matched")] bool Matched);

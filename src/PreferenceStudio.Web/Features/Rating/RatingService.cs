@@ -59,7 +59,9 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == campaignId, ct)
             ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == c.Id && r.Index == c.CurrentRound, ct);
-        int roundLabels = round is null ? 0 : await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id, ct);
+        // Raters see every answer of the round counted (gold ones too, up to the labels wanted): a counter that stood
+        // still after an answer would tell them which pairs are gold. The round itself closes on the shared ones.
+        int roundLabels = round is null ? 0 : Math.Min(c.LabelsPerRound, await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id, ct));
         var me = await db.CampaignRaters.AsNoTracking().FirstAsync(r => r.CampaignId == c.Id && r.RaterId == raterId, ct);
         int mine = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId, ct);
         bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running && me.CompletedAt is null
@@ -93,21 +95,58 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 ? RoundStage.PreparingFirstRound
                 : round.Status == RoundStatus.Preparing ? RoundStage.Rendering : RoundStage.Learning);
 
+        int? k = c.LabelsPerPair;
+        var leaseStart = DateTimeOffset.UtcNow.AddSeconds(-c.ServingLeaseSeconds);
         var pending = await db.Assignments.AsNoTracking()
             .Where(a => a.RaterId == raterId && a.Comparison!.RoundId == round.Id
-                        && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == raterId))
+                        && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == raterId)
+                        // A pair that others finished while this rater was away is not waiting for them any more.
+                        && (k == null || a.Comparison.Gold != null || a.Comparison.Labels.Count < k))
             // Newest first: a pair whose answer was just taken back (served anew at the undo) comes before the one
             // that was on screen when the rater pressed Undo.
             .OrderByDescending(a => a.ShownAt)
-            .Select(a => new { a.ComparisonId, a.ShownAt })
+            .Select(a => new { a.Id, a.ComparisonId, a.ShownAt, Gold = a.Comparison!.Gold != null })
             .FirstOrDefaultAsync(ct);
         if (pending is not null)
-            return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, pending.ComparisonId, pending.ShownAt, ct));
+        {
+            DateTimeOffset? shownAt = pending.ShownAt;
+            // A serving older than the lease gave up its place; the rater gets the pair back only if it still has room,
+            // and then holds it anew from now.
+            if (k is { } held && !pending.Gold && pending.ShownAt <= leaseStart)
+                shownAt = await RenewLeaseAsync(db, pending.Id, pending.ComparisonId, held, c.ServingLeaseSeconds, ct);
+            if (shownAt is { } servedAt)
+                return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, pending.ComparisonId, servedAt, ct,
+                    practice: await IsPracticeAsync(db, c, raterId, pending.ComparisonId, ct)));
+        }
+
+        // Gold pairs: the first ones as practice, then mixed in at the campaign's rate; never one the rater has seen.
+        if (c.PracticeGoldPairs > 0 || c.GoldRate > 0)
+        {
+            int goldAnswered = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId && l.Comparison!.Gold != null, ct);
+            bool practice = goldAnswered < c.PracticeGoldPairs;
+            if (practice || Random.Shared.NextDouble() < c.GoldRate)
+            {
+                var gold = await db.Comparisons.AsNoTracking()
+                    .Where(x => x.RoundId == round.Id && x.Gold != null
+                                && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
+                                && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
+                    .Select(x => x.Id).ToListAsync(ct);
+                foreach (var comparisonId in gold.OrderBy(_ => Random.Shared.Next()))
+                {
+                    var shownAt = DateTimeOffset.UtcNow;
+                    if (await AssignAsync(db, comparisonId, raterId, shownAt, ct))
+                        return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct, practice));
+                }
+            }
+        }
 
         // The rater's own pairs (from their personal policy) first, then least-labelled and least-served pairs, so
         // labels spread over the round's pairs; with information-gain queries the most informative of those first.
         var pool = await db.Comparisons.AsNoTracking()
-            .Where(x => x.RoundId == round.Id
+            .Where(x => x.RoundId == round.Id && x.Gold == null
+                        // Full once its answers and the live servings of raters yet to answer reach k.
+                        && (k == null || x.Labels.Count + db.Assignments.Count(a => a.ComparisonId == x.Id && a.ShownAt > leaseStart
+                                && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == a.RaterId)) < k)
                         && (x.ForRaterId == null || x.ForRaterId == rater.Pseudonym)
                         && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
                         && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
@@ -126,23 +165,82 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         foreach (var comparisonId in candidates)
         {
             var shownAt = DateTimeOffset.UtcNow;
-            var assignmentId = Guid.CreateVersion7();
-            int inserted = await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO assignments (id, comparison_id, rater_id, shown_at) VALUES ({assignmentId}, {comparisonId}, {raterId}, {shownAt})
-                ON CONFLICT (comparison_id, rater_id) DO NOTHING
-                """, ct);
-            if (inserted == 1) return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct));
+            bool served;
+            if (k is { } cap)
+            {
+                // At most k raters hold or have answered the pair. The pair's row serialises the count and the
+                // insert; a serving older than the lease no longer holds its place (its rater may still answer while
+                // the pair has room).
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                // A transaction-scoped advisory lock per pair serialises its servings (answers being stored do not
+                // wait for it); the count and the insert are one statement, so they see the same rows.
+                var liveSince = shownAt.AddSeconds(-c.ServingLeaseSeconds);
+                var assignmentId = Guid.CreateVersion7();
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({comparisonId.ToString()}, 0))", ct);
+                served = await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO assignments (id, comparison_id, rater_id, shown_at)
+                    SELECT {assignmentId}, {comparisonId}, {raterId}, {shownAt}
+                    WHERE (SELECT count(*) FROM labels l WHERE l.comparison_id = {comparisonId} AND l.withdrawn_at IS NULL)
+                        + (SELECT count(*) FROM assignments a WHERE a.comparison_id = {comparisonId} AND a.shown_at > {liveSince}
+                           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.comparison_id = a.comparison_id AND l.rater_id = a.rater_id AND l.withdrawn_at IS NULL))
+                        < {cap}
+                    ON CONFLICT (comparison_id, rater_id) DO NOTHING
+                    """, ct) == 1;
+                await tx.CommitAsync(ct);
+            }
+            else served = await AssignAsync(db, comparisonId, raterId, shownAt, ct);
+            if (served) return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct));
         }
         return State(RatingStatus.RoundDoneForRater);
     }
 
-    private async Task<ServedPair> ServedAsync(StudioDbContext db, Campaign campaign, string raterId, Guid comparisonId, DateTimeOffset shownAt, CancellationToken ct)
+    /// <summary>
+    /// Serves an expired serving of the rater again if the pair has room (answers plus other live servings below
+    /// <paramref name="cap"/>), under the pair's advisory lock as a new serving is; returns the new serving time, or
+    /// null when the pair is full.
+    /// </summary>
+    private static async Task<DateTimeOffset?> RenewLeaseAsync(StudioDbContext db, Guid assignmentId, Guid comparisonId, int cap, int leaseSeconds, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var liveSince = now.AddSeconds(-leaseSeconds);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({comparisonId.ToString()}, 0))", ct);
+        bool renewed = await db.Database.ExecuteSqlAsync($"""
+            UPDATE assignments SET shown_at = {now}
+            WHERE id = {assignmentId}
+              AND (SELECT count(*) FROM labels l WHERE l.comparison_id = {comparisonId} AND l.withdrawn_at IS NULL)
+                + (SELECT count(*) FROM assignments a WHERE a.comparison_id = {comparisonId} AND a.id <> {assignmentId} AND a.shown_at > {liveSince}
+                   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.comparison_id = a.comparison_id AND l.rater_id = a.rater_id AND l.withdrawn_at IS NULL))
+                < {cap}
+            """, ct) == 1;
+        await tx.CommitAsync(ct);
+        return renewed ? now : null;
+    }
+
+    private static async Task<bool> AssignAsync(StudioDbContext db, Guid comparisonId, string raterId, DateTimeOffset shownAt, CancellationToken ct)
+    {
+        var assignmentId = Guid.CreateVersion7();
+        return await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO assignments (id, comparison_id, rater_id, shown_at) VALUES ({assignmentId}, {comparisonId}, {raterId}, {shownAt})
+            ON CONFLICT (comparison_id, rater_id) DO NOTHING
+            """, ct) == 1;
+    }
+
+    /// <summary>Whether answering this pair now is one of the rater's practice gold pairs (told whether they matched).</summary>
+    private static async Task<bool> IsPracticeAsync(StudioDbContext db, Campaign c, string raterId, Guid comparisonId, CancellationToken ct) =>
+        c.PracticeGoldPairs > 0
+        && await db.Comparisons.AnyAsync(x => x.Id == comparisonId && x.Gold != null, ct)
+        && await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId && l.Comparison!.Gold != null, ct) < c.PracticeGoldPairs;
+
+    private async Task<ServedPair> ServedAsync(StudioDbContext db, Campaign campaign, string raterId, Guid comparisonId, DateTimeOffset shownAt, CancellationToken ct,
+        bool practice = false)
     {
         var x = await db.Comparisons.AsNoTracking().Where(c => c.Id == comparisonId)
             .Select(c => new { c.Id, c.RoundIndex, c.RoundId, c.LeftSegmentId, c.RightSegmentId, Left = c.LeftClip!.FileName, Right = c.RightClip!.FileName })
             .FirstAsync(ct);
         var pair = new ServedPair(x.Id, x.RoundIndex ?? 0, "/media/" + x.Left, "/media/" + x.Right, shownAt,
-            FrameRate: FrameRates.GetOrAdd(campaign.Environment, _ => FrameRenderers.TryFor(CampaignEnvironment.Create(campaign), out var r) ? r.FrameRate : 10));
+            FrameRate: FrameRates.GetOrAdd(campaign.Environment, _ => FrameRenderers.TryFor(CampaignEnvironment.Create(campaign), out var r) ? r.FrameRate : 10),
+            Practice: practice);
         if (!campaign.UsesFactorRankings || x.RoundId is not { } roundId) return pair;
         var ranking = await FactorRankingStore.CurrentRankingAsync(db, campaign.Id, raterId, ct);
         if (ranking is null) return pair;
@@ -180,10 +278,12 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         return values;
     }
 
+    /// <summary>The round's answers as raters see them: gold ones included, at most the labels wanted (see <see cref="NextAsync"/>).</summary>
     public async Task<int> RoundLabelCountAsync(Guid campaignId, int roundIndex, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex, ct);
+        int wanted = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.LabelsPerRound).FirstOrDefaultAsync(ct);
+        return Math.Min(wanted, await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex, ct));
     }
 
     /// <summary>Records when the rater was first shown the completion code (for the participants list).</summary>
@@ -318,6 +418,10 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 ?? throw StudioProblemException.Conflict("This pair was never served to this rater; ask for the next pair and answer that one.");
             if (await db.Labels.AnyAsync(l => l.ComparisonId == comparison.Id && l.RaterId == rater.Id, ct))
                 throw StudioProblemException.Conflict("This rater has already answered this pair (with another idempotency key).");
+            if (comparison.Gold is null && campaign.LabelsPerPair is { } cap && await db.Labels.CountAsync(l => l.ComparisonId == comparison.Id, ct) >= cap)
+                throw StudioProblemException.Conflict($"This pair has all the answers it needs ({cap}); ask for the next pair.");
+            bool practice = comparison.Gold is not null && campaign.PracticeGoldPairs > 0
+                && await db.Labels.CountAsync(l => l.CampaignId == campaign.Id && l.RaterId == rater.Id && l.Comparison!.Gold != null, ct) < campaign.PracticeGoldPairs;
 
             var now = DateTimeOffset.UtcNow;
             var label = new Label
@@ -345,8 +449,11 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                     ?? throw StudioProblemException.Conflict("This answer collided with another one for the same pair; ask for the next pair.");
             }
 
-            roundLabels = await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId, ct);
-            roundClosed = roundLabels >= wanted;
+            roundLabels = await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId && l.Comparison.Gold == null, ct);
+            // Done at the labels wanted, or, with k raters per pair, once every shared pair shown has its k answers.
+            roundClosed = roundLabels >= wanted
+                || (campaign.LabelsPerPair is { } perPair && !await db.Comparisons.AnyAsync(x => x.RoundId == roundId && x.Gold == null && x.ForRaterId == null
+                    && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered && x.Labels.Count < perPair, ct));
             if (roundClosed)
             {
                 await db.Rounds.Where(r => r.Id == roundId).ExecuteUpdateAsync(u => u
@@ -361,7 +468,10 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 worker.Wake();
                 await events.PublishAsync(new CampaignChanged(comparison.CampaignId, CampaignChangeKind.RoundClosed, round.Index));
             }
-            return new LabelReceipt(label.Id, false, roundLabels, wanted);
+            // The rater sees every answer counted (see NextAsync); the round closes on the shared ones.
+            int shown = Math.Min(wanted, await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId, ct));
+            return new LabelReceipt(label.Id, false, shown, wanted,
+                practice ? new PracticeFeedback(comparison.Gold!.Value, comparison.Gold == s.Choice) : null);
         }
     }
 
@@ -377,7 +487,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         if (previous.ComparisonId != comparisonId || previous.RaterId != rater.Id)
             throw StudioProblemException.Conflict("This idempotency key was already used for a different answer; use a new key for a new answer.");
         var wanted = await db.Campaigns.Where(c => c.Id == previous.CampaignId).Select(c => c.LabelsPerRound).FirstAsync(ct);
-        var count = await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId, ct);
+        var count = Math.Min(wanted, await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId, ct));
         return new LabelReceipt(previous.Id, true, count, wanted);
     }
 }

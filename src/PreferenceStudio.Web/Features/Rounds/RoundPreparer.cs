@@ -155,11 +155,47 @@ public sealed class RoundPreparer(
                 LeftClipId = clips[p.Left].Id, RightClipId = clips[p.Right].Id,
                 PolicyId = planPolicy.Id, IsHeldOut = p.HeldOut, ForRaterId = planPolicy.RaterId,
             }));
+            if (planPolicy.RaterId is null && campaign.GoldFromTrueReward)
+                foreach (var (left, right, answer) in GoldPairs(campaign, roundIndex, records, plan.Pairs))
+                    db.Comparisons.Add(new Comparison
+                    {
+                        CampaignId = campaign.Id, RoundId = round.Id, RoundIndex = roundIndex, Ordinal = ordinal++,
+                        LeftSegmentId = records[left].Id, RightSegmentId = records[right].Id,
+                        LeftClipId = clips[left].Id, RightClipId = clips[right].Id,
+                        PolicyId = planPolicy.Id, Gold = answer, GoldSource = GoldSources.TrueReward,
+                    });
         }
         campaign.CurrentRound = roundIndex;
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return round;
+    }
+
+    /// <summary>
+    /// Gold pairs answered by the environment's true reward: pairs of the round's segments (not already put to raters as
+    /// a pair, nor from a held-out pair) whose true returns differ by at least the campaign's margin times the mean absolute segment return, so the
+    /// answer is clear to anyone who looks. Seeded by campaign and round like the rest of the plan.
+    /// </summary>
+    internal static List<(int Left, int Right, PreferenceChoice Answer)> GoldPairs(Campaign campaign, int roundIndex,
+        IReadOnlyList<SegmentRecord> segments, IReadOnlyList<PlannedPair> asked)
+    {
+        var result = new List<(int, int, PreferenceChoice)>();
+        if (segments.Count < 2) return result;
+        double scale = segments.Average(x => Math.Abs(x.TrueReturn ?? 0));
+        double margin = campaign.GoldMargin * Math.Max(scale, 1e-9);
+        var taken = asked.Select(p => (Math.Min(p.Left, p.Right), Math.Max(p.Left, p.Right))).ToHashSet();
+        // Segments of held-out pairs measure the models on what they never trained on: gold answers train them.
+        var heldOut = asked.Where(p => p.HeldOut).SelectMany(p => new[] { p.Left, p.Right }).ToHashSet();
+        var rng = new Random(unchecked(RoundSeed(campaign.Seed, roundIndex) * 31 + 7));
+        for (int attempt = 0; attempt < 50 * campaign.GoldPairsPerRound && result.Count < campaign.GoldPairsPerRound; attempt++)
+        {
+            int a = rng.Next(segments.Count), b = rng.Next(segments.Count);
+            if (a == b || heldOut.Contains(a) || heldOut.Contains(b) || !taken.Add((Math.Min(a, b), Math.Max(a, b)))) continue;
+            double d = (segments[b].TrueReturn ?? 0) - (segments[a].TrueReturn ?? 0);
+            if (Math.Abs(d) < margin) continue;
+            result.Add((a, b, d > 0 ? PreferenceChoice.Right : PreferenceChoice.Left));
+        }
+        return result;
     }
 
     /// <summary>Renders the round's pending clips, several at once; a clip that fails is marked with ffmpeg's message.</summary>

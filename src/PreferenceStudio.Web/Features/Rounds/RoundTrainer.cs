@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Learning;
+using PreferenceStudio.Learning.Reliability;
 using PreferenceStudio.Learning.Loop;
 using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
@@ -39,8 +40,10 @@ public sealed class RoundTrainer(
         if (round.Status is RoundStatus.Completed) return;
         var env = CampaignEnvironment.Create(campaign);
 
-        var (clipTrain, test) = await LoadPairsAsync(db, campaign.Id, roundIndex, ct);
-        var labels = await TrainingLabels.ComposeAsync(db, campaign, env, roundIndex, clipTrain, test, ct);
+        var excluded = await Quality.QualityService.ExcludedRaterIdsAsync(db, campaign, ct);
+        var (clipTrain, test) = await LoadPairsAsync(db, campaign.Id, roundIndex, ct, excluded,
+            await Quality.PracticeAnswers.LabelIdsAsync(db, campaign, ct));
+        var labels = await TrainingLabels.ComposeAsync(db, campaign, env, roundIndex, clipTrain, test, ct, excluded);
         RewardModelRun? primary = null;
         foreach (var type in campaign.AllRewardModels())
         {
@@ -79,15 +82,17 @@ public sealed class RoundTrainer(
     }
 
     /// <summary>Every label of the campaign up to this round, as training and held-out pairs carrying their rater's pseudonym.</summary>
+    /// <param name="excluded">Internal ids of raters whose labels do not train (they still measure, as held-out labels).</param>
+    /// <param name="practice">Ids of practice answers (<see cref="Quality.PracticeAnswers"/>): they do not train.</param>
     internal static async Task<(List<PreferencePair> Train, List<PreferencePair> Test)> LoadPairsAsync(
-        StudioDbContext db, Guid campaignId, int roundIndex, CancellationToken ct)
+        StudioDbContext db, Guid campaignId, int roundIndex, CancellationToken ct, IReadOnlySet<string>? excluded = null, IReadOnlySet<Guid>? practice = null)
     {
         var labels = await db.Labels.AsNoTracking()
             .Where(l => l.CampaignId == campaignId && (l.Comparison!.RoundIndex == null || l.Comparison.RoundIndex <= roundIndex))
             .OrderBy(l => l.Id)
             .Select(l => new
             {
-                l.Choice, l.RaterId, l.Comparison!.IsHeldOut,
+                l.Id, l.Choice, l.RaterId, l.Comparison!.IsHeldOut, l.ComparisonId, l.Comparison.Gold,
                 LeftStates = l.Comparison.LeftSegment!.States, LeftActions = l.Comparison.LeftSegment.Actions,
                 RightStates = l.Comparison.RightSegment!.States, RightActions = l.Comparison.RightSegment.Actions,
             })
@@ -95,10 +100,11 @@ public sealed class RoundTrainer(
         // Models, their metrics and checkpoints know raters by their pseudonym in the campaign, never by the id their
         // identity resolves to.
         var names = await Raters.RaterDirectory.PseudonymsAsync(db, campaignId, ct);
-        var pairs = labels.Select(l => (l.IsHeldOut, Pair: new PreferencePair(
+        var pairs = labels.Where(l => practice is null || !practice.Contains(l.Id)).Select(l => (l.IsHeldOut, l.RaterId, Pair: new PreferencePair(
             new Segment(l.LeftStates, l.LeftActions), new Segment(l.RightStates, l.RightActions), l.Choice,
-            l.RaterId is null ? null : names.GetValueOrDefault(l.RaterId, l.RaterId)))).ToList();
-        return (pairs.Where(p => !p.IsHeldOut).Select(p => p.Pair).ToList(), pairs.Where(p => p.IsHeldOut).Select(p => p.Pair).ToList());
+            l.RaterId is null ? null : names.GetValueOrDefault(l.RaterId, l.RaterId), Gold: l.Gold, PairKey: l.ComparisonId.ToString("N")))).ToList();
+        return (pairs.Where(p => !p.IsHeldOut && (excluded is null || p.RaterId is null || !excluded.Contains(p.RaterId))).Select(p => p.Pair).ToList(),
+            pairs.Where(p => p.IsHeldOut).Select(p => p.Pair).ToList());
     }
 
     /// <summary>The round's succeeded run of <paramref name="type"/>, training it now when there is none.</summary>
@@ -134,9 +140,24 @@ public sealed class RoundTrainer(
         try
         {
             if (labels.Refusal is not null) throw new InvalidOperationException(labels.Refusal);
+            IReadOnlyDictionary<string, double>? reliability = null;
             var report = await trainingThread.RunAsync(() =>
             {
-                using var model = RewardModels.Trainer(type).Train(env, train, ModelOptions(seed, options.Value.Training.Device), progress, ct);
+                var modelOptions = ModelOptions(seed, options.Value.Training.Device);
+                IRewardModel trained;
+                if (campaign.RaterWeighting == RaterWeighting.Reliability)
+                {
+                    // Every model type learns each rater's reliability with the reward (Dawid-Skene EM) and weights their labels by it.
+                    // Labels drawn from factor rankings by the hierarchical rule join the fit unweighted.
+                    var fromRankings = labels.FromRankings.ToHashSet(ReferenceEqualityComparer.Instance);
+                    var answered = train.Where(p => !fromRankings.Contains(p)).ToList();
+                    var fit = new ReliabilityWeightedTrainer(RewardModels.Trainer(type))
+                        .Train(env, answered, modelOptions, progress, ct, fixedPairs: labels.FromRankings);
+                    trained = fit.Model;
+                    reliability = fit.Reliability;
+                }
+                else trained = RewardModels.Trainer(type).Train(env, train, modelOptions, progress, ct);
+                using var model = trained;
                 var measured = ModelEvaluation.Evaluate(env, model, train, test, seed);
                 model.Save(checkpoint);
                 return measured;
@@ -150,6 +171,9 @@ public sealed class RoundTrainer(
             run.CheckpointPath = checkpoint;
             var metrics = report.ToJson(type);
             metrics["sources"] = labels.Sources.ToJson(type);
+            metrics["rater_weighting"] = campaign.RaterWeighting;
+            if (reliability is not null)
+                metrics["rater_reliability"] = reliability.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => Math.Round(r.Value, 4));
             run.Metrics = JsonSerializer.Serialize(metrics);
             run.FinishedAt = DateTimeOffset.UtcNow;
             await db.SaveChangesAsync(ct);
