@@ -62,7 +62,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == c.Id && r.Index == c.CurrentRound, ct);
         // Raters see every answer of the round counted (gold ones too, up to the labels wanted): a counter that stood
         // still after an answer would tell them which pairs are gold. The round itself closes on the shared ones.
-        int roundLabels = round is null ? 0 : Math.Min(c.LabelsPerRound, (await RoundCloser.CountAsync(db, round.Id, ct)).All);
+        int roundLabels = round is null ? 0 : Math.Min(c.LabelsPerRound, (await closer.ShownCountAsync(db, round.Id, ct)).All);
         var me = await db.CampaignRaters.AsNoTracking().FirstAsync(r => r.CampaignId == c.Id && r.RaterId == raterId, ct);
         int mine = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId, ct);
         bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running && me.CompletedAt is null
@@ -338,7 +338,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         int wanted = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.LabelsPerRound).FirstOrDefaultAsync(ct);
         var roundId = await db.Rounds.Where(r => r.CampaignId == campaignId && r.Index == roundIndex).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(ct);
-        return roundId is { } id ? Math.Min(wanted, (await RoundCloser.CountAsync(db, id, ct)).All) : 0;
+        return roundId is { } id ? Math.Min(wanted, (await closer.ShownCountAsync(db, id, ct)).All) : 0;
     }
 
     /// <summary>Records when the rater was first shown the completion code (for the participants list).</summary>
@@ -456,8 +456,17 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             await RaterDirectory.RequireNotErasedAsync(db, rater, ct);
             // The round's lock, shared: answers do not wait for each other, and the round cannot close under this one.
             await db.Database.ExecuteSqlAsync(RoundCloser.LockShared(roundId), ct);
-            round = await db.Rounds.AsNoTracking().FirstAsync(r => r.Id == roundId, ct);
-            var campaign = await db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == comparison.CampaignId, ct);
+            // The round and its campaign in one read; and this rater's serving of the pair.
+            var read = await db.Rounds.AsNoTracking().Where(r => r.Id == roundId)
+                .Select(r => new
+                {
+                    Round = r,
+                    Campaign = db.Campaigns.First(c => c.Id == comparison.CampaignId),
+                    Assignment = db.Assignments.FirstOrDefault(a => a.ComparisonId == comparison.Id && a.RaterId == rater.Id),
+                })
+                .FirstAsync(ct);
+            round = read.Round;
+            var campaign = read.Campaign;
             wanted = campaign.LabelsPerRound;
             if (round.Status != RoundStatus.Open)
                 throw StudioProblemException.Conflict($"Round {round.Index + 1} is closed ({round.Status.ToString().ToLowerInvariant()}); it takes no more labels. Ask for the next pair.");
@@ -468,11 +477,10 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 throw StudioProblemException.Conflict("Accept the campaign's consent text first (POST .../consent, or on the rating page).");
             if (campaign.LabelsPerRater is { } quota && await db.Labels.CountAsync(l => l.CampaignId == campaign.Id && l.RaterId == rater.Id, ct) >= quota)
                 throw StudioProblemException.Conflict($"You have answered all {quota} pairs this campaign asks of each rater. Thank you!");
-            var assignment = await db.Assignments.AsNoTracking()
-                .FirstOrDefaultAsync(a => a.ComparisonId == comparison.Id && a.RaterId == rater.Id, ct)
+            var assignment = read.Assignment
                 ?? throw StudioProblemException.Conflict("This pair was never served to this rater; ask for the next pair and answer that one.");
-            if (await db.Labels.AnyAsync(l => l.ComparisonId == comparison.Id && l.RaterId == rater.Id, ct))
-                throw StudioProblemException.Conflict("This rater has already answered this pair (with another idempotency key).");
+            // A second answer of this rater to the pair (another idempotency key) is refused by the unique index on
+            // insert; see below.
             if (comparison.Gold is null && campaign.LabelsPerPair is { } cap && await db.Labels.CountAsync(l => l.ComparisonId == comparison.Id, ct) >= cap)
                 throw StudioProblemException.Conflict($"This pair has all the answers it needs ({cap}); ask for the next pair.");
             bool practice = comparison.Gold is not null && campaign.PracticeGoldPairs > 0
@@ -500,8 +508,10 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             {
                 await tx.RollbackAsync(ct);
                 db.ChangeTracker.Clear();
+                // The same idempotency key resent meanwhile (the answer stored once), or an answer of this rater to
+                // this pair under another key.
                 return await FindDuplicateAsync(db, rater, key, s.ComparisonId, ct)
-                    ?? throw StudioProblemException.Conflict("This answer collided with another one for the same pair; ask for the next pair.");
+                    ?? throw StudioProblemException.Conflict("This rater has already answered this pair (with another idempotency key).");
             }
 
             await tx.CommitAsync(ct);

@@ -22,9 +22,29 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
         public int Dirty;
         public (int Shared, int All) Count;
         public readonly object CountLock = new();
+        // What a check needs besides the count, read once per round (a round's campaign and targets do not change).
+        public RoundFacts? Facts;
     }
 
+    private sealed record RoundFacts(Guid CampaignId, int Index, int LabelsPerRound, int? LabelsPerPair);
+
     private readonly ConcurrentDictionary<Guid, Gate> _gates = new();
+    private readonly ConcurrentDictionary<Guid, (long At, (int Shared, int All) Count)> _recent = new();
+
+    /// <summary>How old a round's count may be when a page or a <c>next</c> shows it (answers refresh it as they come).</summary>
+    public static readonly TimeSpan CountFreshFor = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The round's count for showing (see <see cref="AnswerStoredAsync"/>), at most <see cref="CountFreshFor"/> old:
+    /// serving a pair does not sum the round's counters each time.
+    /// </summary>
+    public async Task<(int Shared, int All)> ShownCountAsync(StudioDbContext db, Guid roundId, CancellationToken ct)
+    {
+        if (_recent.TryGetValue(roundId, out var known) && System.Diagnostics.Stopwatch.GetElapsedTime(known.At) < CountFreshFor) return known.Count;
+        var count = await CountAsync(db, roundId, ct);
+        _recent[roundId] = (System.Diagnostics.Stopwatch.GetTimestamp(), count);
+        return count;
+    }
 
     /// <summary>The SQL that takes the round's lock shared inside an answer's transaction.</summary>
     public static FormattableString LockShared(Guid roundId) => $"SELECT pg_advisory_xact_lock_shared(hashtextextended({Key(roundId)}, 0))";
@@ -47,8 +67,9 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
             {
                 while (Interlocked.Exchange(ref gate.Dirty, 0) == 1)
                 {
-                    var (count, open) = await CheckAsync(roundId, ct);
+                    var (count, open) = await CheckAsync(roundId, gate, ct);
                     lock (gate.CountLock) gate.Count = count;
+                    _recent[roundId] = (System.Diagnostics.Stopwatch.GetTimestamp(), count);
                     if (!open)
                     {
                         _gates.TryRemove(roundId, out _);
@@ -76,17 +97,22 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
     }
 
     /// <summary>The round's shared answers, and whether it is still open after this check.</summary>
-    private async Task<((int Shared, int All) Count, bool Open)> CheckAsync(Guid roundId, CancellationToken ct)
+    private async Task<((int Shared, int All) Count, bool Open)> CheckAsync(Guid roundId, Gate gate, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var round = await db.Rounds.AsNoTracking().Where(r => r.Id == roundId)
-            .Select(r => new { r.Status, r.Index, r.CampaignId }).FirstOrDefaultAsync(ct);
-        if (round is null) return ((0, 0), false);
-        var campaign = await db.Campaigns.AsNoTracking().Where(c => c.Id == round.CampaignId)
-            .Select(c => new { c.LabelsPerRound, c.LabelsPerPair }).FirstAsync(ct);
+        if (gate.Facts is null)
+        {
+            var facts = await db.Rounds.AsNoTracking().Where(r => r.Id == roundId)
+                .Select(r => new { r.Status, r.Index, r.CampaignId, Campaign = db.Campaigns.First(c => c.Id == r.CampaignId) })
+                .FirstOrDefaultAsync(ct);
+            if (facts is null) return ((0, 0), false);
+            if (facts.Status != RoundStatus.Open) return (await CountAsync(db, roundId, ct), false);
+            gate.Facts = new RoundFacts(facts.CampaignId, facts.Index, facts.Campaign.LabelsPerRound, facts.Campaign.LabelsPerPair);
+        }
+        var round = gate.Facts;
+        // Only the count is read on each answer; whether the round is still open is settled under the lock below.
         var count = await CountAsync(db, roundId, ct);
-        if (round.Status != RoundStatus.Open) return (count, false);
-        if (!await DoneAsync(db, roundId, count.Shared, campaign.LabelsPerRound, campaign.LabelsPerPair, ct)) return (count, true);
+        if (!await DoneAsync(db, roundId, count.Shared, round.LabelsPerRound, round.LabelsPerPair, ct)) return (count, true);
 
         bool closed;
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
@@ -97,6 +123,7 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
             var now = DateTimeOffset.UtcNow;
             closed = await db.Rounds.Where(r => r.Id == roundId && r.Status == RoundStatus.Open)
                 .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, RoundStatus.Training).SetProperty(r => r.ClosedAt, now), ct) == 1;
+            // Not closed here: another node closed it, or it was never open again; either way it is not open.
             if (closed) await JobQueue.EnqueueAsync(db, round.CampaignId, JobKind.TrainRound, round.Index, ct);
             await tx.CommitAsync(ct);
         }
