@@ -61,8 +61,21 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
     {
         var gate = _gates.GetOrAdd(roundId, _ => new Gate());
         Volatile.Write(ref gate.Dirty, 1);
-        while (Volatile.Read(ref gate.Dirty) == 1 && await gate.Running.WaitAsync(0, ct))
+        await RunChecksAsync(roundId, gate, maxChecks: 1, ct);
+        lock (gate.CountLock) return gate.Count;
+    }
+
+    /// <summary>
+    /// Counts while asked to, one check at a time per round. An answer's own request does at most
+    /// <paramref name="maxChecks"/> (under a steady stream of answers there is always one more to count); what is left
+    /// is handed to a background task, so no answer waits for the counting of others.
+    /// </summary>
+    private async Task RunChecksAsync(Guid roundId, Gate gate, int maxChecks, CancellationToken ct)
+    {
+        while (Volatile.Read(ref gate.Dirty) == 1 && await gate.Running.WaitAsync(0, CancellationToken.None))
         {
+            int done = 0;
+            bool handOff = false;
             try
             {
                 while (Interlocked.Exchange(ref gate.Dirty, 0) == 1)
@@ -73,17 +86,32 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
                     if (!open)
                     {
                         _gates.TryRemove(roundId, out _);
+                        return;
+                    }
+                    if (++done >= maxChecks)
+                    {
+                        handOff = Volatile.Read(ref gate.Dirty) == 1;
                         break;
                     }
                 }
+            }
+            catch (Exception ex)
+            {
+                // The answer is stored; the sweep checks the round again.
+                logger.LogWarning(ex, "Checking round {Round} failed", roundId);
+                return;
             }
             finally
             {
                 gate.Running.Release();
             }
+            if (handOff)
+            {
+                _ = Task.Run(() => RunChecksAsync(roundId, gate, int.MaxValue, CancellationToken.None));
+                return;
+            }
             // A call that marked the gate between the last count and the release found it busy and left: count again.
         }
-        lock (gate.CountLock) return gate.Count;
     }
 
     /// <summary>Checks every open round (at start and now and then): a crash between an answer and its check leaves
