@@ -75,6 +75,7 @@ public sealed class RatingScaleTests(PostgresFixture postgres) : IClassFixture<P
             await Task.Delay(500);
             Assert.Single(closes, c => c.RoundIndex == 0);
             Assert.Equal(stored.Count, await db.Comparisons.Where(c => c.RoundId == round.Id).SumAsync(c => c.LabelCount));
+            Assert.Equal(stored.Count, (await db.Database.SqlQuery<int>($"SELECT coalesce(sum(total), 0)::int AS \"Value\" FROM round_label_counts WHERE round_id = {round.Id}").ToListAsync()).Single());
         }
         finally
         {

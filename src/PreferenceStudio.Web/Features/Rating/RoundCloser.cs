@@ -12,7 +12,7 @@ namespace PreferenceStudio.Web.Features.Rating;
 /// same lock exclusively, which waits for the answers in flight and holds back new ones until the round is marked
 /// Training. An answer therefore either commits before the close (and is counted and trained on) or finds the round
 /// closed and is refused; none is acknowledged and then lost, and the status change from Open happens once.
-/// Counting reads the per-pair counters the database keeps (<see cref="Comparison.LabelCount"/>), never the labels.
+/// Counting reads counters the database keeps per round (see <see cref="CountAsync"/>), never the labels.
 /// </summary>
 public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, ILogger<RoundCloser> logger)
 {
@@ -164,12 +164,15 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
         return (count, false);
     }
 
-    /// <summary>Answers in force to the round's shared (non-gold) pairs and to all its pairs, from the per-pair counters.</summary>
+    /// <summary>
+    /// Answers in force to the round's shared (non-gold) pairs and to all its pairs: the sum of the round's 16 counter
+    /// rows (round_label_counts, kept by the labels trigger; see the RoundLabelCounters migration), not of its labels.
+    /// </summary>
     public static async Task<(int Shared, int All)> CountAsync(StudioDbContext db, Guid roundId, CancellationToken ct)
     {
         var sums = await db.Database.SqlQuery<RoundCount>($"""
-            SELECT coalesce(sum(label_count) FILTER (WHERE gold IS NULL), 0)::int AS "Shared", coalesce(sum(label_count), 0)::int AS "All"
-            FROM comparisons WHERE round_id = {roundId}
+            SELECT coalesce(sum(shared), 0)::int AS "Shared", coalesce(sum(total), 0)::int AS "All"
+            FROM round_label_counts WHERE round_id = {roundId}
             """).ToListAsync(ct);
         return (sums[0].Shared, sums[0].All);
     }
