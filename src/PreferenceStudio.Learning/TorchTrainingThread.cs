@@ -24,10 +24,11 @@ public sealed class TorchTrainingThread : IDisposable
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    public TorchTrainingThread(TorchOptions? options = null)
+    /// <param name="name">The thread's name (for debuggers and dumps); a process may run several, e.g. one for inference.</param>
+    public TorchTrainingThread(TorchOptions? options = null, string name = "torch-training")
     {
         Options = options ?? new TorchOptions();
-        _thread = new Thread(() => Run(Options)) { IsBackground = true, Name = "torch-training" };
+        _thread = new Thread(() => Run(Options)) { IsBackground = true, Name = name };
         _thread.Start();
     }
 

@@ -915,6 +915,12 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("is_held_out");
 
+                    b.Property<int>("LabelCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("label_count");
+
                     b.Property<Guid?>("LeftClipId")
                         .HasColumnType("uuid")
                         .HasColumnName("left_clip_id");
@@ -947,6 +953,12 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("round_index");
 
+                    b.Property<int>("ServeCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("serve_count");
+
                     b.HasKey("Id");
 
                     b.HasIndex("LeftClipId");
@@ -966,6 +978,15 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasFilter("external_id IS NOT NULL");
 
                     b.HasIndex("CampaignId", "RoundIndex", "Ordinal");
+
+                    b.HasIndex(new[] { "RoundId" }, "ix_comparisons_gold")
+                        .HasFilter("gold IS NOT NULL");
+
+                    b.HasIndex(new[] { "RoundId", "ForRaterId" }, "ix_comparisons_own")
+                        .HasFilter("for_rater_id IS NOT NULL");
+
+                    b.HasIndex(new[] { "RoundId", "LabelCount", "ServeCount", "Ordinal" }, "ix_comparisons_serving")
+                        .HasFilter("gold IS NULL AND for_rater_id IS NULL");
 
                     b.ToTable("comparisons", (string)null);
                 });

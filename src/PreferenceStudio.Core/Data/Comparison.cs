@@ -27,6 +27,12 @@ public class Comparison
     public PreferenceChoice? Gold { get; set; }
     /// <summary>Where the gold answer came from: "researcher", "true-reward" or "import".</summary>
     public string? GoldSource { get; set; }
+    /// <summary>
+    /// Answers in force (withdrawn ones not counted) and servings of this pair, kept by database triggers on labels
+    /// and assignments so that choosing the next pair reads an index instead of counting rows. Never set by the app.
+    /// </summary>
+    public int LabelCount { get; set; }
+    public int ServeCount { get; set; }
 
     public SegmentRecord? LeftSegment { get; set; }
     public SegmentRecord? RightSegment { get; set; }

@@ -118,6 +118,14 @@ internal sealed class ComparisonConfiguration : IEntityTypeConfiguration<Compari
         b.HasIndex(x => new { x.CampaignId, x.ExternalId }).IsUnique().HasFilter("external_id IS NOT NULL");
         b.HasIndex(x => new { x.CampaignId, x.RoundIndex, x.Ordinal });
         b.HasIndex(x => x.RoundId);
+        // Serving reads shared pairs of a round least-labelled first, then least-served, in order (RatingService.NextAsync).
+        b.HasIndex(x => new { x.RoundId, x.LabelCount, x.ServeCount, x.Ordinal }, "ix_comparisons_serving")
+            .HasFilter("gold IS NULL AND for_rater_id IS NULL");
+        b.HasIndex(x => new { x.RoundId, x.ForRaterId }, "ix_comparisons_own").HasFilter("for_rater_id IS NOT NULL");
+        b.HasIndex(x => x.RoundId, "ix_comparisons_gold").HasFilter("gold IS NOT NULL");
+        // Kept by triggers (see the ServingCounters migration), never written by EF.
+        b.Property(x => x.LabelCount).HasDefaultValue(0).ValueGeneratedOnAdd().Metadata.SetAfterSaveBehavior(Microsoft.EntityFrameworkCore.Metadata.PropertySaveBehavior.Ignore);
+        b.Property(x => x.ServeCount).HasDefaultValue(0).ValueGeneratedOnAdd().Metadata.SetAfterSaveBehavior(Microsoft.EntityFrameworkCore.Metadata.PropertySaveBehavior.Ignore);
     }
 }
 

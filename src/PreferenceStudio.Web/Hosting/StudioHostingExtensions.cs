@@ -90,6 +90,8 @@ public static class StudioHostingExtensions
         services.AddSingleton<CampaignService>();
         services.AddSingleton<QualityService>();
         services.AddSingleton<RatingService>();
+        services.AddSingleton<RoundCloser>();
+        services.AddHostedService<RoundCloserSweep>();
         services.AddSingleton<PersonalQueries>();
         services.AddSingleton<PreferenceStudio.Web.Features.Hierarchy.FactorRankingStore>();
         services.AddSingleton<PreferenceStudio.Web.Features.Hierarchy.RoundFactors>();
@@ -102,6 +104,10 @@ public static class StudioHostingExtensions
             var training = sp.GetRequiredService<IOptions<StudioOptions>>().Value.Training;
             return new TorchTrainingThread(new TorchOptions { Device = training.Device, Threads = training.Threads });
         });
+        // Rater-facing inference (ranking a rater's next pairs) has its own torch thread, so a training run never
+        // delays a rater's next pair. Threads 0: libtorch's intra-op pool is per process, set by the training thread.
+        services.AddKeyedSingleton(PersonalQueries.InferenceThread, (sp, _) =>
+            new TorchTrainingThread(new TorchOptions { Device = sp.GetRequiredService<IOptions<StudioOptions>>().Value.Training.Device }, "torch-inference"));
         services.AddSingleton<RoundPreparer>();
         services.AddSingleton<RoundTrainer>();
         services.AddSingleton<RoundPolicyTrainer>();

@@ -27,7 +27,7 @@ public sealed class MigrationTests(PostgresFixture postgres) : IClassFixture<Pos
         Assert.Equal(
             ["__EFMigrationsHistory", "api_tokens", "assignments", "campaign_members", "campaign_raters", "campaigns", "clips", "comparisons",
              "factor_rankings", "jobs", "labels", "policies", "rater_erasures", "rater_invites", "raters", "reward_model_runs", "role_claims",
-             "roles", "rollouts", "rounds", "segments", "setup_tokens", "user_claims", "user_logins", "user_roles", "user_tokens", "users"],
+             "roles", "rollouts", "round_label_counts", "rounds", "segments", "setup_tokens", "user_claims", "user_logins", "user_roles", "user_tokens", "users"],
             tables.Order(StringComparer.Ordinal));
     }
 
@@ -62,6 +62,59 @@ public sealed class MigrationTests(PostgresFixture postgres) : IClassFixture<Pos
                 .Select(r => (r.RaterId, r.Pseudonym, r.Kind)).OrderBy(r => r.RaterId).ThenBy(r => r.Kind).ToList();
             Assert.Equal([("r-both", "r-both", "human"), ("r-both", "r-both", "human"), ("r-ranker", "r-ranker", "imported"), ("r-ranker", "r-ranker", "imported")], rows);
             Assert.Equal(2, await db.CampaignRaters.Select(r => r.CampaignId).Distinct().CountAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Serving_and_round_counters_are_filled_from_existing_rows_and_kept_by_the_database()
+    {
+        var cs = await postgres.CreateDatabaseAsync("migrate_counters");
+        Guid comparisonId, roundId, campaignId;
+        await using (var db = StudioDbContext.Create(cs))
+        {
+            var (campaign, comparison) = await TestData.AddCampaignWithComparisonAsync(db);
+            var round = new Round { CampaignId = campaign.Id, Index = 0, Status = RoundStatus.Open };
+            db.Rounds.Add(round);
+            await db.SaveChangesAsync();
+            await db.Comparisons.Where(c => c.Id == comparison.Id).ExecuteUpdateAsync(u => u.SetProperty(c => c.RoundId, round.Id).SetProperty(c => c.RoundIndex, 0));
+            db.Raters.AddRange(new Rater { Id = "r-a" }, new Rater { Id = "r-b" }, new Rater { Id = "r-c" });
+            db.Labels.AddRange(
+                new Label { CampaignId = campaign.Id, ComparisonId = comparison.Id, RaterId = "r-a", Choice = PreferenceChoice.Left, IdempotencyKey = "a" },
+                new Label { CampaignId = campaign.Id, ComparisonId = comparison.Id, RaterId = "r-b", Choice = PreferenceChoice.Right, IdempotencyKey = "b" },
+                new Label { CampaignId = campaign.Id, ComparisonId = comparison.Id, RaterId = "r-c", Choice = PreferenceChoice.Right, IdempotencyKey = "c", WithdrawnAt = DateTimeOffset.UtcNow });
+            db.Assignments.AddRange(new Assignment { ComparisonId = comparison.Id, RaterId = "r-a" }, new Assignment { ComparisonId = comparison.Id, RaterId = "r-b" });
+            await db.SaveChangesAsync();
+            (comparisonId, roundId, campaignId) = (comparison.Id, round.Id, campaign.Id);
+        }
+        // Back to the schema before the counters (the rows above stay), then forward again as an upgrade does.
+        await using (var db = StudioDbContext.Create(cs))
+        {
+            var migrations = db.Database.GetMigrations().ToList();
+            await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>()
+                .MigrateAsync(migrations[migrations.FindIndex(m => m.EndsWith("_ServingCounters")) - 1]);
+        }
+        await StudioDatabase.MigrateAsync(cs);
+
+        await using (var db = StudioDbContext.Create(cs))
+        {
+            async Task<(int Labels, int Servings, int Shared, int All)> Counts()
+            {
+                var c = await db.Comparisons.AsNoTracking().SingleAsync(x => x.Id == comparisonId);
+                var sums = (await db.Database.SqlQuery<int>($"SELECT coalesce(sum(shared), 0)::int AS \"Value\" FROM round_label_counts WHERE round_id = {roundId}").ToListAsync()).Single();
+                var all = (await db.Database.SqlQuery<int>($"SELECT coalesce(sum(total), 0)::int AS \"Value\" FROM round_label_counts WHERE round_id = {roundId}").ToListAsync()).Single();
+                return (c.LabelCount, c.ServeCount, sums, all);
+            }
+            // Filled from the rows: the withdrawn answer does not count.
+            Assert.Equal((2, 2, 2, 2), await Counts());
+            // Kept by the database from now on: an answer, a withdrawal, a deleted serving, a pair made gold.
+            db.Labels.Add(new Label { CampaignId = campaignId, ComparisonId = comparisonId, RaterId = "r-c", Choice = PreferenceChoice.Left, IdempotencyKey = "c2" });
+            await db.SaveChangesAsync();
+            Assert.Equal((3, 2, 3, 3), await Counts());
+            await db.Labels.Where(l => l.IdempotencyKey == "a").ExecuteUpdateAsync(u => u.SetProperty(l => l.WithdrawnAt, DateTimeOffset.UtcNow));
+            await db.Assignments.Where(a => a.RaterId == "r-b").ExecuteDeleteAsync();
+            Assert.Equal((2, 1, 2, 2), await Counts());
+            await db.Comparisons.Where(c => c.Id == comparisonId).ExecuteUpdateAsync(u => u.SetProperty(c => c.Gold, PreferenceChoice.Left));
+            Assert.Equal((2, 1, 0, 2), await Counts());
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.IntegrationTests.Infrastructure;
@@ -58,5 +59,25 @@ public sealed class PersonalisedLoopTests(PostgresFixture postgres) : IClassFixt
         var newcomer = await StudioTestApi.NextAsync(http, campaign, "rater-c");
         var newcomerPair = newcomer.GetProperty("pair").GetProperty("comparison_id").GetGuid();
         Assert.Null(comparisons.Single(c => c.Id == newcomerPair).ForRaterId);
+
+        // Ranking a rater's pairs by information gain runs on its own torch thread: with the training thread held (as
+        // by another campaign's PPO run), the rater's next pair still comes.
+        var training = app.Service<PreferenceStudio.Learning.TorchTrainingThread>();
+        using var hold = new ManualResetEventSlim();
+        var held = training.RunAsync(() => hold.Wait(TimeSpan.FromMinutes(2)));
+        try
+        {
+            var first = (await StudioTestApi.NextAsync(http, campaign, "rater-a")).GetProperty("pair").GetProperty("comparison_id").GetGuid();
+            Assert.Equal(HttpStatusCode.OK, (await StudioTestApi.AnswerAsync(http, campaign, first, "rater-a", "left", key: "held-" + first)).StatusCode);
+            var next = StudioTestApi.NextAsync(http, campaign, "rater-a");
+            var answered = await next.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal("ready", answered.GetProperty("status").GetString());
+            Assert.False(held.IsCompleted, "the training thread was released before the rater was answered");
+        }
+        finally
+        {
+            hold.Set();
+            await held;
+        }
     }
 }

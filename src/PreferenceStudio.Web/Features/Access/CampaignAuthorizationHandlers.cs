@@ -82,7 +82,9 @@ public sealed class CampaignRaterHandler(RaterDirectory raters, IDbContextFactor
                 : new CampaignNotFoundReason(this, id));
             return;
         }
-        var rater = await raters.FindAsync(id, raterId, http.RequestAborted);
+        var rater = http.Items[BearerAuthenticationHandler.AuthenticatedRaterItem] is RaterRef known && known.CampaignId == id && known.Id == raterId
+            ? known
+            : await raters.FindAsync(id, raterId, http.RequestAborted);
         if (rater is null)
         {
             context.Fail(new AuthorizationFailureReason(this, "Your rater identity in this campaign is no longer valid: your data was erased by its researchers."));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 
 namespace PreferenceStudio.Web.Features.Live;
@@ -17,6 +18,41 @@ public sealed record CampaignChanged(Guid CampaignId, CampaignChangeKind Kind, i
 public sealed class CampaignEvents(IHubContext<StudioHub> hub, ILogger<CampaignEvents> logger)
 {
     public event Action<CampaignChanged>? Changed;
+
+    /// <summary>How often, at most, a campaign's label progress is pushed: a burst of answers becomes a few updates a second.</summary>
+    public static readonly TimeSpan LabelsEvery = TimeSpan.FromMilliseconds(250);
+
+    private readonly ConcurrentDictionary<Guid, CampaignChanged> _latestLabels = new();
+    private readonly ConcurrentDictionary<Guid, byte> _flushing = new();
+
+    /// <summary>
+    /// Reports that a campaign's labels changed, with the round's count as raters see it (<see cref="CampaignChanged.Done"/>
+    /// of <see cref="CampaignChanged.Total"/>): coalesced per campaign and pushed at most every <see cref="LabelsEvery"/>,
+    /// so pages show the count pushed to them instead of each asking the database on every answer.
+    /// </summary>
+    public void LabelsChanged(Guid campaignId, int roundIndex, int count, int wanted)
+    {
+        var change = new CampaignChanged(campaignId, CampaignChangeKind.Labels, roundIndex, Done: count, Total: wanted);
+        // Answers finish out of order: within a window the highest count of the newest round wins.
+        _latestLabels.AddOrUpdate(campaignId, change, (_, old) =>
+            old.RoundIndex > roundIndex || (old.RoundIndex == roundIndex && old.Done > count) ? old : change);
+        if (_flushing.TryAdd(campaignId, 0)) _ = FlushLabelsAsync(campaignId);
+    }
+
+    private async Task FlushLabelsAsync(Guid campaignId)
+    {
+        try
+        {
+            await Task.Delay(LabelsEvery);
+            // Cleared before taking the change: a report arriving now schedules the next push rather than being lost.
+            _flushing.TryRemove(campaignId, out _);
+            if (_latestLabels.TryRemove(campaignId, out var change)) await PublishAsync(change);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Pushing label progress of campaign {Campaign} failed", campaignId);
+        }
+    }
 
     public async Task PublishAsync(CampaignChanged change)
     {

@@ -15,9 +15,13 @@ namespace PreferenceStudio.Web.Features.Rating;
 /// the pair whose answer would tell the most about this rater's latent, given the labels the rater gave so far, comes
 /// first. Uses the campaign's latest trained per-rater model; before one exists the order is left as it is.
 /// </summary>
-public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory, TorchTrainingThread trainingThread, IOptions<StudioOptions> options)
+public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory,
+    [FromKeyedServices(PersonalQueries.InferenceThread)] TorchTrainingThread inferenceThread, IOptions<StudioOptions> options)
 {
-    // The latest model, loaded once and used for every rater until a newer run replaces it. Touched on the torch thread only.
+    /// <summary>The service key of the torch thread that runs rater-facing inference, apart from training.</summary>
+    public const string InferenceThread = "inference";
+
+    // The latest model, loaded once and used for every rater until a newer run replaces it. Touched on the inference thread only.
     private (string Path, IRewardModel Model)? _cached;
 
     /// <summary>Pairs considered per request: enough choice to matter, few enough to score in milliseconds.</summary>
@@ -45,7 +49,7 @@ public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory
         var env = CampaignEnvironment.Create(campaign);
         var device = options.Value.Training.Device;
 
-        var order = await trainingThread.RunAsync(() =>
+        var order = await inferenceThread.RunAsync(() =>
         {
             if (_cached is not { } cached || cached.Path != path)
             {

@@ -15,11 +15,12 @@ namespace PreferenceStudio.Web.Features.Rating;
 
 /// <summary>
 /// Serves pairs to raters and stores their answers. A pair is served (an assignment with its time) before it can be
-/// answered; an answer is stored once per idempotency key and once per rater and pair; the label that completes a
-/// round closes it and queues its training in the same transaction, so no label is lost and none is counted twice.
+/// answered; an answer is stored once per idempotency key and once per rater and pair. Answers in a round do not wait
+/// for one another: each holds its round's lock shared, and <see cref="RoundCloser"/> closes the round (taking it
+/// exclusively) once the counters say it is done, so an answer is either stored in the round or refused, never lost.
 /// </summary>
-public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, WorkerSignal worker, PersonalQueries personal,
-    RoundFactors roundFactors, RaterRateLimiter raterLimits)
+public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, CampaignEvents events, PersonalQueries personal,
+    RoundFactors roundFactors, RaterRateLimiter raterLimits, RoundCloser closer)
 {
     /// <summary>What a person sees before joining by link: the campaign's id, name and whether it takes raters by invitation only.</summary>
     public async Task<(Guid Id, string Name, bool InviteOnly)?> FindJoinableAsync(string joinCode, CancellationToken ct = default)
@@ -61,7 +62,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == c.Id && r.Index == c.CurrentRound, ct);
         // Raters see every answer of the round counted (gold ones too, up to the labels wanted): a counter that stood
         // still after an answer would tell them which pairs are gold. The round itself closes on the shared ones.
-        int roundLabels = round is null ? 0 : Math.Min(c.LabelsPerRound, await db.Labels.CountAsync(l => l.Comparison!.RoundId == round.Id, ct));
+        int roundLabels = round is null ? 0 : Math.Min(c.LabelsPerRound, (await closer.ShownCountAsync(db, round.Id, ct)).All);
         var me = await db.CampaignRaters.AsNoTracking().FirstAsync(r => r.CampaignId == c.Id && r.RaterId == raterId, ct);
         int mine = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId, ct);
         bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running && me.CompletedAt is null
@@ -140,37 +141,90 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             }
         }
 
-        // The rater's own pairs (from their personal policy) first, then least-labelled and least-served pairs, so
-        // labels spread over the round's pairs; with information-gain queries the most informative of those first.
-        var pool = await db.Comparisons.AsNoTracking()
-            .Where(x => x.RoundId == round.Id && x.Gold == null
-                        // Full once its answers and the live servings of raters yet to answer reach k.
-                        && (k == null || x.Labels.Count + db.Assignments.Count(a => a.ComparisonId == x.Id && a.ShownAt > leaseStart
-                                && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == a.RaterId)) < k)
-                        && (x.ForRaterId == null || x.ForRaterId == rater.Pseudonym)
-                        && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
-                        && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId))
-            .OrderBy(x => x.ForRaterId == null)
-            .ThenBy(x => x.Labels.Count)
-            .ThenBy(x => db.Assignments.Count(a => a.ComparisonId == x.Id))
-            .ThenBy(x => x.Ordinal)
-            .Select(x => new { x.Id, Own = x.ForRaterId != null })
-            .Take(c.QueryStrategy == "info-gain" ? PersonalQueries.CandidatePool : 5)
-            .ToListAsync(ct);
-        // Information gain orders the rater's own pairs among themselves and the shared ones among themselves
-        // (OrderBy is stable, so the ranking survives within each group).
-        var own = pool.Where(p => p.Own).Select(p => p.Id).ToHashSet();
-        var ranked = await personal.RankAsync(c, rater, pool.Select(p => p.Id).ToList(), ct);
-        var candidates = ranked.OrderBy(id => !own.Contains(id)).ToList();
+        // The rater's own pairs (from their personal policy) first, then the shared ones least-labelled and
+        // least-served first, so labels spread over the round's pairs. Both read the per-pair counters through an
+        // index: a few look-ups at any round size.
+        if (c.PersonalisedPolicies)
+        {
+            var own = await Candidates(db.Comparisons.Where(x => x.RoundId == round.Id && x.ForRaterId == rater.Pseudonym && x.Gold == null), k, leaseStart, raterId, db)
+                .Take(c.QueryStrategy == "info-gain" ? PersonalQueries.CandidatePool : 5).ToListAsync(ct);
+            if (await ServeFirstAsync(db, c, rater, await personal.RankAsync(c, rater, own, ct), k, ct) is { } servedOwn)
+                return State(RatingStatus.Ready, servedOwn);
+        }
+        if (c.QueryStrategy == "info-gain" || k is not null)
+        {
+            // Information gain ranks a handful of the least-labelled pairs; with k raters per pair each serving is
+            // checked under the pair's lock (ServeFirstAsync).
+            var shared = await Candidates(db.Comparisons.Where(x => x.RoundId == round.Id && x.Gold == null && x.ForRaterId == null), k, leaseStart, raterId, db)
+                .Take(c.QueryStrategy == "info-gain" ? PersonalQueries.CandidatePool : 5).ToListAsync(ct);
+            if (await ServeFirstAsync(db, c, rater, await personal.RankAsync(c, rater, shared, ct), k, ct) is { } servedShared)
+                return State(RatingStatus.Ready, servedShared);
+            return State(RatingStatus.RoundDoneForRater);
+        }
+
+        // The common case, a serving queue: the least-labelled pair nobody is being served right now (SKIP LOCKED),
+        // so concurrent raters spread over the round instead of queueing on one pair's row. Should every pair left
+        // be locked by other servings this instant, the rater waits for one rather than being told the round is done.
+        foreach (bool skipLocked in new[] { true, false })
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var next = await db.Database.SqlQuery<Guid>(NextSharedPairSql(round.Id, raterId, skipLocked)).ToListAsync(ct);
+            var shownAt = DateTimeOffset.UtcNow;
+            if (next.Count == 1 && await AssignAsync(db, next[0], raterId, shownAt, ct))
+            {
+                await tx.CommitAsync(ct);
+                return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, next[0], shownAt, ct));
+            }
+        }
+        return State(RatingStatus.RoundDoneForRater);
+    }
+
+    private static FormattableString NextSharedPairSql(Guid roundId, string raterId, bool skipLocked) => skipLocked
+        ? (FormattableString)$"""
+            SELECT c.id AS "Value" FROM comparisons c
+            JOIN clips lc ON lc.id = c.left_clip_id AND lc.status = 'Rendered'
+            JOIN clips rc ON rc.id = c.right_clip_id AND rc.status = 'Rendered'
+            WHERE c.round_id = {roundId} AND c.gold IS NULL AND c.for_rater_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.comparison_id = c.id AND a.rater_id = {raterId})
+            ORDER BY c.label_count, c.serve_count, c.ordinal
+            LIMIT 1
+            FOR UPDATE OF c SKIP LOCKED
+            """
+        : (FormattableString)$"""
+            SELECT c.id AS "Value" FROM comparisons c
+            JOIN clips lc ON lc.id = c.left_clip_id AND lc.status = 'Rendered'
+            JOIN clips rc ON rc.id = c.right_clip_id AND rc.status = 'Rendered'
+            WHERE c.round_id = {roundId} AND c.gold IS NULL AND c.for_rater_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.comparison_id = c.id AND a.rater_id = {raterId})
+            ORDER BY c.label_count, c.serve_count, c.ordinal
+            LIMIT 1
+            FOR UPDATE OF c
+            """;
+
+    /// <summary>
+    /// Pairs of <paramref name="pairs"/> this rater may be served, least-labelled, then least-served, then in round
+    /// order: rendered, not served to the rater before and, with k raters per pair, not full by answers and live servings.
+    /// </summary>
+    private static IQueryable<Guid> Candidates(IQueryable<Comparison> pairs, int? k, DateTimeOffset leaseStart, string raterId, StudioDbContext db) =>
+        pairs.Where(x => x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered
+                         && !db.Assignments.Any(a => a.ComparisonId == x.Id && a.RaterId == raterId)
+                         // Full once its answers and the live servings of raters yet to answer reach k.
+                         && (k == null || x.LabelCount + db.Assignments.Count(a => a.ComparisonId == x.Id && a.ShownAt > leaseStart
+                                 && !db.Labels.Any(l => l.ComparisonId == a.ComparisonId && l.RaterId == a.RaterId)) < k))
+            .OrderBy(x => x.LabelCount).ThenBy(x => x.ServeCount).ThenBy(x => x.Ordinal)
+            .Select(x => x.Id);
+
+    /// <summary>Serves the first of <paramref name="candidates"/> that takes the rater (with k, one that still has room).</summary>
+    private async Task<ServedPair?> ServeFirstAsync(StudioDbContext db, Campaign c, RaterRef rater, IReadOnlyList<Guid> candidates, int? k, CancellationToken ct)
+    {
         foreach (var comparisonId in candidates)
         {
             var shownAt = DateTimeOffset.UtcNow;
             bool served;
             if (k is { } cap)
             {
-                // At most k raters hold or have answered the pair. The pair's row serialises the count and the
-                // insert; a serving older than the lease no longer holds its place (its rater may still answer while
-                // the pair has room).
+                // At most k raters hold or have answered the pair; a serving older than the lease no longer holds its
+                // place (its rater may still answer while the pair has room).
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 // A transaction-scoped advisory lock per pair serialises its servings (answers being stored do not
                 // wait for it); the count and the insert are one statement, so they see the same rows.
@@ -179,7 +233,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({comparisonId.ToString()}, 0))", ct);
                 served = await db.Database.ExecuteSqlAsync($"""
                     INSERT INTO assignments (id, comparison_id, rater_id, shown_at)
-                    SELECT {assignmentId}, {comparisonId}, {raterId}, {shownAt}
+                    SELECT {assignmentId}, {comparisonId}, {rater.Id}, {shownAt}
                     WHERE (SELECT count(*) FROM labels l WHERE l.comparison_id = {comparisonId} AND l.withdrawn_at IS NULL)
                         + (SELECT count(*) FROM assignments a WHERE a.comparison_id = {comparisonId} AND a.shown_at > {liveSince}
                            AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.comparison_id = a.comparison_id AND l.rater_id = a.rater_id AND l.withdrawn_at IS NULL))
@@ -188,10 +242,10 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                     """, ct) == 1;
                 await tx.CommitAsync(ct);
             }
-            else served = await AssignAsync(db, comparisonId, raterId, shownAt, ct);
-            if (served) return State(RatingStatus.Ready, await ServedAsync(db, c, raterId, comparisonId, shownAt, ct));
+            else served = await AssignAsync(db, comparisonId, rater.Id, shownAt, ct);
+            if (served) return await ServedAsync(db, c, rater.Id, comparisonId, shownAt, ct);
         }
-        return State(RatingStatus.RoundDoneForRater);
+        return null;
     }
 
     /// <summary>
@@ -283,7 +337,8 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         int wanted = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.LabelsPerRound).FirstOrDefaultAsync(ct);
-        return Math.Min(wanted, await db.Labels.CountAsync(l => l.CampaignId == campaignId && l.Comparison!.RoundIndex == roundIndex, ct));
+        var roundId = await db.Rounds.Where(r => r.CampaignId == campaignId && r.Index == roundIndex).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(ct);
+        return roundId is { } id ? Math.Min(wanted, (await closer.ShownCountAsync(db, id, ct)).All) : 0;
     }
 
     /// <summary>Records when the rater was first shown the completion code (for the participants list).</summary>
@@ -313,7 +368,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
     /// <summary>
     /// Takes back the rater's last answer while its round is still open: the label is kept, marked withdrawn, counts
     /// nowhere from now on, and its pair is offered to the rater again. Takes the same locks as an answer, so an undo
-    /// and the answer that closes the round cannot cross.
+    /// and the round's close cannot cross.
     /// </summary>
     public async Task<UndoReceipt> UndoLastAsync(RaterRef rater, CancellationToken ct = default)
     {
@@ -326,7 +381,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             ?? throw StudioProblemException.Conflict("There is no answer of yours to take back.");
         if (candidate.RoundId is not { } roundId)
             throw StudioProblemException.Conflict("That answer was imported, not given in a round; it cannot be taken back.");
-        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rounds WHERE id = {roundId} FOR UPDATE", ct);
+        await db.Database.ExecuteSqlAsync(RoundCloser.LockShared(roundId), ct);
         var last = await LastAnswerAsync(db, rater.CampaignId, rater.Id, ct);
         if (last is null || last.Id != candidate.Id)
             throw StudioProblemException.Conflict("Another answer of yours arrived meanwhile; ask again to take back the last one.");
@@ -346,7 +401,8 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         await db.Assignments.Where(a => a.ComparisonId == last.ComparisonId && a.RaterId == rater.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.ShownAt, now), ct);
         await tx.CommitAsync(ct);
-        await events.PublishAsync(new CampaignChanged(rater.CampaignId, CampaignChangeKind.Labels, round.Index));
+        var (_, all) = await closer.AnswerStoredAsync(roundId, CancellationToken.None);
+        events.LabelsChanged(rater.CampaignId, round.Index, Math.Min(campaign.LabelsPerRound, all), campaign.LabelsPerRound);
         return new UndoReceipt(last.Id, last.ComparisonId, now);
     }
 
@@ -392,17 +448,25 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         if (comparison.RoundId is not { } roundId)
             throw StudioProblemException.Conflict("This comparison was imported, not served in a round; it takes no new labels.");
 
-        bool roundClosed;
-        int roundLabels, wanted;
+        int wanted;
         Round round;
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             // The rater's row, shared: an erasure of this rater waits for this answer (and then erases it too).
             await RaterDirectory.RequireNotErasedAsync(db, rater, ct);
-            // Serialise answers within a round so exactly one label closes it.
-            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rounds WHERE id = {roundId} FOR UPDATE", ct);
-            round = await db.Rounds.AsNoTracking().FirstAsync(r => r.Id == roundId, ct);
-            var campaign = await db.Campaigns.AsNoTracking().FirstAsync(c => c.Id == comparison.CampaignId, ct);
+            // The round's lock, shared: answers do not wait for each other, and the round cannot close under this one.
+            await db.Database.ExecuteSqlAsync(RoundCloser.LockShared(roundId), ct);
+            // The round and its campaign in one read; and this rater's serving of the pair.
+            var read = await db.Rounds.AsNoTracking().Where(r => r.Id == roundId)
+                .Select(r => new
+                {
+                    Round = r,
+                    Campaign = db.Campaigns.First(c => c.Id == comparison.CampaignId),
+                    Assignment = db.Assignments.FirstOrDefault(a => a.ComparisonId == comparison.Id && a.RaterId == rater.Id),
+                })
+                .FirstAsync(ct);
+            round = read.Round;
+            var campaign = read.Campaign;
             wanted = campaign.LabelsPerRound;
             if (round.Status != RoundStatus.Open)
                 throw StudioProblemException.Conflict($"Round {round.Index + 1} is closed ({round.Status.ToString().ToLowerInvariant()}); it takes no more labels. Ask for the next pair.");
@@ -413,11 +477,10 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
                 throw StudioProblemException.Conflict("Accept the campaign's consent text first (POST .../consent, or on the rating page).");
             if (campaign.LabelsPerRater is { } quota && await db.Labels.CountAsync(l => l.CampaignId == campaign.Id && l.RaterId == rater.Id, ct) >= quota)
                 throw StudioProblemException.Conflict($"You have answered all {quota} pairs this campaign asks of each rater. Thank you!");
-            var assignment = await db.Assignments.AsNoTracking()
-                .FirstOrDefaultAsync(a => a.ComparisonId == comparison.Id && a.RaterId == rater.Id, ct)
+            var assignment = read.Assignment
                 ?? throw StudioProblemException.Conflict("This pair was never served to this rater; ask for the next pair and answer that one.");
-            if (await db.Labels.AnyAsync(l => l.ComparisonId == comparison.Id && l.RaterId == rater.Id, ct))
-                throw StudioProblemException.Conflict("This rater has already answered this pair (with another idempotency key).");
+            // A second answer of this rater to the pair (another idempotency key) is refused by the unique index on
+            // insert; see below.
             if (comparison.Gold is null && campaign.LabelsPerPair is { } cap && await db.Labels.CountAsync(l => l.ComparisonId == comparison.Id, ct) >= cap)
                 throw StudioProblemException.Conflict($"This pair has all the answers it needs ({cap}); ask for the next pair.");
             bool practice = comparison.Gold is not null && campaign.PracticeGoldPairs > 0
@@ -445,32 +508,19 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
             {
                 await tx.RollbackAsync(ct);
                 db.ChangeTracker.Clear();
+                // The same idempotency key resent meanwhile (the answer stored once), or an answer of this rater to
+                // this pair under another key.
                 return await FindDuplicateAsync(db, rater, key, s.ComparisonId, ct)
-                    ?? throw StudioProblemException.Conflict("This answer collided with another one for the same pair; ask for the next pair.");
+                    ?? throw StudioProblemException.Conflict("This rater has already answered this pair (with another idempotency key).");
             }
 
-            roundLabels = await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId && l.Comparison.Gold == null, ct);
-            // Done at the labels wanted, or, with k raters per pair, once every shared pair shown has its k answers.
-            roundClosed = roundLabels >= wanted
-                || (campaign.LabelsPerPair is { } perPair && !await db.Comparisons.AnyAsync(x => x.RoundId == roundId && x.Gold == null && x.ForRaterId == null
-                    && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered && x.Labels.Count < perPair, ct));
-            if (roundClosed)
-            {
-                await db.Rounds.Where(r => r.Id == roundId).ExecuteUpdateAsync(u => u
-                    .SetProperty(r => r.Status, RoundStatus.Training)
-                    .SetProperty(r => r.ClosedAt, now), ct);
-                await JobQueue.EnqueueAsync(db, comparison.CampaignId, JobKind.TrainRound, round.Index, ct);
-            }
             await tx.CommitAsync(ct);
-            await events.PublishAsync(new CampaignChanged(comparison.CampaignId, CampaignChangeKind.Labels, round.Index));
-            if (roundClosed)
-            {
-                worker.Wake();
-                await events.PublishAsync(new CampaignChanged(comparison.CampaignId, CampaignChangeKind.RoundClosed, round.Index));
-            }
+            // Counted and, when it is done, closed off the answer path (this call may do it, or a check already
+            // running for the round counts this answer too).
+            var (_, all) = await closer.AnswerStoredAsync(roundId, CancellationToken.None);
+            events.LabelsChanged(comparison.CampaignId, round.Index, Math.Min(wanted, all), wanted);
             // The rater sees every answer counted (see NextAsync); the round closes on the shared ones.
-            int shown = Math.Min(wanted, await db.Labels.CountAsync(l => l.Comparison!.RoundId == roundId, ct));
-            return new LabelReceipt(label.Id, false, shown, wanted,
+            return new LabelReceipt(label.Id, false, Math.Min(wanted, all), wanted,
                 practice ? new PracticeFeedback(comparison.Gold!.Value, comparison.Gold == s.Choice) : null);
         }
     }
@@ -487,7 +537,7 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         if (previous.ComparisonId != comparisonId || previous.RaterId != rater.Id)
             throw StudioProblemException.Conflict("This idempotency key was already used for a different answer; use a new key for a new answer.");
         var wanted = await db.Campaigns.Where(c => c.Id == previous.CampaignId).Select(c => c.LabelsPerRound).FirstAsync(ct);
-        var count = Math.Min(wanted, await db.Labels.CountAsync(l => l.Comparison!.RoundId == previous.RoundId, ct));
+        var count = previous.RoundId is { } roundId ? Math.Min(wanted, (await RoundCloser.CountAsync(db, roundId, ct)).All) : 0;
         return new LabelReceipt(previous.Id, true, count, wanted);
     }
 }

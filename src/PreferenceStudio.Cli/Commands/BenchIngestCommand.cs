@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Web.Features.Access;
+
+namespace PreferenceStudio.Cli.Commands;
+
+/// <summary>
+/// <c>studio bench ingest</c>: the rating path under a crowd, through real HTTP. Each of <c>--raters</c> virtual raters
+/// asks <c>next</c>, then posts a label, as fast as it is answered, for <c>--seconds</c> or until the round closes; 5%
+/// of the answers are sent a second time with the same idempotency key (each must come back as a duplicate). Prints
+/// one JSON object as its last line: labels per second, label POST latency percentiles, <c>next</c> p99, errors and,
+/// read back after the run, how many labels were stored against how many were acknowledged (they must be equal).
+/// With the studio's own configuration (no <c>--token</c>) it finds the database as <c>migrate</c> does and creates
+/// the account, token, campaign and raters it drives; <c>--token</c> (and optionally <c>--campaign</c>) drive a
+/// remote studio, where stored labels are read back through the export endpoint.
+/// </summary>
+public static class BenchIngestCommand
+{
+    private const string Usage =
+        "usage: studio bench ingest --url http://127.0.0.1:5000 [--raters 200] [--seconds 30] [--pairs 2000] [--resend 0.05] " +
+        "[--token pst_... (or STUDIO_TOKEN; default: an account made in the local database)] [--campaign ID] [--connection \"Host=...\"]";
+
+    public static Task<int> RunAsync(string[] args) => AccountServices.RunAsync(Usage, async () =>
+    {
+        var cli = CliArgs.Parse(args);
+        if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
+        cli.EnsureOnly("url", "raters", "seconds", "pairs", "resend", "token", "campaign", "connection", "help");
+        var url = cli.Get("url") ?? throw new CliUsageException("Give the running studio's --url.");
+        int raters = cli.GetInt("raters", 200), seconds = cli.GetInt("seconds", 30), pairs = cli.GetInt("pairs", 2000);
+        double resendShare = cli.GetDouble("resend", 0.05);
+        if (raters < 1 || seconds < 1 || pairs < 2) throw new CliUsageException("--raters and --seconds are at least 1, --pairs at least 2.");
+
+        // Identity: a token given, or an admin account and token made here in the studio's own database.
+        ServiceProvider? local = null;
+        var token = cli.Get("token") ?? Environment.GetEnvironmentVariable("STUDIO_TOKEN");
+        if (string.IsNullOrEmpty(token))
+        {
+            local = await AccountServices.CreateAsync(cli);
+            var email = $"bench-{RandomNumberGenerator.GetHexString(8, lowercase: true)}@bench.invalid";
+            var user = await local.GetRequiredService<UserAccounts>().CreateAsync(email, RandomNumberGenerator.GetHexString(32), "admin");
+            token = (await local.GetRequiredService<ApiTokenService>().CreateAsync(user.Id, "bench ingest", ["campaigns:read", "campaigns:write"], 1)).Secret;
+            Console.Error.WriteLine($"made admin {email} and a one-day token in the local database");
+        }
+        await using var localServices = local;
+
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Guid campaign;
+        if (cli.Get("campaign") is { } existing)
+        {
+            if (!Guid.TryParse(existing, out campaign)) throw new CliUsageException($"--campaign takes a campaign id, not '{existing}'.");
+        }
+        else
+        {
+            var created = await http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+            {
+                ["name"] = $"bench ingest {DateTime.UtcNow:HHmmss}", ["environment"] = "delivery-gridworld", ["segment_length"] = 3,
+                ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs * 5, ["rounds"] = 1, ["seed"] = 1,
+            });
+            if (!created.IsSuccessStatusCode) return Fail($"creating the campaign: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            campaign = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            var started = await http.PostAsync($"/api/v1/campaigns/{campaign}/start", null);
+            if (!started.IsSuccessStatusCode) return Fail($"starting the campaign: {(int)started.StatusCode}");
+        }
+        Console.Error.WriteLine($"campaign {campaign}: waiting for round 1 to open (its clips are rendered first)");
+        for (var deadline = DateTime.UtcNow.AddMinutes(30); ; await Task.Delay(1000))
+        {
+            var rounds = (await http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}")).GetProperty("rounds");
+            if (rounds.GetArrayLength() > 0 && string.Equals(rounds[0].GetProperty("status").GetString(), "open", StringComparison.OrdinalIgnoreCase)) break;
+            if (DateTime.UtcNow > deadline) return Fail("round 1 did not open within 30 minutes");
+        }
+        var made = await http.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/raters", new { count = raters, kind = "simulated" });
+        if (!made.IsSuccessStatusCode) return Fail($"making raters: {(int)made.StatusCode} {await made.Content.ReadAsStringAsync()}");
+        var tokens = (await made.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("raters").EnumerateArray()
+            .Select(r => (Name: r.GetProperty("pseudonym").GetString()!, Token: r.GetProperty("token").GetString()!)).ToList();
+
+        var labelMs = new List<double>[raters];
+        var nextMs = new List<double>[raters];
+        int acknowledged = 0, errors = 0, resent = 0, refused = 0;
+        var firstErrors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Error(string what)
+        {
+            Interlocked.Increment(ref errors);
+            if (firstErrors.Count < 5) firstErrors.Enqueue(what);
+        }
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = raters, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+        var stop = DateTime.UtcNow.AddSeconds(seconds);
+        double load = LoadAverage();
+        var clock = Stopwatch.StartNew();
+        var crowd = Enumerable.Range(0, raters).Select(index => Task.Run(async () =>
+        {
+            var rng = new Random(index);
+            labelMs[index] = [];
+            nextMs[index] = [];
+            using var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(1) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens[index].Token);
+            while (DateTime.UtcNow < stop)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var nextResponse = await client.GetAsync($"/api/v1/campaigns/{campaign}/next");
+                if (!nextResponse.IsSuccessStatusCode) { Error($"next: {(int)nextResponse.StatusCode}"); await Task.Delay(100); continue; }
+                var state = await nextResponse.Content.ReadFromJsonAsync<JsonElement>();
+                nextMs[index].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (state.GetProperty("status").GetString() != "ready") return; // the round closed, or this rater answered every pair
+                var id = state.GetProperty("pair").GetProperty("comparison_id").GetGuid();
+                var body = new { comparison_id = id, choice = rng.Next(2) == 0 ? "left" : "right", idempotency_key = $"bench:{id:N}" };
+                for (int send = 0; send < 2; send++)
+                {
+                    var t1 = Stopwatch.GetTimestamp();
+                    using var response = await client.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/labels", body);
+                    var text = await response.Content.ReadAsStringAsync();
+                    labelMs[index].Add(Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
+                    if ((int)response.StatusCode == 409) { Interlocked.Increment(ref refused); break; }
+                    if (!response.IsSuccessStatusCode) { Error($"label: {(int)response.StatusCode} {text[..Math.Min(200, text.Length)]}"); break; }
+                    bool duplicate = JsonDocument.Parse(text).RootElement.GetProperty("duplicate").GetBoolean();
+                    if (send == 0 && duplicate) Error("a first send came back as a duplicate");
+                    if (send == 1 && !duplicate) Error("a resend was stored again");
+                    if (send == 0) Interlocked.Increment(ref acknowledged);
+                    if (send == 1 || rng.NextDouble() >= resendShare) break;
+                    Interlocked.Increment(ref resent);
+                }
+            }
+        })).ToList();
+        await Task.WhenAll(crowd);
+        double elapsed = clock.Elapsed.TotalSeconds;
+
+        long stored;
+        // The labels of this run's raters, as the database holds them (through the export when the studio is remote).
+        var names = tokens.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        if (local is not null)
+        {
+            await using var db = await local.GetRequiredService<IDbContextFactory<StudioDbContext>>().CreateDbContextAsync();
+            stored = await db.Labels.CountAsync(l => l.CampaignId == campaign
+                && db.CampaignRaters.Any(r => r.CampaignId == campaign && r.RaterId == l.RaterId && names.Contains(r.Pseudonym)));
+        }
+        else
+        {
+            var export = await http.GetStringAsync($"/api/v1/campaigns/{campaign}/export?format=jsonl");
+            stored = export.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)
+                .Count(r => r.TryGetProperty("label", out _) && r.TryGetProperty("rater", out var rater) && rater.ValueKind == JsonValueKind.String && names.Contains(rater.GetString()!));
+        }
+        var posts = labelMs.SelectMany(x => x).OrderBy(x => x).ToList();
+        var nexts = nextMs.SelectMany(x => x).OrderBy(x => x).ToList();
+        Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["campaign"] = campaign, ["raters"] = raters, ["seconds"] = Math.Round(elapsed, 2),
+            ["labels_per_second"] = Math.Round(acknowledged / elapsed, 1),
+            ["p50_ms"] = Percentile(posts, 0.50), ["p95_ms"] = Percentile(posts, 0.95), ["p99_ms"] = Percentile(posts, 0.99),
+            ["next_p50_ms"] = Percentile(nexts, 0.50), ["next_p99_ms"] = Percentile(nexts, 0.99),
+            ["resent"] = resent, ["refused"] = refused, ["errors"] = errors, ["first_errors"] = firstErrors.ToArray(),
+            ["acknowledged"] = acknowledged, ["stored"] = stored,
+            ["load_average_before"] = load, ["load_average_after"] = LoadAverage(),
+        }));
+        return stored == acknowledged && errors == 0 ? 0 : 1;
+    });
+
+    private static double? Percentile(List<double> sorted, double q) =>
+        sorted.Count == 0 ? null : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)], 1);
+
+    private static double LoadAverage() =>
+        File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 1;
+    }
+}
