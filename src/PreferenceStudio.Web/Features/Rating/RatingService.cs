@@ -57,14 +57,21 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         var campaignId = rater.CampaignId;
         var raterId = rater.Id;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var c = await db.Campaigns.AsNoTracking().FirstOrDefaultAsync(x => x.Id == campaignId, ct)
+        // The campaign, its current round, the rater and how many answers they gave, in one read.
+        var head = await db.Campaigns.AsNoTracking().Where(x => x.Id == campaignId)
+            .Select(x => new
+            {
+                Campaign = x,
+                Round = db.Rounds.FirstOrDefault(r => r.CampaignId == x.Id && r.Index == x.CurrentRound),
+                Me = db.CampaignRaters.First(r => r.CampaignId == x.Id && r.RaterId == raterId),
+                Mine = db.Labels.Count(l => l.CampaignId == x.Id && l.RaterId == raterId),
+            })
+            .FirstOrDefaultAsync(ct)
             ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
-        var round = await db.Rounds.AsNoTracking().FirstOrDefaultAsync(r => r.CampaignId == c.Id && r.Index == c.CurrentRound, ct);
+        var (c, round, me, mine) = (head.Campaign, head.Round, head.Me, head.Mine);
         // Raters see every answer of the round counted (gold ones too, up to the labels wanted): a counter that stood
         // still after an answer would tell them which pairs are gold. The round itself closes on the shared ones.
         int roundLabels = round is null ? 0 : Math.Min(c.LabelsPerRound, (await closer.ShownCountAsync(db, round.Id, ct)).All);
-        var me = await db.CampaignRaters.AsNoTracking().FirstAsync(r => r.CampaignId == c.Id && r.RaterId == raterId, ct);
-        int mine = await db.Labels.CountAsync(l => l.CampaignId == c.Id && l.RaterId == raterId, ct);
         bool canUndo = round is { Status: RoundStatus.Open } && c.Status == CampaignStatus.Running && me.CompletedAt is null
             && (await LastAnswerAsync(db, c.Id, raterId, ct)) is { WithdrawnAt: null } last && last.RoundId == round.Id
             && !(c.LabelsPerRater is { } q && mine >= q);
@@ -440,6 +447,8 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         // Keys are the rater's own: another rater sending the same key neither collides with nor reads this rater's label.
         var key = $"{rater.Id}/{s.IdempotencyKey}";
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // The label is the transaction's only write: a savepoint around it would be two more round trips for nothing.
+        db.Database.AutoSavepointsEnabled = false;
         var existing = await FindDuplicateAsync(db, rater, key, s.ComparisonId, ct);
         if (existing is not null) return existing;
 
