@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PreferenceStudio.Core.Data;
-using PreferenceStudio.Web.Features.Access;
 
 namespace PreferenceStudio.Cli.Commands;
 
@@ -26,7 +24,7 @@ public static class BenchIngestCommand
         "usage: studio bench ingest --url http://127.0.0.1:5000 [--raters 200] [--seconds 30] [--pairs 2000] [--resend 0.05] " +
         "[--token pst_... (or STUDIO_TOKEN; default: an account made in the local database)] [--campaign ID] [--connection \"Host=...\"]";
 
-    public static Task<int> RunAsync(string[] args) => AccountServices.RunAsync(Usage, async () =>
+    public static Task<int> RunAsync(string[] args) => BenchStudio.RunAsync(Usage, async () =>
     {
         var cli = CliArgs.Parse(args);
         if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
@@ -36,49 +34,22 @@ public static class BenchIngestCommand
         double resendShare = cli.GetDouble("resend", 0.05);
         if (raters < 1 || seconds < 1 || pairs < 2) throw new CliUsageException("--raters and --seconds are at least 1, --pairs at least 2.");
 
-        // Identity: a token given, or an admin account and token made here in the studio's own database.
-        ServiceProvider? local = null;
-        var token = cli.Get("token") ?? Environment.GetEnvironmentVariable("STUDIO_TOKEN");
-        if (string.IsNullOrEmpty(token))
-        {
-            local = await AccountServices.CreateAsync(cli);
-            var email = $"bench-{RandomNumberGenerator.GetHexString(8, lowercase: true)}@bench.invalid";
-            var user = await local.GetRequiredService<UserAccounts>().CreateAsync(email, RandomNumberGenerator.GetHexString(32), "admin");
-            token = (await local.GetRequiredService<ApiTokenService>().CreateAsync(user.Id, "bench ingest", ["campaigns:read", "campaigns:write"], 1)).Secret;
-            Console.Error.WriteLine($"made admin {email} and a one-day token in the local database");
-        }
+        var (token, local) = await BenchStudio.IdentityAsync(cli, "bench ingest");
         await using var localServices = local;
-
-        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var http = BenchStudio.Client(url, token);
         Guid campaign;
         if (cli.Get("campaign") is { } existing)
         {
             if (!Guid.TryParse(existing, out campaign)) throw new CliUsageException($"--campaign takes a campaign id, not '{existing}'.");
         }
         else
-        {
-            var created = await http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+            campaign = await BenchStudio.StartCampaignAsync(http, new Dictionary<string, object?>
             {
                 ["name"] = $"bench ingest {DateTime.UtcNow:HHmmss}", ["environment"] = "delivery-gridworld", ["segment_length"] = 3,
                 ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs * 5, ["rounds"] = 1, ["seed"] = 1,
             });
-            if (!created.IsSuccessStatusCode) return Fail($"creating the campaign: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
-            campaign = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-            var started = await http.PostAsync($"/api/v1/campaigns/{campaign}/start", null);
-            if (!started.IsSuccessStatusCode) return Fail($"starting the campaign: {(int)started.StatusCode}");
-        }
-        Console.Error.WriteLine($"campaign {campaign}: waiting for round 1 to open (its clips are rendered first)");
-        for (var deadline = DateTime.UtcNow.AddMinutes(30); ; await Task.Delay(1000))
-        {
-            var rounds = (await http.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{campaign}")).GetProperty("rounds");
-            if (rounds.GetArrayLength() > 0 && string.Equals(rounds[0].GetProperty("status").GetString(), "open", StringComparison.OrdinalIgnoreCase)) break;
-            if (DateTime.UtcNow > deadline) return Fail("round 1 did not open within 30 minutes");
-        }
-        var made = await http.PostAsJsonAsync($"/api/v1/campaigns/{campaign}/raters", new { count = raters, kind = "simulated" });
-        if (!made.IsSuccessStatusCode) return Fail($"making raters: {(int)made.StatusCode} {await made.Content.ReadAsStringAsync()}");
-        var tokens = (await made.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("raters").EnumerateArray()
-            .Select(r => (Name: r.GetProperty("pseudonym").GetString()!, Token: r.GetProperty("token").GetString()!)).ToList();
+        await BenchStudio.WaitForOpenRoundAsync(http, campaign, 0, TimeSpan.FromMinutes(30));
+        var tokens = await BenchStudio.RatersAsync(http, campaign, raters);
 
         var labelMs = new List<double>[raters];
         var nextMs = new List<double>[raters];
@@ -91,7 +62,7 @@ public static class BenchIngestCommand
         }
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = raters, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         var stop = DateTime.UtcNow.AddSeconds(seconds);
-        double load = LoadAverage();
+        double load = BenchStudio.LoadAverage();
         var clock = Stopwatch.StartNew();
         var crowd = Enumerable.Range(0, raters).Select(index => Task.Run(async () =>
         {
@@ -155,20 +126,11 @@ public static class BenchIngestCommand
             ["next_p50_ms"] = Percentile(nexts, 0.50), ["next_p99_ms"] = Percentile(nexts, 0.99),
             ["resent"] = resent, ["refused"] = refused, ["errors"] = errors, ["first_errors"] = firstErrors.ToArray(),
             ["acknowledged"] = acknowledged, ["stored"] = stored,
-            ["load_average_before"] = load, ["load_average_after"] = LoadAverage(),
+            ["load_average_before"] = load, ["load_average_after"] = BenchStudio.LoadAverage(),
         }));
         return stored == acknowledged && errors == 0 ? 0 : 1;
     });
 
     private static double? Percentile(List<double> sorted, double q) =>
         sorted.Count == 0 ? null : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)], 1);
-
-    private static double LoadAverage() =>
-        File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine($"error: {message}");
-        return 1;
-    }
 }

@@ -94,7 +94,9 @@ public sealed class RatingScaleTests(PostgresFixture postgres) : IClassFixture<P
         {
             var round = await db.Rounds.AsNoTracking().SingleAsync(r => r.CampaignId == campaign && r.Index == 0);
             // 5,000 more pairs in the round (copies of a rendered one), each labelled once except every 500th; the four
-            // made by the round are unlabelled too. The round wants far more labels than it gets here.
+            // made by the round are unlabelled too. The round wants far more labels than it gets here
+            // (set first: the round is checked every few seconds, and would close on the seeded labels).
+            await db.Database.ExecuteSqlAsync($"UPDATE campaigns SET labels_per_round = 1000000 WHERE id = {campaign}");
             await db.Database.ExecuteSqlAsync($"""
                 INSERT INTO comparisons (id, campaign_id, round_id, round_index, ordinal, left_segment_id, right_segment_id,
                     left_clip_id, right_clip_id, policy_id, created_at, is_held_out)
@@ -107,7 +109,6 @@ public sealed class RatingScaleTests(PostgresFixture postgres) : IClassFixture<P
                 SELECT gen_random_uuid(), id, campaign_id, 'Left', 'seed:' || id, 'import', now()
                 FROM comparisons WHERE round_id = {round.Id} AND ordinal >= 1000 AND (ordinal - 1000) % 500 <> 0
                 """);
-            await db.Database.ExecuteSqlAsync($"UPDATE campaigns SET labels_per_round = 1000000 WHERE id = {campaign}");
             await db.Database.ExecuteSqlAsync($"ANALYZE comparisons");
             unlabelled = (await db.Comparisons.AsNoTracking().Where(c => c.RoundId == round.Id && c.Gold == null && c.LabelCount == 0)
                 .Select(c => c.Id).ToListAsync()).ToHashSet();

@@ -6,6 +6,7 @@ using PreferenceStudio.Learning;
 namespace PreferenceStudio.Tests.Hierarchy;
 
 /// <summary>A pair's weight scales its share of the Bradley-Terry loss (hierarchy labels carry the campaign's weight).</summary>
+[Collection(TorchDeterminismCollection.Name)]
 public sealed class WeightedPairsTests
 {
     private static readonly Pendulum Env = new();
@@ -64,6 +65,7 @@ public sealed class WeightedPairsTests
 }
 
 /// <summary>The regret and VPL trainers weight pairs too, so a campaign's hierarchy weight means the same in every model.</summary>
+[Collection(TorchDeterminismCollection.Name)]
 public sealed class WeightedPairsOtherModelsTests
 {
     private static readonly Pendulum Env = new();
@@ -112,4 +114,14 @@ public sealed class WeightedPairsOtherModelsTests
         Assert.Equal(a.SegmentReturns(segments), b.SegmentReturns(segments));
         Assert.NotEqual(a.SegmentReturns(segments), c.SegmentReturns(segments));
     }
+}
+
+/// <summary>
+/// Tests that compare two trainings bit for bit. Seeded training draws from libtorch's process-wide generator, so a
+/// torch test running beside them in parallel can move it between the two; these run alone.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TorchDeterminismCollection
+{
+    public const string Name = "torch determinism";
 }

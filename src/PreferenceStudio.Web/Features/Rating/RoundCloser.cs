@@ -22,11 +22,12 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
         public int Dirty;
         public (int Shared, int All) Count;
         public readonly object CountLock = new();
-        // What a check needs besides the count, read once per round (a round's campaign and targets do not change).
+        // Which campaign and round index this is, read once (they never change; the campaign's targets are read with
+        // each count, so a changed target counts from the next answer).
         public RoundFacts? Facts;
     }
 
-    private sealed record RoundFacts(Guid CampaignId, int Index, int LabelsPerRound, int? LabelsPerPair);
+    private sealed record RoundFacts(Guid CampaignId, int Index);
 
     private readonly ConcurrentDictionary<Guid, Gate> _gates = new();
     private readonly ConcurrentDictionary<Guid, (long At, (int Shared, int All) Count)> _recent = new();
@@ -135,12 +136,19 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
                 .FirstOrDefaultAsync(ct);
             if (facts is null) return ((0, 0), false);
             if (facts.Status != RoundStatus.Open) return (await CountAsync(db, roundId, ct), false);
-            gate.Facts = new RoundFacts(facts.CampaignId, facts.Index, facts.Campaign.LabelsPerRound, facts.Campaign.LabelsPerPair);
+            gate.Facts = new RoundFacts(facts.CampaignId, facts.Index);
         }
         var round = gate.Facts;
-        // Only the count is read on each answer; whether the round is still open is settled under the lock below.
-        var count = await CountAsync(db, roundId, ct);
-        if (!await DoneAsync(db, roundId, count.Shared, round.LabelsPerRound, round.LabelsPerPair, ct)) return (count, true);
+        // The count and the campaign's targets in one read; whether the round is still open is settled under the lock below.
+        var read = (await db.Database.SqlQuery<CountAndTargets>($"""
+            SELECT coalesce(sum(n.shared), 0)::int AS "Shared", coalesce(sum(n.total), 0)::int AS "All",
+                   c.labels_per_round AS "LabelsPerRound", c.labels_per_pair AS "LabelsPerPair"
+            FROM campaigns c LEFT JOIN round_label_counts n ON n.round_id = {roundId}
+            WHERE c.id = {round.CampaignId}
+            GROUP BY c.labels_per_round, c.labels_per_pair
+            """).ToListAsync(ct)).Single();
+        var count = (read.Shared, read.All);
+        if (!await DoneAsync(db, roundId, count.Shared, read.LabelsPerRound, read.LabelsPerPair, ct)) return (count, true);
 
         bool closed;
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
@@ -178,6 +186,8 @@ public sealed class RoundCloser(IDbContextFactory<StudioDbContext> dbFactory, Ca
     }
 
     private sealed record RoundCount(int Shared, int All);
+
+    private sealed record CountAndTargets(int Shared, int All, int LabelsPerRound, int? LabelsPerPair);
 
     // Done at the labels wanted, or, with k raters per pair, once every shared pair shown has its k answers.
     private static async Task<bool> DoneAsync(StudioDbContext db, Guid roundId, int count, int wanted, int? perPair, CancellationToken ct) =>
