@@ -128,7 +128,8 @@ public sealed class DatasetImporter(IDbContextFactory<StudioDbContext> dbFactory
             db.Labels.Add(new Label
             {
                 ComparisonId = comparison.Id, CampaignId = campaignId, RaterId = r.Rater is null ? null : raters[r.Rater], Choice = r.Label,
-                ShownAt = r.ShownAt, AnsweredAt = r.AnsweredAt,
+                // PostgreSQL keeps instants in UTC; a file may give any offset (the instant is the same).
+                ShownAt = r.ShownAt?.ToUniversalTime(), AnsweredAt = r.AnsweredAt?.ToUniversalTime(),
                 ResponseMilliseconds = r.ShownAt is { } s && r.AnsweredAt is { } a ? (int)Math.Clamp((a - s).TotalMilliseconds, 0, int.MaxValue) : null,
                 IdempotencyKey = $"import:{comparison.Id:N}", Source = "import",
             });
