@@ -361,7 +361,11 @@ public sealed class RaterExperienceBrowserTests(PostgresFixture postgres) : ICla
 
             // One click copies the whole join link.
             await page.ClickAsync("#copy-join-link");
-            Assert.Equal(new Uri(http.BaseAddress!, $"/join/{campaign.JoinCode}").ToString(), await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+            // The page writes the clipboard asynchronously after the click: read until it has arrived (5 s at most).
+            var copied = "";
+            for (var until = DateTime.UtcNow.AddSeconds(5); copied.Length == 0 && DateTime.UtcNow < until; await Task.Delay(100))
+                copied = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+            Assert.Equal(new Uri(http.BaseAddress!, $"/join/{campaign.JoinCode}").ToString(), copied);
 
             // The rater settings can be changed later, here too.
             await page.GetByText("What raters meet: instructions, consent, quota, completion").ClickAsync();
