@@ -127,6 +127,8 @@ public sealed class CampaignWorker(
 
         logger.LogError(ex, "{Kind} for round {Round} of campaign {Campaign} failed on attempt {Attempt} of {Max}; the campaign is marked failed",
             job.Kind, job.RoundIndex + 1, job.CampaignId, job.Attempts, jobs.MaxAttempts);
+        // The job, its round and its campaign fail together: nobody sees a failed step in a running campaign.
+        await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
         if (!await JobQueue.FailAsync(db, job, ex.Message, CancellationToken.None)) return;
         string reason = permanent ? ex.Message : $"{ex.Message} (gave up after {job.Attempts} attempts)";
         await db.Campaigns.Where(c => c.Id == job.CampaignId).ExecuteUpdateAsync(u => u
@@ -135,6 +137,7 @@ public sealed class CampaignWorker(
         await db.Rounds.Where(r => r.CampaignId == job.CampaignId && r.Index == job.RoundIndex).ExecuteUpdateAsync(u => u
             .SetProperty(r => r.Status, RoundStatus.Failed)
             .SetProperty(r => r.Error, reason), CancellationToken.None);
+        await tx.CommitAsync(CancellationToken.None);
         await events.PublishAsync(new CampaignChanged(job.CampaignId, CampaignChangeKind.Failure, job.RoundIndex, reason));
     }
 
