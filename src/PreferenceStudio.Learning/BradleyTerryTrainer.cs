@@ -15,6 +15,7 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
 {
     public string ModelType => BradleyTerryRewardModel.TypeName;
 
+
     public IRewardModel Train(
         IPreferenceEnvironment env,
         IReadOnlyList<PreferencePair> train,
@@ -51,6 +52,11 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
         {
             net.to(device);
             using var data = SegmentTensors.EncodeForTraining(env, usable, options.BatchSize, device);
+            // A batch of 128 pairs of 50 steps makes activations of [3, 12,800, 256] floats (39 MB) per layer, past the
+            // caches and too big for the C heap to keep between batches, so each is faulted in and zeroed afresh
+            // (a third of `bench train`'s time before chunking). Indexed steps (few distinct feature vectors) run the
+            // network once per table row and need no chunks; neither does a GPU.
+            int chunkSteps = data.Indexed || device.type != DeviceType.CPU ? 0 : options.ChunkSteps;
             using var target = tensor(usable.Select(p => (float)p.RightTarget!.Value).ToArray(), device: device);
             // Unit weights keep the plain mean loss, so campaigns without weighted labels train exactly as before.
             bool weighted = usable.Any(p => p.Weight != 1.0);
@@ -74,18 +80,29 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
                         cancellationToken.ThrowIfCancellationRequested();
                         int count = Math.Min(options.BatchSize, n - start);
                         for (int m = 0; m < k; m++) Array.Copy(orders[m], start, batch, m * count, count);
-                        using var scope = torch.NewDisposeScope();
-                        var idx = tensor(batch.AsSpan(0, k * count).ToArray(), device: device);
-                        var d = data.Differences(net, idx);
-                        // Each member's mean loss, summed: every member gets the gradient it would get trained alone.
-                        var y = target.index_select(0, idx).reshape(k, count);
-                        var loss = (weighted
-                            ? (PreferenceLikelihood.PairLoss(d, y, options.LabelNoise) * weights.index_select(0, idx).reshape(k, count)).mean()
-                            : PreferenceLikelihood.MeanLoss(d, y, options.LabelNoise)) * k;
                         optimizer.zero_grad();
-                        loss.backward();
+                        // Each member's mean loss, summed: every member gets the gradient it would get trained alone.
+                        // The batch runs in chunks whose gradients add up to the whole batch's (see chunkSteps).
+                        double batchLoss = 0;
+                        int chunk = chunkSteps > 0 ? (int)Math.Clamp(chunkSteps / data.Length, 1, count) : count;
+                        for (int from = 0; from < count; from += chunk)
+                        {
+                            int c = Math.Min(chunk, count - from);
+                            using var scope = torch.NewDisposeScope();
+                            var rows = new long[k * c];
+                            for (int m = 0; m < k; m++) Array.Copy(batch, m * count + from, rows, m * c, c);
+                            var idx = tensor(rows, device: device);
+                            var d = data.Differences(net, idx);
+                            var y = target.index_select(0, idx).reshape(k, c);
+                            var pairLoss = weighted
+                                ? PreferenceLikelihood.PairLoss(d, y, options.LabelNoise) * weights.index_select(0, idx).reshape(k, c)
+                                : PreferenceLikelihood.PairLoss(d, y, options.LabelNoise);
+                            var loss = pairLoss.sum() / count;
+                            loss.backward();
+                            batchLoss += loss.ToDouble();
+                        }
                         optimizer.step();
-                        double value = loss.ToDouble() / k;
+                        double value = batchLoss / k;
                         if (!double.IsFinite(value))
                             throw new RewardTrainingException($"The training loss became {value} in epoch {epoch}; lower the learning rate (now {options.LearningRate}) or check the step features for NaN or huge values.");
                         lossSum += value * count;

@@ -49,6 +49,15 @@ public sealed record RewardModelOptions
     /// <summary>Each member of an ensemble of two or more trains on its own bootstrap resample of the pairs.</summary>
     public bool Bootstrap { get; init; }
 
+    /// <summary>
+    /// On the CPU, a batch of pairs with dense step features runs through the network in chunks of about this many
+    /// steps per member and side, their gradients summed before the one optimiser step, so activations stay small
+    /// enough for the caches and the C heap to reuse (see <see cref="BradleyTerryTrainer"/>). The result is the
+    /// unchunked one up to the order of float additions. 0 runs each batch whole (as on a GPU, where chunks only add
+    /// launches).
+    /// </summary>
+    public int ChunkSteps { get; init; } = 800;
+
     /// <summary>Seeds weight initialisation and batch order: same seed, same data, same device => same model.</summary>
     public int Seed { get; init; } = 1;
 
@@ -66,5 +75,6 @@ public sealed record RewardModelOptions
         if (BatchSize < 1) throw new ArgumentException("The batch size must be at least 1.");
         if (EnsembleSize < 1) throw new ArgumentException("The ensemble needs at least one member.");
         if (WeightDecay < 0) throw new ArgumentException("Weight decay cannot be negative.");
+        if (ChunkSteps < 0) throw new ArgumentException("ChunkSteps cannot be negative (0 runs each batch whole).");
     }
 }

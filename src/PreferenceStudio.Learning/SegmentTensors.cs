@@ -181,17 +181,26 @@ internal sealed class PairTensors(Tensor? table, Tensor left, Tensor leftMask, T
     /// <summary>Whether steps are stored as indices into a table of distinct step features.</summary>
     public bool Indexed => table is not null;
 
+    /// <summary>Steps per segment row (the longest pair's length).</summary>
+    public long Length => left.shape[1];
+
     /// <summary>
     /// R(right) - R(left) of each member on its own pairs: <paramref name="pairs"/> holds K blocks of B pair indices,
     /// member-major; the result is [K, B].
     /// </summary>
     public Tensor Differences(EnsembleNetwork net, Tensor pairs)
     {
-        if (table is null)
-            return net.MemberSegmentReturns(right.index_select(0, pairs), rightMask.index_select(0, pairs))
-                 - net.MemberSegmentReturns(left.index_select(0, pairs), leftMask.index_select(0, pairs));
-        var rewards = net.Shared(table);
         long k = net.Members, b = pairs.shape[0] / k, t = left.shape[1];
+        if (table is null)
+        {
+            // Both sides in one pass (one matrix product per layer instead of two): rows [K, 2B*T, F], right first.
+            long f = left.shape[2];
+            var steps = torch.cat([right.index_select(0, pairs).reshape(k, b * t, f), left.index_select(0, pairs).reshape(k, b * t, f)], 1);
+            var mask = torch.cat([rightMask.index_select(0, pairs).reshape(k, b, t), leftMask.index_select(0, pairs).reshape(k, b, t)], 1);
+            var returns = (net.forward(steps).reshape(k, 2 * b, t) * mask).sum(2);
+            return returns.narrow(1, 0, b) - returns.narrow(1, b, b);
+        }
+        var rewards = net.Shared(table);
         Tensor Returns(Tensor steps, Tensor mask) =>
             (rewards.gather(1, steps.index_select(0, pairs).reshape(k, b * t)).reshape(k, b, t) * mask.index_select(0, pairs).reshape(k, b, t)).sum(2);
         return Returns(right, rightMask) - Returns(left, leftMask);

@@ -72,6 +72,7 @@ public sealed class TorchTrainingThread : IDisposable
     {
         try
         {
+            NativeHeap.KeepFreedMemory();
             if (options.Threads > 0) torch.set_num_threads(options.Threads);
             var device = TorchDevices.Resolve(options.Device);
             _ready.TrySetResult(device.type == DeviceType.CUDA ? "cuda" : "cpu");

@@ -1084,6 +1084,10 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("round_index");
 
+                    b.Property<DateTimeOffset?>("RunAfter")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("run_after");
+
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");

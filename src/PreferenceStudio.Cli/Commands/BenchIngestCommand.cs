@@ -16,23 +16,30 @@ namespace PreferenceStudio.Cli.Commands;
 /// read back after the run, how many labels were stored against how many were acknowledged (they must be equal).
 /// With the studio's own configuration (no <c>--token</c>) it finds the database as <c>migrate</c> does and creates
 /// the account, token, campaign and raters it drives; <c>--token</c> (and optionally <c>--campaign</c>) drive a
-/// remote studio, where stored labels are read back through the export endpoint.
+/// remote studio, where stored labels are read back through the export endpoint. <c>--labels N</c> stops once N labels
+/// are acknowledged (the round then wants at least N); <c>--server-pid</c> names the studio's process on this machine,
+/// whose resident memory is read before and after the run.
 /// </summary>
 public static class BenchIngestCommand
 {
     private const string Usage =
         "usage: studio bench ingest --url http://127.0.0.1:5000 [--raters 200] [--seconds 30] [--pairs 2000] [--resend 0.05] " +
+        "[--labels N] [--server-pid PID] " +
         "[--token pst_... (or STUDIO_TOKEN; default: an account made in the local database)] [--campaign ID] [--connection \"Host=...\"]";
 
     public static Task<int> RunAsync(string[] args) => BenchStudio.RunAsync(Usage, async () =>
     {
         var cli = CliArgs.Parse(args);
         if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-        cli.EnsureOnly("url", "raters", "seconds", "pairs", "resend", "token", "campaign", "connection", "help");
+        cli.EnsureOnly("url", "raters", "seconds", "pairs", "resend", "token", "campaign", "connection", "labels", "server-pid", "help");
         var url = cli.Get("url") ?? throw new CliUsageException("Give the running studio's --url.");
         int raters = cli.GetInt("raters", 200), seconds = cli.GetInt("seconds", 30), pairs = cli.GetInt("pairs", 2000);
         double resendShare = cli.GetDouble("resend", 0.05);
-        if (raters < 1 || seconds < 1 || pairs < 2) throw new CliUsageException("--raters and --seconds are at least 1, --pairs at least 2.");
+        int labelsWanted = cli.GetInt("labels", 0);
+        int? serverPid = cli.Get("server-pid") is null ? null : cli.GetInt("server-pid", 0);
+        if (raters < 1 || seconds < 1 || pairs < 2 || labelsWanted < 0) throw new CliUsageException("--raters and --seconds are at least 1, --pairs at least 2, --labels at least 0.");
+        if (serverPid is { } pid && ResidentMegabytes(pid) is null)
+            throw new CliUsageException($"--server-pid {pid}: no such process on this machine (its /proc/{pid}/status cannot be read).");
 
         var (token, local) = await BenchStudio.IdentityAsync(cli, "bench ingest");
         await using var localServices = local;
@@ -46,7 +53,7 @@ public static class BenchIngestCommand
             campaign = await BenchStudio.StartCampaignAsync(http, new Dictionary<string, object?>
             {
                 ["name"] = $"bench ingest {DateTime.UtcNow:HHmmss}", ["environment"] = "delivery-gridworld", ["segment_length"] = 3,
-                ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs * 5, ["rounds"] = 1, ["seed"] = 1,
+                ["pairs_per_round"] = pairs, ["labels_per_round"] = Math.Max(pairs * 5, labelsWanted), ["rounds"] = 1, ["seed"] = 1,
             });
         await BenchStudio.WaitForOpenRoundAsync(http, campaign, 0, TimeSpan.FromMinutes(30));
         var tokens = await BenchStudio.RatersAsync(http, campaign, raters);
@@ -63,6 +70,7 @@ public static class BenchIngestCommand
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = raters, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         var stop = DateTime.UtcNow.AddSeconds(seconds);
         double load = BenchStudio.LoadAverage();
+        double? rssBefore = serverPid is { } p0 ? ResidentMegabytes(p0) : null;
         var clock = Stopwatch.StartNew();
         var crowd = Enumerable.Range(0, raters).Select(index => Task.Run(async () =>
         {
@@ -71,7 +79,7 @@ public static class BenchIngestCommand
             nextMs[index] = [];
             using var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(1) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens[index].Token);
-            while (DateTime.UtcNow < stop)
+            while (DateTime.UtcNow < stop && (labelsWanted == 0 || Volatile.Read(ref acknowledged) < labelsWanted))
             {
                 var t0 = Stopwatch.GetTimestamp();
                 using var nextResponse = await client.GetAsync($"/api/v1/campaigns/{campaign}/next");
@@ -100,6 +108,7 @@ public static class BenchIngestCommand
         })).ToList();
         await Task.WhenAll(crowd);
         double elapsed = clock.Elapsed.TotalSeconds;
+        double? rssAfter = serverPid is { } p1 ? ResidentMegabytes(p1) : null;
 
         long stored;
         // The labels of this run's raters, as the database holds them (through the export when the studio is remote).
@@ -126,10 +135,25 @@ public static class BenchIngestCommand
             ["next_p50_ms"] = Percentile(nexts, 0.50), ["next_p99_ms"] = Percentile(nexts, 0.99),
             ["resent"] = resent, ["refused"] = refused, ["errors"] = errors, ["first_errors"] = firstErrors.ToArray(),
             ["acknowledged"] = acknowledged, ["stored"] = stored,
+            ["server_rss_mb_before"] = rssBefore, ["server_rss_mb_after"] = rssAfter,
             ["load_average_before"] = load, ["load_average_after"] = BenchStudio.LoadAverage(),
         }));
         return stored == acknowledged && errors == 0 ? 0 : 1;
     });
+
+    /// <summary>VmRSS of a process on this machine in MB, or null when it cannot be read.</summary>
+    private static double? ResidentMegabytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? null : Math.Round(long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0, 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
 
     private static double? Percentile(List<double> sorted, double q) =>
         sorted.Count == 0 ? null : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)], 1);

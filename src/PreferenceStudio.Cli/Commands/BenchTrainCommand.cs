@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Learning;
 
@@ -7,39 +7,54 @@ namespace PreferenceStudio.Cli.Commands;
 /// <summary>
 /// <c>studio bench train</c>: Bradley-Terry training throughput at B-Pref's sizes (3 members of 3 x 256 LeakyReLU
 /// layers with tanh output, segments of 50 steps, batch 128) on synthetic pairs with 8 features. One warm-up epoch,
-/// then one timed epoch; the last stdout line is one JSON object with pairs_per_second.
+/// then one timed epoch, per thread setting and repeat. With <c>--reference pytorch</c> the same run alternates with
+/// <c>Reference/bench_train_pytorch.py</c> (the identical model, data kind and batches in PyTorch), once as installed
+/// and once with the C-heap settings the studio applies to itself (<see cref="Learning.TorchOptions"/>), so the ratio
+/// is measured under one machine load. The last stdout line is one JSON object.
 /// </summary>
 public static class BenchTrainCommand
 {
     private const string Usage =
-        "usage: studio bench train [--threads 1] [--device auto|cpu|cuda] [--pairs 2000] [--members 3] [--segment-length 50] " +
-        "[--features 8] [--hidden 256,256,256] [--batch 128] [--seed 1]";
+        "usage: studio bench train [--threads 1[,2...]] [--repeat 1] [--reference none|pytorch] [--python /usr/bin/python3] " +
+        "[--device auto|cpu|cuda] [--pairs 2000] [--members 3] [--segment-length 50] [--features 8] [--hidden 256,256,256] [--batch 128] [--seed 1]";
 
     private static readonly string[] Options =
-        ["threads", "device", "pairs", "members", "segment-length", "features", "hidden", "batch", "seed", "help"];
+        ["threads", "repeat", "reference", "python", "device", "pairs", "members", "segment-length", "features", "hidden", "batch", "seed", "help"];
+
+    /// <summary>What glibc is told in the studio's own process (NativeHeap), as the environment a PyTorch run can be given.</summary>
+    private const string SameHeapTunables = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824";
+
+    private sealed record Setup(int Pairs, int Members, int Length, int Features, int Batch, int Seed, int[] Hidden);
 
     public static async Task<int> RunAsync(string[] args)
     {
         CliArgs cli;
-        int threads, pairs, members, length, features, batch, seed;
-        int[] hidden;
+        Setup setup;
+        int[] threads;
+        int repeat;
+        bool reference;
+        string python;
         try
         {
             cli = CliArgs.Parse(args);
             if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
             cli.EnsureOnly(Options);
-            threads = cli.GetInt("threads", 1);
-            pairs = cli.GetInt("pairs", 2000);
-            members = cli.GetInt("members", 3);
-            length = cli.GetInt("segment-length", 50);
-            features = cli.GetInt("features", 8);
-            batch = cli.GetInt("batch", 128);
-            seed = cli.GetInt("seed", 1);
-            hidden = cli.Get("hidden", "256,256,256").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(x => int.TryParse(x, out int v) && v > 0 ? v : throw new CliUsageException($"--hidden takes positive widths like 256,256; got '{x}'."))
+            int[] Widths(string option, string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(x => int.TryParse(x, out int v) && v > 0 ? v : throw new CliUsageException($"--{option} takes positive numbers like 256,256; got '{x}'."))
                 .ToArray();
-            if (threads < 1 || pairs < 2 || members < 1 || length < 1 || features < 1 || batch < 1)
-                throw new CliUsageException("--threads, --members, --segment-length, --features and --batch must be at least 1, --pairs at least 2.");
+            threads = Widths("threads", cli.Get("threads", "1"));
+            repeat = cli.GetInt("repeat", 1);
+            setup = new Setup(cli.GetInt("pairs", 2000), cli.GetInt("members", 3), cli.GetInt("segment-length", 50), cli.GetInt("features", 8),
+                cli.GetInt("batch", 128), cli.GetInt("seed", 1), Widths("hidden", cli.Get("hidden", "256,256,256")));
+            if (threads.Length == 0 || repeat < 1 || setup.Pairs < 2 || setup.Members < 1 || setup.Length < 1 || setup.Features < 1 || setup.Batch < 1)
+                throw new CliUsageException("--threads, --repeat, --members, --segment-length, --features and --batch must be at least 1, --pairs at least 2.");
+            reference = cli.Get("reference", "none") switch
+            {
+                "none" => false,
+                "pytorch" => true,
+                var other => throw new CliUsageException($"--reference is none or pytorch; got '{other}'."),
+            };
+            python = cli.Get("python", File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
         }
         catch (CliUsageException e)
         {
@@ -48,50 +63,137 @@ public static class BenchTrainCommand
             return 2;
         }
 
-        var env = new SyntheticFeatureEnvironment(features);
-        var data = env.RandomPairs(pairs, length, new Random(seed));
-        using var worker = new TorchTrainingThread(new TorchOptions { Device = cli.Get("device", "auto"), Threads = threads });
+        string script = Path.Combine(AppContext.BaseDirectory, "Reference", "bench_train_pytorch.py");
+        if (reference && !File.Exists(script))
+        {
+            Console.Error.WriteLine($"error: the PyTorch reference script is missing at {script}.");
+            return 1;
+        }
+        double loadBefore = BenchStudio.LoadAverage();
+        var studio = new List<JsonObject>();
+        var pytorch = new List<JsonObject>();
+        var pytorchSameHeap = new List<JsonObject>();
         try
         {
-            string device = await worker.Device;
-            var options = RewardModelOptions.BPref with
-            {
-                HiddenSizes = hidden, EnsembleSize = members, BatchSize = batch, Epochs = 2, Seed = seed, Device = device,
-            };
-            var epochs = new List<TrainingProgress>();
-            await worker.RunAsync(() =>
-            {
-                using var model = new BradleyTerryTrainer().TrainModel(env, data, options, new Recorder(epochs));
-                return model.MemberCount;
-            });
-            // Epoch 1 also pays for checking and encoding the pairs and for libtorch's first-call set-up.
-            double warmup = epochs[0].Elapsed.TotalSeconds;
-            double seconds = (epochs[1].Elapsed - epochs[0].Elapsed).TotalSeconds;
-            Console.Error.WriteLine($"warm-up epoch {warmup:F2}s, timed epoch {seconds:F2}s");
-            Console.Out.WriteLine(JsonSerializer.Serialize(new
-            {
-                benchmark = "train",
-                model = BradleyTerryRewardModel.TypeName,
-                pairs,
-                members,
-                hidden,
-                segment_length = length,
-                feature_size = features,
-                batch,
-                threads,
-                device,
-                warmup_seconds = Math.Round(warmup, 4),
-                seconds = Math.Round(seconds, 4),
-                pairs_per_second = Math.Round(pairs / seconds, 1),
-                loss = Math.Round(epochs[1].Loss, 4),
-            }));
-            return 0;
+            for (int r = 0; r < repeat; r++)
+                foreach (int t in threads)
+                {
+                    // Alternating keeps a change in machine load from favouring one side.
+                    studio.Add(await TrainStudioAsync(setup, t, cli.Get("device", "auto")));
+                    if (!reference) continue;
+                    pytorch.Add(await TrainPyTorchAsync(python, script, setup, t, sameHeap: false));
+                    pytorchSameHeap.Add(await TrainPyTorchAsync(python, script, setup, t, sameHeap: true));
+                }
         }
-        catch (Exception e) when (e is RewardTrainingException or ArgumentException or InvalidOperationException or TypeInitializationException or DllNotFoundException)
+        catch (Exception e) when (e is RewardTrainingException or ArgumentException or InvalidOperationException or TypeInitializationException
+            or DllNotFoundException or System.ComponentModel.Win32Exception)
         {
             Console.Error.WriteLine($"error: benchmark failed: {e.Message}");
             return 1;
         }
+
+        static double Best(List<JsonObject> runs) => runs.Max(r => (double)r["pairs_per_second"]!);
+        var result = new JsonObject
+        {
+            ["benchmark"] = "train",
+            ["model"] = BradleyTerryRewardModel.TypeName,
+            ["pairs"] = setup.Pairs,
+            ["members"] = setup.Members,
+            ["hidden"] = new JsonArray(setup.Hidden.Select(h => (JsonNode)h).ToArray()),
+            ["segment_length"] = setup.Length,
+            ["feature_size"] = setup.Features,
+            ["batch"] = setup.Batch,
+            ["device"] = studio[0]["device"]!.DeepClone(),
+            // The best run's fields, as a single run printed them before there were several.
+            ["threads"] = studio.MaxBy(r => (double)r["pairs_per_second"]!)!["threads"]!.DeepClone(),
+            ["pairs_per_second"] = Best(studio),
+            ["loss"] = studio[^1]["loss"]!.DeepClone(),
+            ["runs"] = new JsonArray(studio.Select(r => (JsonNode)r).ToArray()),
+        };
+        if (reference)
+        {
+            result["pytorch_version"] = pytorch[0]["torch_version"]!.DeepClone();
+            result["pytorch_pairs_per_second"] = Best(pytorch);
+            result["pytorch_same_heap_pairs_per_second"] = Best(pytorchSameHeap);
+            result["ratio_vs_pytorch"] = Math.Round(Best(studio) / Best(pytorch), 3);
+            result["ratio_vs_pytorch_same_heap"] = Math.Round(Best(studio) / Best(pytorchSameHeap), 3);
+            result["pytorch_runs"] = new JsonArray(pytorch.Select(r => (JsonNode)r).ToArray());
+            result["pytorch_same_heap_runs"] = new JsonArray(pytorchSameHeap.Select(r => (JsonNode)r).ToArray());
+        }
+        result["load_average_before"] = loadBefore;
+        result["load_average_after"] = BenchStudio.LoadAverage();
+        Console.Out.WriteLine(result.ToJsonString());
+        return 0;
+    }
+
+    /// <summary>One warm-up and one timed epoch of the studio's trainer on a fresh torch thread with <paramref name="threads"/> threads.</summary>
+    private static async Task<JsonObject> TrainStudioAsync(Setup setup, int threads, string device)
+    {
+        var env = new SyntheticFeatureEnvironment(setup.Features);
+        var data = env.RandomPairs(setup.Pairs, setup.Length, new Random(setup.Seed));
+        using var worker = new TorchTrainingThread(new TorchOptions { Device = device, Threads = threads });
+        string resolved = await worker.Device;
+        var options = RewardModelOptions.BPref with
+        {
+            HiddenSizes = setup.Hidden, EnsembleSize = setup.Members, BatchSize = setup.Batch, Epochs = 2, Seed = setup.Seed, Device = resolved,
+        };
+        var epochs = new List<TrainingProgress>();
+        await worker.RunAsync(() =>
+        {
+            using var model = new BradleyTerryTrainer().TrainModel(env, data, options, new Recorder(epochs));
+            return model.MemberCount;
+        });
+        // Epoch 1 also pays for checking and encoding the pairs and for libtorch's first-call set-up.
+        double warmup = epochs[0].Elapsed.TotalSeconds;
+        double seconds = (epochs[1].Elapsed - epochs[0].Elapsed).TotalSeconds;
+        Console.Error.WriteLine($"studio, {threads} thread(s): warm-up epoch {warmup:F2}s, timed epoch {seconds:F2}s, {setup.Pairs / seconds:F1} pairs/s");
+        return new JsonObject
+        {
+            ["threads"] = threads,
+            ["device"] = resolved,
+            ["warmup_seconds"] = Math.Round(warmup, 4),
+            ["seconds"] = Math.Round(seconds, 4),
+            ["pairs_per_second"] = Math.Round(setup.Pairs / seconds, 1),
+            ["loss"] = Math.Round(epochs[1].Loss, 4),
+        };
+    }
+
+    /// <summary>Runs the PyTorch reference script and returns its last stdout line.</summary>
+    private static async Task<JsonObject> TrainPyTorchAsync(string python, string script, Setup setup, int threads, bool sameHeap)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(python)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            script, "--threads", $"{threads}", "--pairs", $"{setup.Pairs}", "--members", $"{setup.Members}", "--segment-length", $"{setup.Length}",
+            "--features", $"{setup.Features}", "--batch", $"{setup.Batch}", "--seed", $"{setup.Seed}", "--hidden", string.Join(',', setup.Hidden),
+        })
+            start.ArgumentList.Add(arg);
+        if (sameHeap) start.Environment["GLIBC_TUNABLES"] = SameHeapTunables;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        string last = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+        if (process.ExitCode != 0 || !last.StartsWith('{'))
+            throw new InvalidOperationException(
+                $"{python} {script} exited with {process.ExitCode}: {(await stderr).Trim().Split('\n').LastOrDefault()} " +
+                "(it needs PyTorch: on Debian `apt-get install python3-torch libopenblas0-pthread`; --python chooses the interpreter).");
+        var run = JsonNode.Parse(last)!.AsObject();
+        Console.Error.WriteLine($"pytorch{(sameHeap ? " (same heap settings)" : "")}, {threads} thread(s): timed epoch {run["seconds"]}s, {run["pairs_per_second"]} pairs/s");
+        return new JsonObject
+        {
+            ["threads"] = threads,
+            ["torch_version"] = run["torch_version"]!.DeepClone(),
+            ["warmup_seconds"] = run["warmup_seconds"]!.DeepClone(),
+            ["seconds"] = run["seconds"]!.DeepClone(),
+            ["pairs_per_second"] = run["pairs_per_second"]!.DeepClone(),
+            ["loss"] = run["loss"]!.DeepClone(),
+        };
     }
 
     /// <summary>Collects epoch reports on the torch thread (they are read after training finished).</summary>

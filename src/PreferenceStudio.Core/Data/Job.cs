@@ -18,4 +18,7 @@ public class Job
     public DateTimeOffset? FinishedAt { get; set; }
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>A Pending job that failed is not claimed again before this time (back-off between attempts).</summary>
+    public DateTimeOffset? RunAfter { get; set; }
 }

@@ -9,7 +9,7 @@ namespace PreferenceStudio.Core.Data;
 /// </summary>
 public static class JobQueue
 {
-    /// <summary>How many times a job whose lease keeps expiring is claimed before it is marked failed.</summary>
+    /// <summary>How many times a job is tried (a lease that expired counts as a try) before it is marked failed.</summary>
     public const int DefaultMaxAttempts = 5;
 
     private const string Pending = nameof(JobStatus.Pending);
@@ -35,20 +35,32 @@ public static class JobQueue
     }
 
     /// <summary>
-    /// Atomically claims the oldest Pending job, or a Running job whose lease has expired, for
-    /// <paramref name="owner"/>; increments its Attempts. Returns null when there is nothing to do.
-    /// The returned job is not tracked by <paramref name="db"/>. Jobs whose lease expired
-    /// <paramref name="maxAttempts"/> times are marked Failed instead of being claimed again, so a job that
-    /// crashes its worker cannot crash every restart.
+    /// Atomically claims the oldest Pending job that is due (see <see cref="DeferAsync"/>), or a Running job whose
+    /// lease has expired, for <paramref name="owner"/>; increments its Attempts. Returns null when there is nothing to
+    /// do. The returned job is not tracked by <paramref name="db"/>. A job whose lease expired on its
+    /// <paramref name="maxAttempts"/>th attempt is marked Failed instead of being claimed again, so a job that crashes
+    /// its worker cannot crash every restart; its round and campaign are marked failed with it, with the reason, so
+    /// neither is left waiting for a step that will not run.
     /// </summary>
     public static async Task<Job?> TryClaimAsync(StudioDbContext db, string owner, TimeSpan leaseDuration,
         int maxAttempts = DefaultMaxAttempts, CancellationToken cancellationToken = default)
     {
-        var expiredMessage = $"lease expired {maxAttempts} times; the worker probably crashed while running it";
+        var expiredMessage = $"its lease expired on each of {maxAttempts} attempts; the worker probably crashed (or was killed) while running it";
+        string campaignFailed = nameof(CampaignStatus.Failed), roundFailed = nameof(RoundStatus.Failed);
         await db.Database.ExecuteSqlAsync($"""
-            UPDATE jobs
-            SET status = {Failed}, error = {expiredMessage}, finished_at = clock_timestamp(), lease_expires_at = NULL
-            WHERE status = {Running} AND lease_expires_at < clock_timestamp() AND attempts >= {maxAttempts}
+            WITH failed AS (
+                UPDATE jobs
+                SET status = {Failed}, error = {expiredMessage}, finished_at = clock_timestamp(), lease_expires_at = NULL
+                WHERE status = {Running} AND lease_expires_at < clock_timestamp() AND attempts >= {maxAttempts}
+                RETURNING campaign_id, kind, round_index),
+            campaigns_failed AS (
+                UPDATE campaigns c
+                SET status = {campaignFailed}, status_message = 'Round ' || (f.round_index + 1) || ': ' || f.kind || ' failed: ' || {expiredMessage}
+                FROM failed f WHERE c.id = f.campaign_id
+                RETURNING c.id)
+            UPDATE rounds r
+            SET status = {roundFailed}, error = {expiredMessage}
+            FROM failed f WHERE r.campaign_id = f.campaign_id AND r.index = f.round_index
             """, cancellationToken);
 
         // clock_timestamp(), not now(): now() is frozen at the start of the caller's transaction, if any.
@@ -56,10 +68,10 @@ public static class JobQueue
             UPDATE jobs
             SET status = {Running}, attempts = attempts + 1, lease_owner = {owner},
                 lease_expires_at = clock_timestamp() + {leaseDuration}, started_at = clock_timestamp(),
-                finished_at = NULL
+                finished_at = NULL, run_after = NULL
             WHERE id = (
                 SELECT id FROM jobs
-                WHERE status = {Pending}
+                WHERE (status = {Pending} AND (run_after IS NULL OR run_after <= clock_timestamp()))
                    OR (status = {Running} AND lease_expires_at < clock_timestamp() AND attempts < {maxAttempts})
                 ORDER BY created_at, id
                 LIMIT 1
@@ -67,6 +79,22 @@ public static class JobQueue
             RETURNING *
             """).AsNoTracking().ToListAsync(cancellationToken);
         return claimed.Count == 0 ? null : claimed[0];
+    }
+
+    /// <summary>
+    /// Hands a claimed job that failed back to the queue, to be claimed again no sooner than <paramref name="delay"/>
+    /// from now; its attempts so far still count. <paramref name="error"/> is kept as the last failure's reason.
+    /// False when this claim no longer holds the job.
+    /// </summary>
+    public static async Task<bool> DeferAsync(StudioDbContext db, Job job, string error, TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        int updated = await db.Database.ExecuteSqlAsync($"""
+            UPDATE jobs
+            SET status = {Pending}, error = {error}, run_after = clock_timestamp() + {delay},
+                lease_owner = NULL, lease_expires_at = NULL, finished_at = clock_timestamp()
+            WHERE id = {job.Id} AND status = {Running} AND lease_owner = {job.LeaseOwner} AND attempts = {job.Attempts}
+            """, cancellationToken);
+        return updated == 1;
     }
 
     /// <summary>
@@ -101,6 +129,7 @@ public static class JobQueue
                 .SetProperty(j => j.Error, (string?)null)
                 .SetProperty(j => j.LeaseOwner, (string?)null)
                 .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
+                .SetProperty(j => j.RunAfter, (DateTimeOffset?)null)
                 .SetProperty(j => j.StartedAt, (DateTimeOffset?)null)
                 .SetProperty(j => j.FinishedAt, (DateTimeOffset?)null), cancellationToken) == 1;
 

@@ -41,6 +41,8 @@ public sealed class StudioOptions
 
     public TrainingOptions Training { get; set; } = new();
 
+    public JobOptions Jobs { get; set; } = new();
+
     public SecurityOptions Security { get; set; } = new();
 
     public ImportOptions Import { get; set; } = new();
@@ -49,6 +51,28 @@ public sealed class StudioOptions
     public string CheckpointPath => Path.Combine(DataRoot, "checkpoints");
     /// <summary>ASP.NET Core Data Protection keys (they protect sign-in and rater cookies); readable by the studio only.</summary>
     public string KeysPath => Path.Combine(DataRoot, "keys");
+}
+
+/// <summary>How the background worker treats a step (preparing or training a round) that fails.</summary>
+public sealed class JobOptions
+{
+    /// <summary>
+    /// Tries of a step before its campaign is marked failed; a try whose worker died (its lease expired) counts.
+    /// Failures that no retry can mend (labels a model cannot learn from) fail the campaign at once.
+    /// </summary>
+    [Range(1, 50)]
+    public int MaxAttempts { get; set; } = Core.Data.JobQueue.DefaultMaxAttempts;
+
+    /// <summary>Wait before the second try; doubled for each further one, up to <see cref="MaxRetryDelaySeconds"/>.</summary>
+    [Range(0.01, 3600)]
+    public double RetryDelaySeconds { get; set; } = 5;
+
+    [Range(0.01, 86400)]
+    public double MaxRetryDelaySeconds { get; set; } = 300;
+
+    /// <summary>The wait after a job's <paramref name="attempt"/>th try failed.</summary>
+    public TimeSpan DelayAfter(int attempt) =>
+        TimeSpan.FromSeconds(Math.Min(MaxRetryDelaySeconds, RetryDelaySeconds * Math.Pow(2, Math.Max(0, attempt - 1))));
 }
 
 public sealed class SecurityOptions

@@ -55,6 +55,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
         ["GET /api/v1/campaigns/{id:guid}/rankings/stats"] = Need.Viewer,
         ["POST /api/v1/campaigns/{id:guid}/start"] = Need.Editor,
         ["POST /api/v1/campaigns/{id:guid}/pause"] = Need.Editor,
+        ["POST /api/v1/campaigns/{id:guid}/retry"] = Need.Editor,
         ["GET /api/v1/campaigns/{id:guid}/next"] = Need.Rater,
         ["POST /api/v1/campaigns/{id:guid}/labels"] = Need.Rater,
         ["POST /api/v1/campaigns/{id:guid}/labels/undo"] = Need.Rater,

@@ -124,7 +124,7 @@ public class EnsembleTests
     /// Continuous states, so nearly every step has its own feature vector and training takes the dense path rather than
     /// the table of distinct steps: next = 0.5 * state + action, features = next, true reward = w . next.
     /// </summary>
-    private sealed class LinearToyEnvironment : IPreferenceEnvironment
+    internal sealed class LinearToyEnvironment : IPreferenceEnvironment
     {
         private static readonly double[] W = [1.0, -2.0, 0.5];
         public string Name => "linear-toy";

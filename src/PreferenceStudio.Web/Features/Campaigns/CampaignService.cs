@@ -168,6 +168,34 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         return RaterSettings.Of(c);
     }
 
+    /// <summary>
+    /// Retries a failed campaign from the step that failed (preparing or training a round): the step is queued again
+    /// with its attempts reset, its round goes back to that stage and the campaign runs again. Labels, clips and runs
+    /// already stored are kept; the steps resume from what they find.
+    /// </summary>
+    public async Task RetryAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var c = await db.Campaigns.FromSql($"SELECT * FROM campaigns WHERE id = {id} FOR UPDATE").FirstOrDefaultAsync(ct)
+            ?? throw StudioProblemException.NotFound($"No campaign {id}.");
+        if (c.Status != CampaignStatus.Failed)
+            throw StudioProblemException.Conflict($"Only a failed campaign can be retried; '{c.Name}' is {c.Status.ToString().ToLowerInvariant()}.");
+        var job = await db.Jobs.AsNoTracking().Where(j => j.CampaignId == id && j.Status == JobStatus.Failed)
+            .OrderByDescending(j => j.RoundIndex).ThenByDescending(j => j.CreatedAt).FirstOrDefaultAsync(ct)
+            ?? throw StudioProblemException.Conflict($"Campaign '{c.Name}' has no failed step to retry ({c.StatusMessage}).");
+        await JobQueue.RetryAsync(db, job.Id, ct);
+        var stage = job.Kind == JobKind.PrepareRound ? RoundStatus.Preparing : RoundStatus.Training;
+        await db.Rounds.Where(r => r.CampaignId == id && r.Index == job.RoundIndex && r.Status == RoundStatus.Failed)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, stage).SetProperty(r => r.Error, (string?)null), ct);
+        c.Status = CampaignStatus.Running;
+        c.StatusMessage = $"Retrying round {job.RoundIndex + 1}: {job.Kind} (it had failed: {job.Error})";
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        worker.Wake();
+        await events.PublishAsync(new CampaignChanged(c.Id, CampaignChangeKind.Status));
+    }
+
     /// <summary>Stops serving pairs and taking labels; work already running in the background finishes.</summary>
     public async Task PauseAsync(Guid id, CancellationToken ct = default)
     {

@@ -94,6 +94,14 @@ public static class CampaignsApi
             .RequireCampaign(CampaignRole.Editor, ApiScopes.CampaignsWrite)
             .WithName("PauseCampaign").WithSummary("Pause a running campaign");
 
+        group.MapPost("/{id:guid}/retry", async (Guid id, CampaignService campaigns, CancellationToken ct) =>
+            {
+                await campaigns.RetryAsync(id, ct);
+                return TypedResults.NoContent();
+            })
+            .RequireCampaign(CampaignRole.Editor, ApiScopes.CampaignsWrite)
+            .WithName("RetryCampaign").WithSummary("Retry a failed campaign from the step that failed (409 when it has not failed)");
+
         return api;
     }
 }

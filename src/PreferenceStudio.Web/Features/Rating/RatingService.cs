@@ -186,27 +186,19 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
         return State(RatingStatus.RoundDoneForRater);
     }
 
-    private static FormattableString NextSharedPairSql(Guid roundId, string raterId, bool skipLocked) => skipLocked
-        ? (FormattableString)$"""
+    /// <summary>The least-labelled shared pair the rater has not been served, locked; with <paramref name="skipLocked"/>, one nobody else holds.</summary>
+    private static FormattableString NextSharedPairSql(Guid roundId, string raterId, bool skipLocked) =>
+        // {0} and {1} stay parameters; only the fixed lock clause is spliced into the text.
+        System.Runtime.CompilerServices.FormattableStringFactory.Create($$"""
             SELECT c.id AS "Value" FROM comparisons c
             JOIN clips lc ON lc.id = c.left_clip_id AND lc.status = 'Rendered'
             JOIN clips rc ON rc.id = c.right_clip_id AND rc.status = 'Rendered'
-            WHERE c.round_id = {roundId} AND c.gold IS NULL AND c.for_rater_id IS NULL
-              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.comparison_id = c.id AND a.rater_id = {raterId})
+            WHERE c.round_id = {0} AND c.gold IS NULL AND c.for_rater_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.comparison_id = c.id AND a.rater_id = {1})
             ORDER BY c.label_count, c.serve_count, c.ordinal
             LIMIT 1
-            FOR UPDATE OF c SKIP LOCKED
-            """
-        : (FormattableString)$"""
-            SELECT c.id AS "Value" FROM comparisons c
-            JOIN clips lc ON lc.id = c.left_clip_id AND lc.status = 'Rendered'
-            JOIN clips rc ON rc.id = c.right_clip_id AND rc.status = 'Rendered'
-            WHERE c.round_id = {roundId} AND c.gold IS NULL AND c.for_rater_id IS NULL
-              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.comparison_id = c.id AND a.rater_id = {raterId})
-            ORDER BY c.label_count, c.serve_count, c.ordinal
-            LIMIT 1
-            FOR UPDATE OF c
-            """;
+            FOR UPDATE OF c{{(skipLocked ? " SKIP LOCKED" : "")}}
+            """, roundId, raterId);
 
     /// <summary>
     /// Pairs of <paramref name="pairs"/> this rater may be served, least-labelled, then least-served, then in round

@@ -33,7 +33,7 @@ public sealed class CampaignWorker(
             try
             {
                 await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
-                    job = await JobQueue.TryClaimAsync(db, _owner, Lease, cancellationToken: stoppingToken);
+                    job = await JobQueue.TryClaimAsync(db, _owner, Lease, options.Value.Jobs.MaxAttempts, stoppingToken);
                 if (job is null)
                 {
                     await signal.WaitAsync(poll, stoppingToken);
@@ -72,7 +72,14 @@ public sealed class CampaignWorker(
             }
             renewal.Dispose();
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            await JobQueue.CompleteAsync(db, job, CancellationToken.None);
+            if (await JobQueue.CompleteAsync(db, job, CancellationToken.None) && job.Attempts > 1)
+            {
+                // The notice of an earlier failed try is stale now.
+                string notice = $"{Step(job)} failed (attempt ";
+                await db.Campaigns.Where(c => c.Id == job.CampaignId && c.Status == CampaignStatus.Running && c.StatusMessage!.StartsWith(notice))
+                    .ExecuteUpdateAsync(u => u.SetProperty(c => c.StatusMessage, (string?)null), CancellationToken.None);
+                await events.PublishAsync(new CampaignChanged(job.CampaignId, CampaignChangeKind.Status, job.RoundIndex));
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -84,16 +91,7 @@ public sealed class CampaignWorker(
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "{Kind} for round {Round} of campaign {Campaign} failed", job.Kind, job.RoundIndex + 1, job.CampaignId);
-            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            await JobQueue.FailAsync(db, job, ex.Message, CancellationToken.None);
-            await db.Campaigns.Where(c => c.Id == job.CampaignId).ExecuteUpdateAsync(u => u
-                .SetProperty(c => c.Status, CampaignStatus.Failed)
-                .SetProperty(c => c.StatusMessage, $"Round {job.RoundIndex + 1}: {job.Kind} failed: {ex.Message}"), CancellationToken.None);
-            await db.Rounds.Where(r => r.CampaignId == job.CampaignId && r.Index == job.RoundIndex).ExecuteUpdateAsync(u => u
-                .SetProperty(r => r.Status, RoundStatus.Failed)
-                .SetProperty(r => r.Error, ex.Message), CancellationToken.None);
-            await events.PublishAsync(new CampaignChanged(job.CampaignId, CampaignChangeKind.Failure, job.RoundIndex, ex.Message));
+            await FailedAsync(job, ex);
         }
         finally
         {
@@ -102,26 +100,89 @@ public sealed class CampaignWorker(
         }
     }
 
+    /// <summary>
+    /// A try of <paramref name="job"/> threw. Unless no retry can mend it, or it was the last try allowed, the job goes
+    /// back to the queue after a back-off and the campaign keeps running, its status message saying what failed and
+    /// when it is tried again. Otherwise the job, its round and its campaign are marked failed with the reason; a
+    /// researcher can retry the campaign from that step (<see cref="Campaigns.CampaignService.RetryAsync"/>).
+    /// </summary>
+    private async Task FailedAsync(Job job, Exception ex)
+    {
+        var jobs = options.Value.Jobs;
+        bool permanent = IsPermanent(ex);
+        string step = Step(job);
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        if (!permanent && job.Attempts < jobs.MaxAttempts)
+        {
+            var delay = jobs.DelayAfter(job.Attempts);
+            logger.LogWarning(ex, "{Kind} for round {Round} of campaign {Campaign} failed on attempt {Attempt} of {Max}; retrying in {Delay}",
+                job.Kind, job.RoundIndex + 1, job.CampaignId, job.Attempts, jobs.MaxAttempts, delay);
+            if (!await JobQueue.DeferAsync(db, job, ex.Message, delay, CancellationToken.None)) return; // another worker holds it now
+            string message = $"{step} failed (attempt {job.Attempts} of {jobs.MaxAttempts}): {ex.Message} Trying again in {delay.TotalSeconds:0.#} s.";
+            await db.Campaigns.Where(c => c.Id == job.CampaignId && c.Status != CampaignStatus.Failed)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.StatusMessage, message), CancellationToken.None);
+            await events.PublishAsync(new CampaignChanged(job.CampaignId, CampaignChangeKind.Status, job.RoundIndex, message));
+            return;
+        }
+
+        logger.LogError(ex, "{Kind} for round {Round} of campaign {Campaign} failed on attempt {Attempt} of {Max}; the campaign is marked failed",
+            job.Kind, job.RoundIndex + 1, job.CampaignId, job.Attempts, jobs.MaxAttempts);
+        // The job, its round and its campaign fail together: nobody sees a failed step in a running campaign.
+        await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        if (!await JobQueue.FailAsync(db, job, ex.Message, CancellationToken.None)) return;
+        string reason = permanent ? ex.Message : $"{ex.Message} (gave up after {job.Attempts} attempts)";
+        await db.Campaigns.Where(c => c.Id == job.CampaignId).ExecuteUpdateAsync(u => u
+            .SetProperty(c => c.Status, CampaignStatus.Failed)
+            .SetProperty(c => c.StatusMessage, $"{step} failed: {reason}"), CancellationToken.None);
+        await db.Rounds.Where(r => r.CampaignId == job.CampaignId && r.Index == job.RoundIndex).ExecuteUpdateAsync(u => u
+            .SetProperty(r => r.Status, RoundStatus.Failed)
+            .SetProperty(r => r.Error, reason), CancellationToken.None);
+        await tx.CommitAsync(CancellationToken.None);
+        await events.PublishAsync(new CampaignChanged(job.CampaignId, CampaignChangeKind.Failure, job.RoundIndex, reason));
+    }
+
+    private static string Step(Job job) => $"Round {job.RoundIndex + 1}: {job.Kind}";
+
+    /// <summary>Failures a retry cannot mend: the labels or settings themselves are unusable.</summary>
+    private static bool IsPermanent(Exception ex) => ex is Learning.RewardTrainingException or NotSupportedException;
+
+    /// <summary>
+    /// Renews the lease every third of its length. A failed renewal (the database briefly unreachable) is tried again
+    /// at the next tick; once the lease can no longer be known to be held (renewal refused, or no success for a whole
+    /// lease), the work is cancelled at once, since another worker may already have claimed the job.
+    /// </summary>
     private async Task RenewLeaseAsync(Job job, PeriodicTimer timer, CancellationTokenSource leaseLost)
     {
+        var renewed = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             while (await timer.WaitForNextTickAsync(leaseLost.Token))
             {
-                await using var db = await dbFactory.CreateDbContextAsync(leaseLost.Token);
-                if (!await JobQueue.RenewLeaseAsync(db, job, Lease, leaseLost.Token))
+                try
                 {
-                    await leaseLost.CancelAsync();
-                    return;
+                    await using var db = await dbFactory.CreateDbContextAsync(leaseLost.Token);
+                    if (!await JobQueue.RenewLeaseAsync(db, job, Lease, leaseLost.Token))
+                    {
+                        logger.LogWarning("Job {Job} is no longer ours (its lease was taken over or it was finished); stopping its work", job.Id);
+                        await leaseLost.CancelAsync();
+                        return;
+                    }
+                    renewed.Restart();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
+                {
+                    logger.LogWarning(ex, "Could not renew the lease of job {Job}", job.Id);
+                    if (renewed.Elapsed >= Lease - Lease / 3)
+                    {
+                        logger.LogWarning("The lease of job {Job} could not be renewed before it runs out; stopping its work", job.Id);
+                        await leaseLost.CancelAsync();
+                        return;
+                    }
                 }
             }
         }
         catch (OperationCanceledException) { }
         catch (ObjectDisposedException) { }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Could not renew the lease of job {Job}", job.Id);
-        }
     }
 
     /// <summary>On a clean shutdown, hand the job back at once instead of waiting for its lease to expire.</summary>

@@ -198,7 +198,11 @@ public sealed class RoundPreparer(
         return result;
     }
 
-    /// <summary>Renders the round's pending clips, several at once; a clip that fails is marked with ffmpeg's message.</summary>
+    /// <summary>
+    /// Renders the round's clips not rendered yet, several at once; a clip that fails is marked with ffmpeg's message.
+    /// Clips that failed in an earlier try of this step are tried again: the fault (a full disk, a missing ffmpeg)
+    /// may have been mended since.
+    /// </summary>
     private async Task RenderPendingClipsAsync(Guid campaignId, Round round, IPreferenceEnvironment env, CancellationToken ct)
     {
         var roundId = round.Id;
@@ -206,7 +210,7 @@ public sealed class RoundPreparer(
         int total, done;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            pending = (await db.Clips.Where(c => c.RoundId == roundId && c.Status == ClipStatus.Pending)
+            pending = (await db.Clips.Where(c => c.RoundId == roundId && (c.Status == ClipStatus.Pending || c.Status == ClipStatus.Failed))
                     .Select(c => new { c.Id, c.Segment!.States, c.Segment.Actions }).ToListAsync(ct))
                 .Select(c => (c.Id, new Segment(c.States, c.Actions))).ToList();
             total = await db.Clips.CountAsync(c => c.RoundId == roundId, ct);
@@ -262,6 +266,7 @@ public sealed class RoundPreparer(
                 .SetProperty(c => c.Frames, encoded.Frames)
                 .SetProperty(c => c.Width, encoded.Width)
                 .SetProperty(c => c.Height, encoded.Height)
+                .SetProperty(c => c.Error, (string?)null)
                 .SetProperty(c => c.RenderedAt, DateTimeOffset.UtcNow), ct);
             return;
         }
