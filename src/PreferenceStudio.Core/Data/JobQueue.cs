@@ -42,9 +42,11 @@ public static class JobQueue
     /// its worker cannot crash every restart; its round and campaign are marked failed with it, with the reason, so
     /// neither is left waiting for a step that will not run.
     /// </summary>
+    /// <param name="kinds">The kinds of job this worker takes (for example only training on a GPU machine); all when null or empty.</param>
     public static async Task<Job?> TryClaimAsync(StudioDbContext db, string owner, TimeSpan leaseDuration,
-        int maxAttempts = DefaultMaxAttempts, CancellationToken cancellationToken = default)
+        int maxAttempts = DefaultMaxAttempts, CancellationToken cancellationToken = default, IReadOnlyCollection<JobKind>? kinds = null)
     {
+        string[] kindNames = (kinds is { Count: > 0 } ? kinds : Enum.GetValues<JobKind>()).Select(k => k.ToString()).ToArray();
         var expiredMessage = $"its lease expired on each of {maxAttempts} attempts; the worker probably crashed (or was killed) while running it";
         string campaignFailed = nameof(CampaignStatus.Failed), roundFailed = nameof(RoundStatus.Failed);
         await db.Database.ExecuteSqlAsync($"""
@@ -71,8 +73,9 @@ public static class JobQueue
                 finished_at = NULL, run_after = NULL
             WHERE id = (
                 SELECT id FROM jobs
-                WHERE (status = {Pending} AND (run_after IS NULL OR run_after <= clock_timestamp()))
-                   OR (status = {Running} AND lease_expires_at < clock_timestamp() AND attempts < {maxAttempts})
+                WHERE kind = ANY({kindNames})
+                  AND ((status = {Pending} AND (run_after IS NULL OR run_after <= clock_timestamp()))
+                    OR (status = {Running} AND lease_expires_at < clock_timestamp() AND attempts < {maxAttempts}))
                 ORDER BY created_at, id
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)

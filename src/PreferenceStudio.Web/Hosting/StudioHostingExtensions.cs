@@ -111,7 +111,7 @@ public static class StudioHostingExtensions
         services.AddSingleton<RoundPreparer>();
         services.AddSingleton<RoundTrainer>();
         services.AddSingleton<RoundPolicyTrainer>();
-        if (studio.RunWorker) services.AddHostedService<CampaignWorker>();
+        if (studio.RunsWorker) services.AddHostedService<CampaignWorker>();
     }
 
     /// <summary>The configured data folder, relative to the content root; by default the project-local ".studio".</summary>
@@ -188,6 +188,8 @@ public static class StudioHostingExtensions
 
         app.MapHealthChecks("/health", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        // A worker node runs jobs only: no pages, API or hub for anyone to reach on it.
+        if (!options.ServesWeb) return;
         if (options.ServeOpenApi ?? app.Environment.IsDevelopment())
             app.MapOpenApi().AllowAnonymous();
 

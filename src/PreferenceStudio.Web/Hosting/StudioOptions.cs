@@ -1,3 +1,4 @@
+using PreferenceStudio.Core.Data;
 using System.ComponentModel.DataAnnotations;
 
 namespace PreferenceStudio.Web.Hosting;
@@ -39,6 +40,20 @@ public sealed class StudioOptions
     /// <summary>Turn the background worker off (for a web-only node, or tests that drive steps themselves).</summary>
     public bool RunWorker { get; set; } = true;
 
+    /// <summary>
+    /// What this process does: <c>all</c> (serve pages and the API, and run background jobs), <c>web</c> (serve only;
+    /// jobs are left to workers) or <c>worker</c> (run jobs; pages and the API are not served, only the health
+    /// endpoints). Any number of each can share one database.
+    /// </summary>
+    [RegularExpression("^(all|web|worker)$", ErrorMessage = "Studio:Role is all, web or worker.")]
+    public string Role { get; set; } = "all";
+
+    /// <summary>Whether this process runs the background worker (its role allows it and <see cref="RunWorker"/> is on).</summary>
+    public bool RunsWorker => RunWorker && Role != "web";
+
+    /// <summary>Whether this process serves pages and the API.</summary>
+    public bool ServesWeb => Role != "worker";
+
     public TrainingOptions Training { get; set; } = new();
 
     public JobOptions Jobs { get; set; } = new();
@@ -69,6 +84,9 @@ public sealed class JobOptions
 
     [Range(0.01, 86400)]
     public double MaxRetryDelaySeconds { get; set; } = 300;
+
+    /// <summary>The kinds of job this worker takes (PrepareRound, TrainRound); empty: all. E.g. only TrainRound on a GPU machine.</summary>
+    public List<JobKind> Kinds { get; set; } = [];
 
     /// <summary>The wait after a job's <paramref name="attempt"/>th try failed.</summary>
     public TimeSpan DelayAfter(int attempt) =>

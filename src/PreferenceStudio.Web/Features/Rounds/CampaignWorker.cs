@@ -33,7 +33,7 @@ public sealed class CampaignWorker(
             try
             {
                 await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
-                    job = await JobQueue.TryClaimAsync(db, _owner, Lease, options.Value.Jobs.MaxAttempts, stoppingToken);
+                    job = await JobQueue.TryClaimAsync(db, _owner, Lease, options.Value.Jobs.MaxAttempts, stoppingToken, options.Value.Jobs.Kinds);
                 if (job is null)
                 {
                     await signal.WaitAsync(poll, stoppingToken);
