@@ -15,7 +15,6 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
 {
     public string ModelType => BradleyTerryRewardModel.TypeName;
 
-
     public IRewardModel Train(
         IPreferenceEnvironment env,
         IReadOnlyList<PreferencePair> train,
@@ -54,8 +53,8 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
             using var data = SegmentTensors.EncodeForTraining(env, usable, options.BatchSize, device);
             // A batch of 128 pairs of 50 steps makes activations of [3, 12,800, 256] floats (39 MB) per layer, past the
             // caches and too big for the C heap to keep between batches, so each is faulted in and zeroed afresh
-            // (a third of `bench train`'s time before chunking). Indexed steps (few distinct feature vectors) run the
-            // network once per table row and need no chunks; neither does a GPU.
+            // (see NativeHeap). Indexed steps (few distinct feature vectors) run the network once per table row and
+            // need no chunks; neither does a GPU.
             int chunkSteps = data.Indexed || device.type != DeviceType.CPU ? 0 : options.ChunkSteps;
             using var target = tensor(usable.Select(p => (float)p.RightTarget!.Value).ToArray(), device: device);
             // Unit weights keep the plain mean loss, so campaigns without weighted labels train exactly as before.
