@@ -11,8 +11,15 @@ namespace PreferenceStudio.Core.Data;
 /// enums are stored as their names; arrays are jsonb; times are timestamptz and must be written in UTC. ASP.NET Core
 /// Identity's accounts and roles live here too (tables users, roles, user_roles, ...).
 /// </summary>
-public class StudioDbContext(DbContextOptions<StudioDbContext> options) : IdentityDbContext<StudioUser, IdentityRole, string>(options)
+public class StudioDbContext(DbContextOptions<StudioDbContext> options) : IdentityDbContext<StudioUser, IdentityRole, string>(options),
+    Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.IDataProtectionKeyContext
 {
+    /// <summary>
+    /// ASP.NET Core Data Protection keys (they protect sign-in and rater cookies), shared by every node of the studio,
+    /// so a cookie issued by one web node is read by any other.
+    /// </summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys => Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
+
     /// <summary>Assembly holding the migrations; the host must reference it for <c>Migrate</c> to find them.</summary>
     public const string MigrationsAssemblyName = "PreferenceStudio.Migrations";
 
@@ -66,6 +73,7 @@ public class StudioDbContext(DbContextOptions<StudioDbContext> options) : Identi
     {
         base.OnModelCreating(modelBuilder);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(StudioDbContext).Assembly);
+        modelBuilder.Entity<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>().ToTable("data_protection_keys");
         SnakeCaseNames.Apply(modelBuilder);
     }
 }

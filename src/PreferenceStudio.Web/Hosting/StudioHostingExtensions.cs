@@ -141,6 +141,8 @@ public static class StudioHostingExtensions
             throw new InvalidOperationException(
                 $"The database lacks {pending.Count} migration(s) ({string.Join(", ", pending)}). Apply them with `studio migrate` "
                 + "(or the SQL of `studio migrate --script`), or set Studio:ApplyMigrationsOnStart=true.");
+        await DataProtectionKeysImport.FromFolderAsync(app.Services.GetRequiredService<IDbContextFactory<StudioDbContext>>(), options.KeysPath,
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(nameof(DataProtectionKeysImport)));
         using (var scope = app.Services.CreateScope())
             await UserAccounts.EnsureRolesAsync(scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>());
         if (options.SeedDemoCampaign)

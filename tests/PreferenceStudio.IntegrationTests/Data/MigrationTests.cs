@@ -26,7 +26,7 @@ public sealed class MigrationTests(PostgresFixture postgres) : IClassFixture<Pos
             .ToListAsync();
         Assert.Equal(
             ["__EFMigrationsHistory", "api_tokens", "assignments", "campaign_members", "campaign_raters", "campaigns", "clips", "comparisons",
-             "factor_rankings", "jobs", "labels", "policies", "rater_erasures", "rater_invites", "raters", "reward_model_runs", "role_claims",
+             "data_protection_keys", "factor_rankings", "jobs", "labels", "policies", "rater_erasures", "rater_invites", "raters", "reward_model_runs", "role_claims",
              "roles", "rollouts", "round_label_counts", "rounds", "segments", "setup_tokens", "user_claims", "user_logins", "user_roles", "user_tokens", "users"],
             tables.Order(StringComparer.Ordinal));
     }

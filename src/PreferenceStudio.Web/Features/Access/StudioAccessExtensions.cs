@@ -25,11 +25,10 @@ public static class StudioAccessExtensions
 
     public static void AddStudioAccess(this IServiceCollection services, StudioOptions studio, string dataRoot)
     {
-        // Keys that protect sign-in and rater cookies: kept with the studio's data so a restart keeps everyone signed in,
-        // in a folder only the studio's user can read.
-        var keys = Directory.CreateDirectory(Path.Combine(dataRoot, "keys"));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keys.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        services.AddDataProtection().SetApplicationName("PreferenceStudio").PersistKeysToFileSystem(keys);
+        // Keys that protect sign-in and rater cookies live in the database, so every web node reads every node's
+        // cookies and a restart keeps everyone signed in. Keys an older studio kept in <data>/keys are copied into the
+        // database at start (DataProtectionKeysImport), so its cookies stay valid.
+        services.AddDataProtection().SetApplicationName("PreferenceStudio").PersistKeysToDbContext<Core.Data.StudioDbContext>();
 
         services.AddAuthentication(o =>
             {
