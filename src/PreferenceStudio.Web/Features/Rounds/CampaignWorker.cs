@@ -72,13 +72,16 @@ public sealed class CampaignWorker(
             }
             renewal.Dispose();
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            if (await JobQueue.CompleteAsync(db, job, CancellationToken.None) && job.Attempts > 1)
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            if (await JobQueue.CompleteAsync(db, job, CancellationToken.None))
             {
-                // The notice of an earlier failed try is stale now.
-                string notice = $"{Step(job)} failed (attempt ";
-                await db.Campaigns.Where(c => c.Id == job.CampaignId && c.Status == CampaignStatus.Running && c.StatusMessage!.StartsWith(notice))
+                // A notice of an earlier failed try of this step, or of a researcher's retry of it, is stale now.
+                string failedTry = $"{Step(job)} failed (attempt ", retried = $"Retrying round {job.RoundIndex + 1}: {job.Kind} ";
+                int cleared = await db.Campaigns.Where(c => c.Id == job.CampaignId && c.Status == CampaignStatus.Running
+                        && (c.StatusMessage!.StartsWith(failedTry) || c.StatusMessage!.StartsWith(retried)))
                     .ExecuteUpdateAsync(u => u.SetProperty(c => c.StatusMessage, (string?)null), CancellationToken.None);
-                await events.PublishAsync(new CampaignChanged(job.CampaignId, CampaignChangeKind.Status, job.RoundIndex));
+                await tx.CommitAsync(CancellationToken.None);
+                if (cleared > 0) await events.PublishAsync(new CampaignChanged(job.CampaignId, CampaignChangeKind.Status, job.RoundIndex));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
