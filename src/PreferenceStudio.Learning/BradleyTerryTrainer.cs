@@ -93,9 +93,8 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
                             var idx = tensor(rows, device: device);
                             var d = data.Differences(net, idx);
                             var y = target.index_select(0, idx).reshape(k, c);
-                            var pairLoss = weighted
-                                ? PreferenceLikelihood.PairLoss(d, y, options.LabelNoise) * weights.index_select(0, idx).reshape(k, c)
-                                : PreferenceLikelihood.PairLoss(d, y, options.LabelNoise);
+                            var pairLoss = PreferenceLikelihood.PairLoss(d, y, options.LabelNoise);
+                            if (weighted) pairLoss = pairLoss * weights.index_select(0, idx).reshape(k, c);
                             var loss = pairLoss.sum() / count;
                             loss.backward();
                             batchLoss += loss.ToDouble();

@@ -15,19 +15,24 @@ namespace PreferenceStudio.Learning;
 /// reward-model batches, see <see cref="RewardModelOptions.ChunkSteps"/>).
 /// Only on Linux with glibc; elsewhere, or where <c>mallopt</c> cannot be found (musl), nothing changes.
 /// </remarks>
-internal static class NativeHeap
+public static class NativeHeap
 {
     private const int M_TRIM_THRESHOLD = -1;
     private const int M_MMAP_THRESHOLD = -3;
+    private const int MmapThresholdBytes = 32 << 20;
+    private const int TrimThresholdBytes = 1 << 30;
     private static int _done;
 
+    /// <summary>The same settings as a <c>GLIBC_TUNABLES</c> value, for a process started with them (bench train's PyTorch reference).</summary>
+    public static string GlibcTunables => $"glibc.malloc.mmap_threshold={MmapThresholdBytes}:glibc.malloc.trim_threshold={TrimThresholdBytes}";
+
     /// <summary>Applies the settings once per process; later calls do nothing. Returns whether glibc accepted them.</summary>
-    public static bool KeepFreedMemory()
+    internal static bool KeepFreedMemory()
     {
         if (Interlocked.Exchange(ref _done, 1) == 1 || !OperatingSystem.IsLinux()) return false;
         try
         {
-            return mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 & mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
+            return mallopt(M_MMAP_THRESHOLD, MmapThresholdBytes) == 1 & mallopt(M_TRIM_THRESHOLD, TrimThresholdBytes) == 1;
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {

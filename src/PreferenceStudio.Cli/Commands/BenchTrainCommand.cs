@@ -9,7 +9,7 @@ namespace PreferenceStudio.Cli.Commands;
 /// layers with tanh output, segments of 50 steps, batch 128) on synthetic pairs with 8 features. One warm-up epoch,
 /// then one timed epoch, per thread setting and repeat. With <c>--reference pytorch</c> the same run alternates with
 /// <c>Reference/bench_train_pytorch.py</c> (the identical model, data kind and batches in PyTorch), once as installed
-/// and once with the C-heap settings the studio applies to itself (<see cref="Learning.TorchOptions"/>), so the ratio
+/// and once with the C-heap settings the studio applies to itself (<see cref="NativeHeap"/>), so the ratio
 /// is measured under one machine load. The last stdout line is one JSON object.
 /// </summary>
 public static class BenchTrainCommand
@@ -20,9 +20,6 @@ public static class BenchTrainCommand
 
     private static readonly string[] Options =
         ["threads", "repeat", "reference", "python", "device", "pairs", "members", "segment-length", "features", "hidden", "batch", "seed", "help"];
-
-    /// <summary>What glibc is told in the studio's own process (NativeHeap), as the environment a PyTorch run can be given.</summary>
-    private const string SameHeapTunables = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824";
 
     private sealed record Setup(int Pairs, int Members, int Length, int Features, int Batch, int Seed, int[] Hidden);
 
@@ -173,7 +170,7 @@ public static class BenchTrainCommand
             "--features", $"{setup.Features}", "--batch", $"{setup.Batch}", "--seed", $"{setup.Seed}", "--hidden", string.Join(',', setup.Hidden),
         })
             start.ArgumentList.Add(arg);
-        if (sameHeap) start.Environment["GLIBC_TUNABLES"] = SameHeapTunables;
+        if (sameHeap) start.Environment["GLIBC_TUNABLES"] = NativeHeap.GlibcTunables;
         using var process = System.Diagnostics.Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -81,7 +81,7 @@ public static class StudioHostingExtensions
         services.ConfigureHttpJsonOptions(o =>
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower)));
 
-        services.AddStudioAccess(studio, dataRoot);
+        services.AddStudioAccess(studio);
         services.Configure<ForwardedHeadersOptions>(o => ConfigureForwardedHeaders(o, studio.Security));
         services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 

@@ -23,7 +23,7 @@ public static class StudioAccessExtensions
     public const string JoinLimit = "join";
     public const string LabelsLimit = "labels";
 
-    public static void AddStudioAccess(this IServiceCollection services, StudioOptions studio, string dataRoot)
+    public static void AddStudioAccess(this IServiceCollection services, StudioOptions studio)
     {
         // Keys that protect sign-in and rater cookies live in the database, so every web node reads every node's
         // cookies and a restart keeps everyone signed in. Keys an older studio kept in <data>/keys are copied into the
