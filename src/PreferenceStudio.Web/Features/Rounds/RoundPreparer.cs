@@ -48,6 +48,13 @@ public sealed class RoundPreparer(
         await RenderPendingClipsAsync(campaignId, round, env, ct);
 
         var failed = await db.Clips.CountAsync(c => c.RoundId == round.Id && c.Status == ClipStatus.Failed, ct);
+        // A full disk is the machine's fault, not the clips': the step fails (and is retried, re-rendering them) rather
+        // than opening the round without their pairs.
+        var diskFull = await db.Clips.CountAsync(c => c.RoundId == round.Id && c.Status == ClipStatus.Failed
+            && (c.Error!.Contains("No space left on device") || c.Error!.Contains("ENOSPC") || c.Error!.Contains("Disk quota exceeded")), ct);
+        if (diskFull > 0)
+            throw new IOException($"The disk holding the media folder ({options.Value.MediaPath}) is full: {diskFull} clip(s) of round "
+                + $"{roundIndex + 1} could not be written. Free space there; the step is retried.");
         var usable = await db.Comparisons.CountAsync(x => x.RoundId == round.Id
             && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered, ct);
         if (usable == 0)
