@@ -61,6 +61,7 @@ public static class StudioHostingExtensions
         ExternalTools.Default.EnsureFfmpeg(allowInstall: install);
 
         services.AddDbContextFactory<StudioDbContext>(o => StudioDbContext.Configure(o, connectionString));
+        services.AddDbContext<DataProtectionKeysContext>(o => DataProtectionKeysContext.Configure(o, connectionString));
         var startup = new StudioStartup();
         services.AddSingleton(startup);
         services.AddHealthChecks()

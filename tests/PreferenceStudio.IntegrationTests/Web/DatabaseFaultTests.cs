@@ -28,12 +28,22 @@ public sealed class RestartablePostgres : IAsyncLifetime
     public async Task<string> StartAsync()
     {
         var cs = await LocalPostgres.EnsureRunningAsync(new LocalPostgresOptions(Directory, _port) { Fsync = false });
+        // This process's idle connections died with the server (the studio's own are its business, and under test).
+        NpgsqlConnection.ClearAllPools();
         return new NpgsqlConnectionStringBuilder(cs) { Database = "postgres" }.ConnectionString;
     }
 
-    public Task RestartAsync() => LocalPostgres.RestartAsync(Directory);
+    public async Task RestartAsync()
+    {
+        await LocalPostgres.RestartAsync(Directory);
+        NpgsqlConnection.ClearAllPools();
+    }
 
-    public Task StopAsync() => LocalPostgres.StopAsync(Directory);
+    public async Task StopAsync()
+    {
+        await LocalPostgres.StopAsync(Directory);
+        NpgsqlConnection.ClearAllPools();
+    }
 
     public async Task<string> CreateDatabaseAsync(string prefix)
     {

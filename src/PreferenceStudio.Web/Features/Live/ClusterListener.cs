@@ -16,6 +16,8 @@ public sealed class ClusterListener(ClusterNotifier notifier, CampaignEvents eve
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Off the host's start: a database that is down (retried for half a minute) must not hold up serving /health.
+        await Task.Yield();
         var retry = FirstRetry;
         bool lost = false;
         while (!stoppingToken.IsCancellationRequested)
