@@ -10,7 +10,7 @@ namespace PreferenceStudio.Core.Data;
 public static class DatabaseRetry
 {
     /// <summary>Tries in all; each statement outside the unit's transaction is also retried by <see cref="StudioExecutionStrategy"/>.</summary>
-    public const int Attempts = 5;
+    public const int Attempts = 6;
 
     public static async Task<T> RunAsync<T>(this IDbContextFactory<StudioDbContext> factory, Func<StudioDbContext, Task<T>> unit, CancellationToken ct)
     {
@@ -21,9 +21,12 @@ public static class DatabaseRetry
                 await using var db = await factory.CreateDbContextAsync(ct);
                 return await unit(db);
             }
-            catch (Exception ex) when (attempt < Attempts && StudioExecutionStrategy.IsTransient(ex) && !ct.IsCancellationRequested)
+            // A statement outside the transaction that gave up has had its retries (RetryLimitExceededException): only a
+            // failure inside the transaction, which nobody retried, is worth the whole unit again.
+            catch (Exception ex) when (attempt < Attempts && ex is not Microsoft.EntityFrameworkCore.Storage.RetryLimitExceededException
+                                       && StudioExecutionStrategy.IsTransient(ex) && !ct.IsCancellationRequested)
             {
-                // 0.25, 0.5, 1, 2 s: a restart takes a second or two; the statements inside retried for longer already.
+                // 0.25, 0.5, 1, 2, 4 s: a restart takes a second or two, its start-up refusals (57P03) a moment more.
                 await Task.Delay(TimeSpan.FromMilliseconds(250 << (attempt - 1)), ct);
             }
         }

@@ -17,9 +17,12 @@ namespace PreferenceStudio.Core.Data;
 public sealed class StudioExecutionStrategy(ExecutionStrategyDependencies dependencies)
     : NpgsqlRetryingExecutionStrategy(dependencies, MaxRetries, MaxDelay, TransientCodes)
 {
-    /// <summary>About half a minute of retries in all (exponential back-off with jitter, each wait at most <see cref="MaxDelay"/>).</summary>
-    public const int MaxRetries = 8;
-    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// About 13 s of retries in all (exponential back-off with jitter, each wait at most <see cref="MaxDelay"/>): a
+    /// restart takes one or two seconds, and a caller kept waiting much longer had better hear that it failed.
+    /// </summary>
+    public const int MaxRetries = 6;
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// What a restart looks like from a client: the server terminating sessions (57P01, 57P02), refusing them while

@@ -187,6 +187,52 @@ public sealed class DatabaseFaultTests(RestartablePostgres postgres, ITestOutput
         }
     }
 
+    [Fact]
+    public async Task The_rating_page_says_it_is_reconnecting_while_the_database_is_down_and_stores_the_answer_once_it_is_back()
+    {
+        var cs = await postgres.CreateDatabaseAsync("ratepage");
+        await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("ratepage"), kestrel: true);
+        app.StartServer();
+        var http = app.CreateClient();
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "ratepage", pairs: 6, labels: 6, rounds: 1, seed: 16);
+        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        string joinCode;
+        await using (var db = app.CreateDb())
+            joinCode = (await db.Campaigns.FirstAsync(c => c.Id == campaign)).JoinCode;
+
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await (await browser.NewContextAsync()).NewPageAsync();
+        await Screenshots.KeepOnFailureAsync(page, "rate-reconnecting", async () =>
+        {
+            await BrowserAccounts.JoinAsync(page, http.BaseAddress!, joinCode);
+            var pair = page.Locator("#pair");
+            await pair.WaitForAsync(new() { Timeout = 30_000 });
+            var first = (await pair.GetAttributeAsync("data-comparison-id"))!;
+
+            await postgres.StopAsync();
+            try
+            {
+                await page.ClickAsync("#answer-left");
+                await Microsoft.Playwright.Assertions.Expect(page.Locator("#reconnecting")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+                // Well past the services' own retries: the page keeps trying instead of failing.
+                await Task.Delay(TimeSpan.FromSeconds(20));
+                await Microsoft.Playwright.Assertions.Expect(page.Locator("#reconnecting")).ToBeVisibleAsync();
+            }
+            finally
+            {
+                await postgres.StartAsync();
+            }
+            await page.WaitForFunctionAsync("id => { const p = document.getElementById('pair'); return p && p.dataset.comparisonId !== id; }",
+                first, new() { Timeout = 60_000 });
+            await Microsoft.Playwright.Assertions.Expect(page.Locator("#reconnecting")).ToBeHiddenAsync();
+            await using var check = app.CreateDb();
+            var label = await check.Labels.AsNoTracking().SingleAsync(l => l.CampaignId == campaign);
+            Assert.Equal(Guid.Parse(first), label.ComparisonId);
+            Assert.Equal(PreferenceStudio.Environments.PreferenceChoice.Left, label.Choice);
+        });
+    }
+
     /// <summary>A scripted rater who resends an answer (same key) or a request for the next pair until the studio acknowledges it.</summary>
     private static async Task RateAsync(HttpClient client, Guid campaign, string rater, int answers,
         ConcurrentQueue<(string, DateTime)> acknowledged, ConcurrentQueue<string> refusals)
