@@ -106,6 +106,13 @@ public static class StudioHostingExtensions
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton<PreferenceStudio.Web.Features.Study.StudyTexts>();
         services.AddSingleton(sp => new ClipEncoder(sp.GetRequiredService<IOptions<StudioOptions>>().Value.MediaPath));
+        services.AddSingleton<PreferenceStudio.Core.Media.Stores.IMediaStore>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<StudioOptions>>().Value;
+            return o.Media.Store == "s3"
+                ? new PreferenceStudio.Core.Media.Stores.S3MediaStore(o.Media.S3, o.DataRoot)
+                : new PreferenceStudio.Core.Media.Stores.FolderMediaStore();
+        });
         services.AddSingleton(sp =>
         {
             var training = sp.GetRequiredService<IOptions<StudioOptions>>().Value.Training;
