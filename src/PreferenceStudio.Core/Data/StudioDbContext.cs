@@ -47,7 +47,8 @@ public class StudioDbContext(DbContextOptions<StudioDbContext> options) : Identi
     /// The one place Web, CLI and tests configure the provider, so all of them find the migrations.
     /// </summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder builder, string connectionString) =>
-        builder.UseNpgsql(connectionString, o => o.MigrationsAssembly(MigrationsAssemblyName));
+        builder.UseNpgsql(connectionString, o => o.MigrationsAssembly(MigrationsAssemblyName)
+            .ExecutionStrategy(d => new StudioExecutionStrategy(d)));
 
     /// <summary>A context on <paramref name="connectionString"/> configured by <see cref="Configure"/>.</summary>
     public static StudioDbContext Create(string connectionString)

@@ -31,6 +31,19 @@ public sealed class StudioExceptionHandler(IProblemDetailsService problemDetails
             var detail = bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
             problem = new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = detail };
         }
+        else if (PreferenceStudio.Core.Data.StudioExecutionStrategy.IsTransient(exception))
+        {
+            // Retried for a while already: the database is restarting or out of reach. Nothing was half-stored.
+            logger.LogWarning(exception, "The database was unreachable for {Path}", context.Request.Path);
+            context.Response.Headers.RetryAfter = "5";
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Database unavailable",
+                Detail = "The studio cannot reach its database for the moment (it may be restarting). Send the same request again in a few "
+                    + "seconds; an answer resent with the same idempotency_key is stored once.",
+            };
+        }
         else
         {
             logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);

@@ -61,7 +61,12 @@ public static class StudioHostingExtensions
         ExternalTools.Default.EnsureFfmpeg(allowInstall: install);
 
         services.AddDbContextFactory<StudioDbContext>(o => StudioDbContext.Configure(o, connectionString));
-        services.AddHealthChecks().AddDbContextCheck<StudioDbContext>("database", tags: ["ready"]);
+        services.AddDbContext<DataProtectionKeysContext>(o => DataProtectionKeysContext.Configure(o, connectionString));
+        var startup = new StudioStartup();
+        services.AddSingleton(startup);
+        services.AddHealthChecks()
+            .AddCheck("database", new DatabaseHealthCheck(connectionString), tags: ["ready"])
+            .AddCheck("startup", startup, tags: ["ready"]);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             // Status-code pages (an unknown route, a wrong method) get a detail that says where to look.
@@ -85,6 +90,8 @@ public static class StudioHostingExtensions
         services.Configure<ForwardedHeadersOptions>(o => ConfigureForwardedHeaders(o, studio.Security));
         services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 
+        services.AddSingleton(sp => new ClusterNotifier(connectionString, sp.GetRequiredService<ILogger<ClusterNotifier>>()));
+        services.AddHostedService<ClusterListener>();
         services.AddSingleton<CampaignEvents>();
         services.AddSingleton<WorkerSignal>();
         services.AddSingleton<CampaignService>();
@@ -99,6 +106,13 @@ public static class StudioHostingExtensions
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton<PreferenceStudio.Web.Features.Study.StudyTexts>();
         services.AddSingleton(sp => new ClipEncoder(sp.GetRequiredService<IOptions<StudioOptions>>().Value.MediaPath));
+        services.AddSingleton<PreferenceStudio.Core.Media.Stores.IMediaStore>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<StudioOptions>>().Value;
+            return o.Media.Store == "s3"
+                ? new PreferenceStudio.Core.Media.Stores.S3MediaStore(o.Media.S3, o.DataRoot)
+                : new PreferenceStudio.Core.Media.Stores.FolderMediaStore();
+        });
         services.AddSingleton(sp =>
         {
             var training = sp.GetRequiredService<IOptions<StudioOptions>>().Value.Training;
@@ -134,7 +148,54 @@ public static class StudioHostingExtensions
         var options = app.Services.GetRequiredService<IOptions<StudioOptions>>().Value;
         Directory.CreateDirectory(options.MediaPath);
         Directory.CreateDirectory(options.CheckpointPath);
+        var startup = app.Services.GetRequiredService<StudioStartup>();
         var connectionString = app.Configuration.GetConnectionString("Studio")!;
+        // The database out of reach at start (a node started before it, or during its restart): the node starts anyway,
+        // says why it is not ready on /health/ready, and finishes preparing when the database answers.
+        if (await new DatabaseHealthCheck(connectionString).CheckHealthAsync(new()) is { Status: not Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy } down)
+        {
+            startup.Waiting(down.Description!);
+            app.Logger.LogWarning("{Reason} The studio starts, and prepares the database once it answers.", down.Description);
+            _ = Task.Run(() => PrepareWhenReachableAsync(app, startup, connectionString, options));
+            return;
+        }
+        await PrepareDatabaseAsync(app, connectionString, options);
+        startup.Prepared();
+    }
+
+    private static async Task PrepareWhenReachableAsync(WebApplication app, StudioStartup startup, string connectionString, StudioOptions options)
+    {
+        var stopping = app.Lifetime.ApplicationStopping;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+                var check = await new DatabaseHealthCheck(connectionString).CheckHealthAsync(new(), stopping);
+                if (check.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy)
+                {
+                    startup.Waiting(check.Description!);
+                    continue;
+                }
+                await PrepareDatabaseAsync(app, connectionString, options);
+                startup.Prepared();
+                app.Logger.LogInformation("The database answers; the studio is ready");
+                return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                startup.Waiting($"Preparing the database failed: {ex.Message}");
+                app.Logger.LogError(ex, "Preparing the database failed; trying again");
+            }
+        }
+    }
+
+    private static async Task PrepareDatabaseAsync(WebApplication app, string connectionString, StudioOptions options)
+    {
         if (options.ApplyMigrationsOnStart ?? app.Environment.IsDevelopment())
             await StudioDatabase.MigrateAsync(connectionString, app.Logger);
         else if (await StudioDatabase.PendingMigrationsAsync(connectionString) is { Count: > 0 } pending)
@@ -189,7 +250,7 @@ public static class StudioHostingExtensions
         app.MapStaticAssets().AllowAnonymous();
 
         app.MapHealthChecks("/health", new() { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = StudioStartup.WriteReportAsync }).AllowAnonymous();
         // A worker node runs jobs only: no pages, API or hub for anyone to reach on it.
         if (!options.ServesWeb) return;
         if (options.ServeOpenApi ?? app.Environment.IsDevelopment())

@@ -62,6 +62,9 @@ public sealed class StudioOptions
 
     public ImportOptions Import { get; set; } = new();
 
+    /// <summary>Where clips, posters and checkpoints are shared between nodes (Studio:Media).</summary>
+    public MediaOptions Media { get; set; } = new();
+
     public string MediaPath => Path.Combine(DataRoot, "media");
     public string CheckpointPath => Path.Combine(DataRoot, "checkpoints");
     /// <summary>ASP.NET Core Data Protection keys (they protect sign-in and rater cookies); readable by the studio only.</summary>
@@ -146,6 +149,18 @@ public sealed class ImportOptions
     /// <summary>Most steps (actions) a segment of an imported comparison may have.</summary>
     [Range(1, 1_000_000)]
     public int MaxSegmentSteps { get; set; } = 2000;
+}
+
+public sealed class MediaOptions
+{
+    /// <summary>
+    /// folder: files live in the data folder, which every node must share (one machine, a shared volume, NFS);
+    /// s3: an S3-compatible bucket (<see cref="S3"/>) holds them and each node's data folder is its cache.
+    /// </summary>
+    [RegularExpression("^(folder|s3)$")]
+    public string Store { get; set; } = "folder";
+
+    public PreferenceStudio.Core.Media.Stores.S3StoreOptions S3 { get; set; } = new();
 }
 
 public sealed class TrainingOptions

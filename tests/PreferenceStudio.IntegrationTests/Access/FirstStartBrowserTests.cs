@@ -85,7 +85,7 @@ public sealed partial class FirstStartBrowserTests(PostgresFixture postgres) : I
             await row.ClickAsync();
             await researcher.WaitForURLAsync("**/admin/campaigns/*");
             campaignId = Guid.Parse(researcher.Url.Split('/')[^1]);
-            await Assertions.Expect(researcher.Locator("#your-role")).ToHaveTextAsync("owner");
+            await Assertions.Expect(researcher.Locator("#your-role")).ToHaveTextAsync("owner", new() { Timeout = 20_000 });
             joinCode = (await researcher.Locator("#join-link").InnerTextAsync()).Split('/')[^1];
         });
 

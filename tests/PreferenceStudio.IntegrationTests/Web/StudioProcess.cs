@@ -21,16 +21,21 @@ public sealed class StudioProcess : IAsyncDisposable
     }
 
     public Uri Address { get; }
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
     public string Log { get { lock (_log) return _log.ToString(); } }
 
     /// <summary>An API token of an admin account (every scope), made once the studio is ready; null when started without one.</summary>
-    public string? AdminToken { get; private set; }
+    public string? AdminToken { get; set; }
 
     /// <param name="createAdmin">
     /// Make an admin account and API token once the studio is up (as `studio users add` and `studio tokens create`
     /// would), for tests that drive the API; false leaves the studio without an admin, as on a first start.
     /// </param>
-    public static async Task<StudioProcess> StartAsync(string connectionString, string dataRoot, bool createAdmin = true)
+    /// <param name="settings">More configuration, as environment variables (<c>Studio__Role</c> = <c>worker</c>).</param>
+    /// <param name="ready">Wait for /health/ready; false waits only until the process answers /health (it is up, perhaps not ready).</param>
+    public static async Task<StudioProcess> StartAsync(string connectionString, string dataRoot, bool createAdmin = true,
+        IReadOnlyDictionary<string, string>? settings = null, bool ready = true)
     {
         var repo = StudioPaths.FindRepositoryRoot()!;
         // The web app's own build output, of the same configuration as this test assembly.
@@ -53,6 +58,7 @@ public sealed class StudioProcess : IAsyncDisposable
         start.Environment["Studio__DataRoot"] = dataRoot;
         start.Environment["Studio__SeedDemoCampaign"] = "false";
         start.Environment["Studio__WorkerPollSeconds"] = "0.2";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the studio");
         var studio = new StudioProcess(process, new Uri($"http://127.0.0.1:{port}"));
         process.OutputDataReceived += (_, e) => { lock (studio._log) studio._log.WriteLine(e.Data); };
@@ -67,7 +73,7 @@ public sealed class StudioProcess : IAsyncDisposable
             if (process.HasExited) throw new InvalidOperationException("The studio exited at start:\n" + studio.Log);
             try
             {
-                if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                if ((await http.GetAsync(ready ? "/health/ready" : "/health")).StatusCode == HttpStatusCode.OK)
                 {
                     if (createAdmin) studio.AdminToken = await TestAccounts.AdminTokenAsync(connectionString);
                     return studio;

@@ -28,7 +28,7 @@ public static class StudioAccessExtensions
         // Keys that protect sign-in and rater cookies live in the database, so every web node reads every node's
         // cookies and a restart keeps everyone signed in. Keys an older studio kept in <data>/keys are copied into the
         // database at start (DataProtectionKeysImport), so its cookies stay valid.
-        services.AddDataProtection().SetApplicationName("PreferenceStudio").PersistKeysToDbContext<Core.Data.StudioDbContext>();
+        services.AddDataProtection().SetApplicationName("PreferenceStudio").PersistKeysToDbContext<Core.Data.DataProtectionKeysContext>();
 
         services.AddAuthentication(o =>
             {

@@ -1,3 +1,4 @@
+using PreferenceStudio.Core.Media.Stores;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PreferenceStudio.Core.Data.Access;
@@ -57,13 +58,14 @@ public static class CampaignsApi
             .WithName("GetRankingStats")
             .WithSummary("Raters' factor rankings: how many ranked, first places and mean rank per factor, agreement (Kendall's W; null with fewer than two raters), and per rater how often clip choices went against their own hierarchy");
 
-        group.MapGet("/{id:guid}/runs/{runId:guid}/checkpoint", async Task<Results<FileStreamHttpResult, ProblemHttpResult>> (Guid id, Guid runId, CampaignService campaigns, CancellationToken ct) =>
+        group.MapGet("/{id:guid}/runs/{runId:guid}/checkpoint", async Task<Results<FileStreamHttpResult, ProblemHttpResult>> (Guid id, Guid runId, CampaignService campaigns, IMediaStore store, CancellationToken ct) =>
             {
                 var run = await campaigns.FindRunAsync(id, runId, ct);
                 if (run is null) return TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"Campaign {id} has no reward-model run {runId}.");
-                if (run.CheckpointPath is null || !File.Exists(run.CheckpointPath))
+                var local = run.CheckpointPath is null ? null : await store.LocalCopyAsync(run.CheckpointPath, ct);
+                if (local is null)
                     return TypedResults.Problem(statusCode: 404, title: "No checkpoint", detail: $"Run {runId} ({run.ModelType}, round {run.RoundIndex + 1}) is {run.Status.ToString().ToLowerInvariant()} and has no checkpoint file." + (run.Error is null ? "" : " Its error: " + run.Error));
-                return TypedResults.File(File.OpenRead(run.CheckpointPath), "application/octet-stream", $"{run.ModelType}-round{run.RoundIndex + 1}-{run.Id:N}.bin");
+                return TypedResults.File(File.OpenRead(local), "application/octet-stream", $"{run.ModelType}-round{run.RoundIndex + 1}-{run.Id:N}.bin");
             })
             .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
             .WithName("DownloadRewardModelCheckpoint").WithSummary("The checkpoint file of a reward-model run (load it with `studio train-policy --reward FILE`); per-rater latents are keyed by pseudonym");

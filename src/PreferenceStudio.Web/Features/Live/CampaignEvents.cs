@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 
 namespace PreferenceStudio.Web.Features.Live;
@@ -12,10 +13,12 @@ public sealed record CampaignChanged(Guid CampaignId, CampaignChangeKind Kind, i
     int? Epoch = null, double? Loss = null, string? Model = null, int? Done = null, int? Total = null);
 
 /// <summary>
-/// Fans campaign changes out to Blazor components in this process (an in-process event: they render on the server)
-/// and to SignalR hub clients. With several web nodes a backplane carries the hub side.
+/// Fans campaign changes out to every node of the studio: published through the database (<see cref="ClusterNotifier"/>),
+/// each node's <see cref="ClusterListener"/> hands them to the Blazor components in its process (an in-process event:
+/// they render on the server) and to its SignalR hub clients. A change raised while the database is out of reach still
+/// reaches this node's own pages.
 /// </summary>
-public sealed class CampaignEvents(IHubContext<StudioHub> hub, ILogger<CampaignEvents> logger)
+public sealed class CampaignEvents(IHubContext<StudioHub> hub, ClusterNotifier cluster, ILogger<CampaignEvents> logger)
 {
     public event Action<CampaignChanged>? Changed;
 
@@ -56,6 +59,16 @@ public sealed class CampaignEvents(IHubContext<StudioHub> hub, ILogger<CampaignE
 
     public async Task PublishAsync(CampaignChanged change)
     {
+        if (change.Message is { Length: > ClusterNotifier.MaxMessageLength } long_)
+            change = change with { Message = long_[..ClusterNotifier.MaxMessageLength] + "…" };
+        bool sent = await cluster.NotifyAsync(ClusterNotifier.EventsChannel, JsonSerializer.Serialize(change));
+        // Not listening (yet, or for a moment): this node would not hear its own change back, so it delivers it here.
+        if (!sent || !cluster.Listening) await DeliverAsync(change);
+    }
+
+    /// <summary>Hands a change to this node's pages and hub clients (called for every change any node published).</summary>
+    public async Task DeliverAsync(CampaignChanged change)
+    {
         try
         {
             Changed?.Invoke(change);
@@ -65,6 +78,13 @@ public sealed class CampaignEvents(IHubContext<StudioHub> hub, ILogger<CampaignE
             // A page that failed to refresh must not fail the work that raised the event.
             logger.LogWarning(ex, "A subscriber failed on {Change}", change);
         }
-        await hub.Clients.Group(StudioHub.GroupFor(change.CampaignId)).SendAsync("CampaignChanged", change);
+        try
+        {
+            await hub.Clients.Group(StudioHub.GroupFor(change.CampaignId)).SendAsync("CampaignChanged", change);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Sending {Change} to hub clients failed", change);
+        }
     }
 }

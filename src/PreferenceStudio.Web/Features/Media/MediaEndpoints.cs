@@ -1,3 +1,4 @@
+using PreferenceStudio.Core.Media.Stores;
 using Microsoft.Extensions.Options;
 using PreferenceStudio.Web.Hosting;
 
@@ -11,13 +12,14 @@ public static class MediaEndpoints
 {
     public static IEndpointRouteBuilder MapMedia(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/media/{fileName}", (string fileName, IOptions<StudioOptions> options) =>
+        app.MapGet("/media/{fileName}", async (string fileName, IOptions<StudioOptions> options, IMediaStore store, CancellationToken ct) =>
         {
             // Clip names are content hashes: refuse anything that could walk out of the media folder.
             if (fileName.Contains('/') || fileName.Contains('\\') || fileName.Contains("..") || fileName.StartsWith('.'))
                 throw StudioProblemException.Invalid("A media file name is a single file name such as '<sha256>.mp4'.");
-            var path = Path.Combine(options.Value.MediaPath, fileName);
-            if (!File.Exists(path)) throw StudioProblemException.NotFound($"No media file named '{fileName}'.");
+            // From this node's folder; with an object store, fetched into it once (the folder is then the node's cache).
+            var path = await store.LocalCopyAsync(Path.Combine(options.Value.MediaPath, fileName), ct)
+                ?? throw StudioProblemException.NotFound($"No media file named '{fileName}'.");
             var contentType = Path.GetExtension(fileName).ToLowerInvariant() switch
             {
                 ".mp4" => "video/mp4",

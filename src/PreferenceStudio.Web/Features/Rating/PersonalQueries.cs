@@ -1,3 +1,4 @@
+using PreferenceStudio.Core.Media.Stores;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PreferenceStudio.Core.Data;
@@ -16,7 +17,7 @@ namespace PreferenceStudio.Web.Features.Rating;
 /// first. Uses the campaign's latest trained per-rater model; before one exists the order is left as it is.
 /// </summary>
 public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory,
-    [FromKeyedServices(PersonalQueries.InferenceThread)] TorchTrainingThread inferenceThread, IOptions<StudioOptions> options)
+    [FromKeyedServices(PersonalQueries.InferenceThread)] TorchTrainingThread inferenceThread, IMediaStore store, IOptions<StudioOptions> options)
 {
     /// <summary>The service key of the torch thread that runs rater-facing inference, apart from training.</summary>
     public const string InferenceThread = "inference";
@@ -32,8 +33,10 @@ public sealed class PersonalQueries(IDbContextFactory<StudioDbContext> dbFactory
     {
         if (campaign.QueryStrategy != InformationGainSelector.SelectorName || candidates.Count < 2) return candidates;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var path = await db.RewardModelRuns.LatestCheckpointAsync(campaign.Id, campaign.RewardModel, beforeRound: null, ct);
-        if (path is null || !File.Exists(path)) return candidates;
+        var recorded = await db.RewardModelRuns.LatestCheckpointAsync(campaign.Id, campaign.RewardModel, beforeRound: null, ct);
+        // A web node reads the checkpoint a worker published (from the shared store, once).
+        var path = recorded is null ? null : await store.LocalCopyAsync(recorded, ct);
+        if (path is null) return candidates;
 
         var pairs = await db.Comparisons.AsNoTracking().Where(c => candidates.Contains(c.Id))
             .Select(c => new { c.Id, LS = c.LeftSegment!.States, LA = c.LeftSegment.Actions, RS = c.RightSegment!.States, RA = c.RightSegment.Actions })

@@ -54,9 +54,14 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
     /// <summary>The pair this rater should compare now: one already served and not answered, else a new one.</summary>
     public async Task<RatingState> NextAsync(RaterRef rater, CancellationToken ct = default)
     {
+        // Repeated whole if the database drops out under it: a serving made by a try whose commit landed is served again.
+        return await dbFactory.RunAsync(db => NextAsync(db, rater, ct), ct);
+    }
+
+    private async Task<RatingState> NextAsync(StudioDbContext db, RaterRef rater, CancellationToken ct)
+    {
         var campaignId = rater.CampaignId;
         var raterId = rater.Id;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
         // The campaign, its current round, the rater and how many answers they gave, in one read.
         var head = await db.Campaigns.AsNoTracking().Where(x => x.Id == campaignId)
             .Select(x => new
@@ -438,7 +443,12 @@ public sealed class RatingService(IDbContextFactory<StudioDbContext> dbFactory, 
 
         // Keys are the rater's own: another rater sending the same key neither collides with nor reads this rater's label.
         var key = $"{rater.Id}/{s.IdempotencyKey}";
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Repeated whole if the database drops out under it: a try whose commit did land is found by its key.
+        return await dbFactory.RunAsync(db => StoreAsync(db, rater, s, key, ct), ct);
+    }
+
+    private async Task<LabelReceipt> StoreAsync(StudioDbContext db, RaterRef rater, LabelSubmission s, string key, CancellationToken ct)
+    {
         // The label is the transaction's only write: a savepoint around it would be two more round trips for nothing.
         db.Database.AutoSavepointsEnabled = false;
         var existing = await FindDuplicateAsync(db, rater, key, s.ComparisonId, ct);

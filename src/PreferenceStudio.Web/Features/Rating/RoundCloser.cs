@@ -203,6 +203,8 @@ public sealed class RoundCloserSweep(RoundCloser closer, ILogger<RoundCloserSwee
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Off the host's start: a database that is down (retried for half a minute) must not hold up serving /health.
+        await Task.Yield();
         using var timer = new PeriodicTimer(Every);
         do
         {

@@ -26,6 +26,8 @@ public sealed class CampaignWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Off the host's start: a database that is down (retried for half a minute) must not hold up serving /health.
+        await Task.Yield();
         var poll = TimeSpan.FromSeconds(options.Value.WorkerPollSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -46,9 +48,14 @@ public sealed class CampaignWorker(
                 if (job is not null) await ReleaseAsync(job);
                 break;
             }
+            catch (Exception ex) when (StudioExecutionStrategy.IsTransient(ex))
+            {
+                logger.LogWarning("The worker cannot reach the database ({Error}); trying again", ex.Message);
+                await Task.Delay(poll, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+            }
             catch (Exception ex)
             {
-                // The database may be briefly unreachable; never let the loop die.
+                // Never let the loop die.
                 logger.LogError(ex, "Worker loop error");
                 await Task.Delay(poll, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
             }

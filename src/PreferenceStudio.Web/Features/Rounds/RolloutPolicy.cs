@@ -24,23 +24,25 @@ public sealed class RolloutPolicy : IDisposable
 
     public Func<double[], double[]>? Act { get; }
 
-    public static RolloutPolicy Load(IPreferenceEnvironment env, Policy policy)
+    /// <param name="localPath">Where this node reads the policy's file (<see cref="Core.Media.Stores.IMediaStore.LocalCopyAsync"/>);
+    /// null when no node published it.</param>
+    public static RolloutPolicy Load(IPreferenceEnvironment env, Policy policy, string? localPath)
     {
         if (policy.CheckpointPath is null) return new RolloutPolicy(null, null);
-        if (!File.Exists(policy.CheckpointPath))
+        if (localPath is null || !File.Exists(localPath))
             throw new InvalidOperationException($"The policy file {policy.CheckpointPath} of round {policy.RoundIndex + 1} is missing.");
         switch (policy.Kind)
         {
             case AdvantageGreedy:
-                var model = PreferenceStudio.Learning.Regret.RegretRewardModel.Load(policy.CheckpointPath, env, "cpu");
+                var model = PreferenceStudio.Learning.Regret.RegretRewardModel.Load(localPath, env, "cpu");
                 return new RolloutPolicy(s => model.GreedyAction(s), model);
             case GaussianPolicy.AlgorithmName:
-                var network = GaussianPolicy.Load(policy.CheckpointPath, env);
+                var network = GaussianPolicy.Load(localPath, env);
                 return new RolloutPolicy(s => network.Act(s, deterministic: true), network);
             default:
                 if (env is not ITabularEnvironment tabular)
                     throw new InvalidOperationException($"A '{policy.Kind}' policy needs a tabular environment; {env.Name} is not one.");
-                var table = PolicyFiles.Read(policy.CheckpointPath);
+                var table = PolicyFiles.Read(localPath);
                 return new RolloutPolicy(s => [table[tabular.StateIndex(s)]], null);
         }
     }

@@ -1,3 +1,4 @@
+using PreferenceStudio.Core.Media.Stores;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PreferenceStudio.Core.Data;
@@ -23,6 +24,7 @@ public sealed record NextPolicies(IReadOnlyList<Policy> Policies, double? Scaled
 public sealed class RoundPolicyTrainer(
     IDbContextFactory<StudioDbContext> dbFactory,
     TorchTrainingThread trainingThread,
+    IMediaStore store,
     CampaignEvents events,
     IOptions<StudioOptions> options,
     ILogger<RoundPolicyTrainer> logger)
@@ -34,7 +36,8 @@ public sealed class RoundPolicyTrainer(
     {
         string folder = Path.Combine(options.Value.CheckpointPath, campaign.Id.ToString("N"));
         string device = options.Value.Training.Device;
-        if (run is not { Status: RunStatus.Succeeded, CheckpointPath: { } checkpoint } || !File.Exists(checkpoint))
+        // The reward model's checkpoint, brought from the shared store if another worker trained it.
+        if (run is not { Status: RunStatus.Succeeded, CheckpointPath: { } recorded } || await store.LocalCopyAsync(recorded, ct) is not { } checkpoint)
             return await KeepPreviousAsync(campaign, env, roundIndex, null, ct);
         try
         {

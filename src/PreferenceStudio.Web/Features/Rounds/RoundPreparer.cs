@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Media;
+using PreferenceStudio.Core.Media.Stores;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Rendering;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ namespace PreferenceStudio.Web.Features.Rounds;
 public sealed class RoundPreparer(
     IDbContextFactory<StudioDbContext> dbFactory,
     ClipEncoder encoder,
+    IMediaStore store,
     TorchTrainingThread trainingThread,
     IOptions<StudioOptions> options,
     CampaignEvents events,
@@ -48,6 +50,13 @@ public sealed class RoundPreparer(
         await RenderPendingClipsAsync(campaignId, round, env, ct);
 
         var failed = await db.Clips.CountAsync(c => c.RoundId == round.Id && c.Status == ClipStatus.Failed, ct);
+        // A full disk is the machine's fault, not the clips': the step fails (and is retried, re-rendering them) rather
+        // than opening the round without their pairs.
+        var diskFull = await db.Clips.CountAsync(c => c.RoundId == round.Id && c.Status == ClipStatus.Failed
+            && (c.Error!.Contains("No space left on device") || c.Error!.Contains("ENOSPC") || c.Error!.Contains("Disk quota exceeded")), ct);
+        if (diskFull > 0)
+            throw new IOException($"The disk holding the media folder ({options.Value.MediaPath}) is full: {diskFull} clip(s) of round "
+                + $"{roundIndex + 1} could not be written. Free space there; the step is retried.");
         var usable = await db.Comparisons.CountAsync(x => x.RoundId == round.Id
             && x.LeftClip!.Status == ClipStatus.Rendered && x.RightClip!.Status == ClipStatus.Rendered, ct);
         if (usable == 0)
@@ -92,6 +101,11 @@ public sealed class RoundPreparer(
         var modelPath = campaign.QueryStrategy != "random"
             ? await db.RewardModelRuns.LatestCheckpointAsync(campaign.Id, campaign.RewardModel, roundIndex, ct)
             : null;
+        // Checkpoints another node wrote are brought here first (from the shared store).
+        if (modelPath is not null) modelPath = await store.LocalCopyAsync(modelPath, ct);
+        var policyFiles = new Dictionary<Policy, string?>(ReferenceEqualityComparer.Instance);
+        foreach (var p in personal.Prepend(policy))
+            policyFiles[p] = p.CheckpointPath is null ? null : await store.LocalCopyAsync(p.CheckpointPath, ct);
 
         // Seeded by campaign and round, so a re-planned round (after a crash before commit) is the same round.
         // Not HashCode.Combine: it is salted per process, and the same campaign must plan the same round on any run.
@@ -108,7 +122,7 @@ public sealed class RoundPreparer(
             var result = new List<(PlannedRound Plan, Policy Policy)>();
             foreach (var p in personal.Prepend(policy))
             {
-                using var rollout = RolloutPolicy.Load(env, p);
+                using var rollout = RolloutPolicy.Load(env, p, policyFiles[p]);
                 result.Add((RoundPlanner.Plan(env, rollout.Act, p.RaterId is null ? settings : personalSettings, rng, selector,
                     new QueryContext(env, model, p.RaterId)), p));
             }
@@ -258,6 +272,9 @@ public sealed class RoundPreparer(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (result.Clip is { } encoded)
         {
+            // Readable by every node before the clip is marked rendered (and served).
+            await store.PublishAsync(encoded.Path, ct);
+            await store.PublishAsync(encoded.PosterPath, ct);
             await db.Clips.Where(c => c.Id == clipId).ExecuteUpdateAsync(u => u
                 .SetProperty(c => c.Status, ClipStatus.Rendered)
                 .SetProperty(c => c.FileName, Path.GetFileName(encoded.Path))

@@ -1,3 +1,4 @@
+using PreferenceStudio.Core.Media.Stores;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed class RoundTrainer(
     IDbContextFactory<StudioDbContext> dbFactory,
     TorchTrainingThread trainingThread,
     RoundPolicyTrainer policyTrainer,
+    IMediaStore store,
     CampaignEvents events,
     IOptions<StudioOptions> options,
     ILogger<RoundTrainer> logger)
@@ -52,6 +54,9 @@ public sealed class RoundTrainer(
         }
 
         var next = await policyTrainer.TrainAsync(campaign, env, roundIndex, primary, ct);
+        // New policy files, readable by the node that plans the next round (a kept policy was published when made).
+        foreach (var path in next.Policies.Select(p => p.CheckpointPath).OfType<string>().Distinct().Where(File.Exists))
+            await store.PublishAsync(path, ct);
         bool last = roundIndex + 1 >= campaign.RoundCount;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var existing = await db.Policies.Where(p => p.CampaignId == campaignId && p.RoundIndex == roundIndex + 1)
@@ -115,7 +120,7 @@ public sealed class RoundTrainer(
         var done = await db.RewardModelRuns
             .Where(r => r.CampaignId == campaign.Id && r.RoundIndex == roundIndex && r.ModelType == type && r.Status == RunStatus.Succeeded)
             .OrderByDescending(r => r.StartedAt).FirstOrDefaultAsync(ct);
-        if (done?.CheckpointPath is not null && File.Exists(done.CheckpointPath)) return done;
+        if (done?.CheckpointPath is not null && await store.LocalCopyAsync(done.CheckpointPath, ct) is not null) return done;
 
         // A run left "Running" by a crash never finished: say so, then train afresh.
         await db.RewardModelRuns
@@ -162,6 +167,7 @@ public sealed class RoundTrainer(
                 model.Save(checkpoint);
                 return measured;
             }, ct);
+            await store.PublishAsync(checkpoint, ct);
             var heldout = report.Heldout;
             run.Status = RunStatus.Succeeded;
             run.NTrain = report.TrainCount;

@@ -209,6 +209,20 @@ public static class LocalPostgres
             runAs, "pg_ctl stop", cancellationToken);
     }
 
+    /// <summary>
+    /// Restarts the running cluster in <paramref name="dataDirectory"/> with a fast shutdown (every session is ended, as
+    /// in a real restart or fail-over), waiting until it accepts connections again.
+    /// </summary>
+    public static async Task RestartAsync(string dataDirectory, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        var runAs = Environment.IsPrivilegedProcess ? Superuser : null;
+        var layout = await ResolveLayoutAsync(new Layout(dataDirectory), runAs, logger, cancellationToken);
+        var bin = FindServerBinaries() ?? throw MissingBinaries(null);
+        logger?.LogInformation("Restarting PostgreSQL in {PgData}", layout.PgData);
+        await RunCheckedAsync(Path.Combine(bin, "pg_ctl"), ["-D", layout.PgData, "-m", "fast", "-w", "-l", layout.LogFile, "restart"],
+            runAs, "pg_ctl restart", cancellationToken);
+    }
+
     /// <summary>Connection string for the superuser over TCP on 127.0.0.1.</summary>
     public static string ConnectionString(int port, string password, string database = DefaultDatabase) =>
         new NpgsqlConnectionStringBuilder
