@@ -15,6 +15,19 @@ public static class DatasetApi
 
     public static RouteGroupBuilder MapDatasetApi(this RouteGroupBuilder api)
     {
+        // The exchange format's JSON Schemas are documentation of a public file format: anyone may read them.
+        api.MapGet("/schemas/{name}", (string name) =>
+                PreferenceStudio.Core.Exchange.ExchangeSchemas.Read(name) is { } schema
+                    ? Results.Text(schema, "application/schema+json", System.Text.Encoding.UTF8)
+                    : throw StudioProblemException.NotFound(
+                        $"No schema named '{name}'. The exchange format's schemas are {string.Join(" and ", PreferenceStudio.Core.Exchange.ExchangeSchemas.Files)}."))
+            .AllowAnonymous()
+            .WithTags("Dataset")
+            .WithName("GetExchangeSchema")
+            .WithSummary("The JSON Schema (draft 2020-12) of a record kind of the exchange format: preference@1.json (comparisons) or factor-ranking@1.json (factor rankings)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/schema+json")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         var group = api.MapGroup("/campaigns/{id:guid}").WithTags("Dataset");
 
         group.MapGet("/export", (Guid id, string? format, DatasetExporter exporter, CancellationToken ct) =>
