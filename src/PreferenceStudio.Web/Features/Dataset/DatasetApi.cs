@@ -30,16 +30,34 @@ public static class DatasetApi
 
         var group = api.MapGroup("/campaigns/{id:guid}").WithTags("Dataset");
 
-        group.MapGet("/export", (Guid id, string? format, DatasetExporter exporter, CancellationToken ct) =>
+        group.MapGet("/export", async (Guid id, string? format, string? kind, DatasetExporter exporter, DatasetTables tables, CancellationToken ct) =>
             {
-                format ??= "jsonl";
-                if (!string.Equals(format, "jsonl", StringComparison.OrdinalIgnoreCase))
-                    throw StudioProblemException.Invalid($"Unknown export format '{format}'. Use format=jsonl.");
-                return Results.Stream(stream => exporter.WriteJsonlAsync(id, stream, ct), "application/x-ndjson",
-                    fileDownloadName: $"campaign-{id:N}.jsonl");
+                format = (format ?? "jsonl").ToLowerInvariant();
+                kind = kind?.ToLowerInvariant();
+                DatasetTables.Validate(format, kind ?? ExportKinds.Comparisons);
+                if (format == "jsonl")
+                    return Results.Stream(stream => exporter.WriteJsonlAsync(id, stream, ct, kind), "application/x-ndjson",
+                        fileDownloadName: $"campaign-{id:N}{(kind is null ? "" : "-" + kind)}.jsonl");
+                kind ??= ExportKinds.Comparisons;
+                // Written to a file first: the database is read at its own pace and released before the download.
+                var path = Path.Combine(Path.GetTempPath(), $"studio-export-{Guid.NewGuid():N}.{format}");
+                try
+                {
+                    await tables.WriteAsync(id, kind, format, path, ct);
+                }
+                catch
+                {
+                    File.Delete(path);
+                    throw;
+                }
+                var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+                return Results.File(file, format == "csv" ? "text/csv" : "application/vnd.apache.parquet", $"campaign-{id:N}-{kind}.{format}");
             })
             .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
-            .WithName("ExportDataset").WithSummary("Every labelled comparison, then every factor-ranking version, as preferencestudio JSONL (raters by pseudonym)");
+            .WithName("ExportDataset")
+            .WithSummary("The campaign's labels: format=jsonl (default; the lossless exchange file, both record kinds unless kind is given), csv or parquet (one table: kind=comparisons, the default, or rankings); raters by pseudonym")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/preferences/import", async (Guid id, HttpRequest request, IOptions<StudioOptions> options, DatasetImporter importer, CancellationToken ct) =>
             {

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Microsoft.EntityFrameworkCore;
+using PreferenceStudio.Core.Data;
+using PreferenceStudio.Core.Exchange;
+using PreferenceStudio.Environments;
+using PreferenceStudio.IntegrationTests.Infrastructure;
+
+namespace PreferenceStudio.IntegrationTests.Web;
+
+/// <summary>
+/// The campaign's labels and rankings as CSV and Parquet tables, read back by a reader that is not the writer
+/// (DuckDB, through DuckDB.NET.Data.Full, which bundles its engine) and checked against the database.
+/// </summary>
+public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    private static async Task<string> DownloadAsync(HttpClient http, string url, string extension)
+    {
+        var response = await http.GetAsync(url);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var path = Path.Combine(StudioAppFactory.NewDataRoot("tables"), "table" + extension);
+        await File.WriteAllBytesAsync(path, await response.Content.ReadAsByteArrayAsync());
+        return path;
+    }
+
+    private static List<Dictionary<string, object?>> Query(string sql, out Dictionary<string, string> types)
+    {
+        using var duck = new DuckDBConnection("DataSource=:memory:");
+        duck.Open();
+        using var command = duck.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        types = Enumerable.Range(0, reader.FieldCount).ToDictionary(reader.GetName, reader.GetDataTypeName);
+        var rows = new List<Dictionary<string, object?>>();
+        while (reader.Read())
+            rows.Add(Enumerable.Range(0, reader.FieldCount).ToDictionary(reader.GetName, i => reader.IsDBNull(i) ? null : reader.GetValue(i)));
+        return rows;
+    }
+
+    [Fact]
+    public async Task Comparisons_as_parquet_and_csv_read_by_duckdb_equal_the_database()
+    {
+        var cs = await postgres.CreateDatabaseAsync("tables");
+        await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("tables"));
+        var http = app.CreateClient();
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "tables", pairs: 6, labels: 6, rounds: 1, seed: 19);
+        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        Assert.Equal(6, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-tables", 6));
+
+        List<Label> labels;
+        Dictionary<Guid, Comparison> comparisons;
+        await using (var db = StudioDbContext.Create(cs))
+        {
+            labels = await db.Labels.AsNoTracking().Where(l => l.CampaignId == campaign).ToListAsync();
+            comparisons = await db.Comparisons.AsNoTracking().Include(c => c.LeftClip).Include(c => c.RightClip)
+                .Where(c => c.CampaignId == campaign).ToDictionaryAsync(c => c.Id);
+        }
+        Assert.Equal(6, labels.Count);
+
+        var parquet = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=parquet&kind=comparisons", ".parquet");
+        var csv = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=csv", ".csv");
+        var fromParquet = Query($"SELECT * FROM read_parquet('{parquet}')", out var parquetTypes);
+        var fromCsv = Query($"SELECT * FROM read_csv('{csv}', header = true, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ')", out var csvTypes);
+        // Proper column types: timestamps as timestamps, numbers and flags typed.
+        Assert.StartsWith("Timestamp", parquetTypes["shown_at"], StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith("Int", parquetTypes["round"], StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith("Bool", parquetTypes["held_out"], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(ComparisonRowColumns, parquetTypes.Keys.ToArray());
+        Assert.Equal(ComparisonRowColumns, csvTypes.Keys.ToArray());
+
+        foreach (var rows in new[] { fromParquet, fromCsv })
+        {
+            Assert.Equal(labels.Count, rows.Count);
+            foreach (var label in labels)
+            {
+                var row = rows.Single(r => r["label_id"]!.ToString() == label.Id.ToString());
+                var c = comparisons[label.ComparisonId];
+                Assert.Equal(label.ComparisonId.ToString(), row["comparison_id"]!.ToString());
+                Assert.Equal("sim-tables", row["rater"]);
+                Assert.Equal(label.Choice.ToString().ToLowerInvariant(), row["label"]);
+                string? chosen = label.Choice switch { PreferenceChoice.Left => c.LeftSegmentId.ToString(), PreferenceChoice.Right => c.RightSegmentId.ToString(), _ => null };
+                Assert.Equal(chosen, row["chosen_segment_id"]?.ToString());
+                Assert.Equal(c.RoundIndex, Convert.ToInt32(row["round"]));
+                Assert.Equal(c.IsHeldOut, Convert.ToBoolean(row["held_out"]));
+                Assert.Equal(c.LeftClip!.Sha256, row["left_clip_sha256"]);
+                Assert.Equal(label.ResponseMilliseconds, Convert.ToInt32(row["response_ms"]));
+                // To the millisecond, in UTC.
+                var shown = (DateTime)row["shown_at"]!;
+                Assert.Equal(label.ShownAt!.Value.UtcDateTime, shown, TimeSpan.FromMilliseconds(1));
+            }
+        }
+    }
+
+    private static readonly string[] ComparisonRowColumns =
+    [
+        "label_id", "comparison_id", "exchange_id", "round", "rater", "label", "chosen_segment_id", "rejected_segment_id",
+        "left_segment_id", "right_segment_id", "shown_at", "answered_at", "response_ms", "held_out", "gold",
+        "left_clip_sha256", "right_clip_sha256", "policy_id",
+    ];
+
+    [Fact]
+    public async Task Rankings_keep_their_lists_and_bad_formats_or_kinds_are_problems_naming_the_accepted_values()
+    {
+        var cs = await postgres.CreateDatabaseAsync("tablesrank");
+        await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("tablesrank"), runWorker: false);
+        var http = app.CreateClient();
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "tables-rankings", pairs: 10, labels: 10, rounds: 1, start: false);
+        var at = new DateTimeOffset(2026, 11, 3, 8, 0, 0, TimeSpan.Zero);
+        var lines = new[]
+        {
+            PreferenceJsonl.Write(new FactorRankingRecord("rank/1", "delivery-gridworld", "r-ann", ["goal", "sheep", "coin", "gas", "mud", "roadblock"], [1, 0.5, 0, 0, 2, 1], at)),
+            PreferenceJsonl.Write(new FactorRankingRecord("rank/2", "delivery-gridworld", "r-ben", ["sheep", "goal", "coin", "gas", "mud", "roadblock"], [0, 0, 0, 0, 0, 0], at.AddMinutes(1))),
+        };
+        var import = await http.PostAsync($"/api/v1/campaigns/{campaign}/preferences/import", new StringContent(string.Join("\n", lines) + "\n", Encoding.UTF8, "application/x-ndjson"));
+        Assert.Equal(HttpStatusCode.OK, import.StatusCode);
+
+        var parquet = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=parquet&kind=rankings", ".parquet");
+        var rows = Query($"SELECT rater, factors, margins, created_at FROM read_parquet('{parquet}') ORDER BY created_at", out var types);
+        Assert.Equal("List", types["factors"]);
+        Assert.Equal("List", types["margins"]);
+        Assert.Equal(["r-ann", "r-ben"], rows.Select(r => (string)r["rater"]!));
+        Assert.Equal(["sheep", "goal", "coin", "gas", "mud", "roadblock"], ((System.Collections.IEnumerable)rows[1]["factors"]!).Cast<object>().Select(o => o.ToString()));
+        Assert.Equal([1, 0.5, 0, 0, 2, 1], ((System.Collections.IEnumerable)rows[0]["margins"]!).Cast<object>().Select(Convert.ToDouble));
+        Assert.Equal(at.UtcDateTime, (DateTime)rows[0]["created_at"]!);
+        // JSONL of one kind holds only that kind's lines.
+        var jsonl = (await http.GetStringAsync($"/api/v1/campaigns/{campaign}/export?format=jsonl&kind=rankings")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, jsonl.Length);
+        Assert.Empty((await http.GetStringAsync($"/api/v1/campaigns/{campaign}/export?format=jsonl&kind=comparisons")).Trim());
+
+        foreach (var (query, names) in new[] { ("format=xlsx", new[] { "jsonl", "csv", "parquet" }), ("format=csv&kind=everything", new[] { "comparisons", "rankings" }) })
+        {
+            var response = await http.GetAsync($"/api/v1/campaigns/{campaign}/export?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+            Assert.All(names, n => Assert.Contains(n, detail));
+        }
+    }
+}
