@@ -94,6 +94,58 @@ public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture
         }
     }
 
+    [Fact]
+    public async Task Segments_keep_their_steps_as_nested_lists_and_join_into_a_chosen_rejected_view()
+    {
+        var cs = await postgres.CreateDatabaseAsync("tablesseg");
+        await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("tablesseg"));
+        var http = app.CreateClient();
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "tables-segments", pairs: 6, labels: 6, rounds: 1, seed: 20);
+        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        Assert.Equal(6, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-seg", 6));
+        List<SegmentRecord> segments;
+        int decisive;
+        await using (var db = StudioDbContext.Create(cs))
+        {
+            var pairs = await db.Comparisons.Where(c => c.CampaignId == campaign).Select(c => new { c.LeftSegmentId, c.RightSegmentId }).ToListAsync();
+            var shown = pairs.SelectMany(c => new[] { c.LeftSegmentId, c.RightSegmentId }).Distinct().ToList();
+            segments = await db.Segments.AsNoTracking().Where(x => shown.Contains(x.Id)).ToListAsync();
+            decisive = await db.Labels.CountAsync(l => l.CampaignId == campaign && (l.Choice == PreferenceChoice.Left || l.Choice == PreferenceChoice.Right));
+        }
+
+        var comparisons = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=parquet&kind=comparisons", ".parquet");
+        var parquet = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=parquet&kind=segments", ".parquet");
+        var csv = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=csv&kind=segments", ".csv");
+        var rows = Query($"SELECT segment_id, states, actions, features, true_return, environment FROM read_parquet('{parquet}')", out var types);
+        Assert.Equal("List", types["states"]);
+        Assert.Equal(segments.Count, rows.Count);
+        foreach (var segment in segments)
+        {
+            var row = rows.Single(r => (string)r["segment_id"]! == segment.Id.ToString());
+            Assert.Equal(segment.States.Select(x => x.ToList()), Nested(row["states"]));
+            Assert.Equal(segment.Actions.Select(x => x.ToList()), Nested(row["actions"]));
+            Assert.Equal(segment.Features!.Select(x => x.Select(v => (double)v).ToList()), Nested(row["features"]));
+            Assert.Equal(segment.TrueReturn, (double?)row["true_return"]);
+            Assert.Equal("delivery-gridworld", row["environment"]);
+        }
+        // The CSV holds the same steps as JSON arrays.
+        var fromCsv = Query($"SELECT segment_id, states FROM read_csv('{csv}', header = true)", out _);
+        var first = segments[0];
+        Assert.Equal(JsonSerializer.Serialize(first.States), (string)fromCsv.Single(r => (string)r["segment_id"]! == first.Id.ToString())["states"]!);
+
+        // The chosen/rejected view preference-learning code wants, by a join of the two tables.
+        var view = Query($"""
+            SELECT c.label_id, chosen.states AS chosen_states, rejected.states AS rejected_states
+            FROM read_parquet('{comparisons}') c
+            JOIN read_parquet('{parquet}') chosen ON chosen.segment_id = c.chosen_segment_id
+            JOIN read_parquet('{parquet}') rejected ON rejected.segment_id = c.rejected_segment_id
+            """, out _);
+        Assert.Equal(decisive, view.Count);
+    }
+
+    private static List<List<double>> Nested(object? list) =>
+        ((System.Collections.IEnumerable)list!).Cast<object>().Select(inner => ((System.Collections.IEnumerable)inner).Cast<object>().Select(Convert.ToDouble).ToList()).ToList();
+
     private static readonly string[] ComparisonRowColumns =
     [
         "label_id", "comparison_id", "exchange_id", "round", "rater", "label", "chosen_segment_id", "rejected_segment_id",

@@ -17,7 +17,8 @@ public static class ExportKinds
 {
     public const string Comparisons = "comparisons";
     public const string Rankings = "rankings";
-    public static readonly IReadOnlyList<string> All = [Comparisons, Rankings];
+    public const string Segments = "segments";
+    public static readonly IReadOnlyList<string> All = [Comparisons, Rankings, Segments];
     public static readonly IReadOnlyList<string> Formats = ["jsonl", "csv", "parquet"];
 }
 
@@ -78,6 +79,32 @@ public sealed class RankingRow
         [RankingId, Rater, System.Text.Json.JsonSerializer.Serialize(Factors), System.Text.Json.JsonSerializer.Serialize(Margins), DatasetTables.Time(CreatedAt), Source];
 }
 
+/// <summary>One segment a comparison showed: its states and actions (nested lists in Parquet, JSON arrays in CSV).</summary>
+public sealed class SegmentRow
+{
+    [JsonName("segment_id"), ParquetRequired] public string SegmentId { get; set; } = "";
+    [JsonName("environment"), ParquetRequired] public string Environment { get; set; } = "";
+    /// <summary>The environment's parameters as a JSON object ("{}" for its defaults).</summary>
+    [JsonName("environment_parameters"), ParquetRequired] public string EnvironmentParameters { get; set; } = "{}";
+    [JsonName("round")] public int? Round { get; set; }
+    [JsonName("steps")] public int Steps { get; set; }
+    [JsonName("states")] public List<List<double>> States { get; set; } = [];
+    [JsonName("actions")] public List<List<double>> Actions { get; set; } = [];
+    /// <summary>Per-step true-reward factor values, where the studio computed them (null for imported segments).</summary>
+    [JsonName("features")] public List<List<double>>? Features { get; set; }
+    [JsonName("true_return")] public double? TrueReturn { get; set; }
+    [JsonName("content_hash"), ParquetRequired] public string ContentHash { get; set; } = "";
+
+    public static readonly string[] CsvHeader = ["segment_id", "environment", "environment_parameters", "round", "steps", "states", "actions", "features", "true_return", "content_hash"];
+
+    public string[] CsvFields() =>
+    [
+        SegmentId, Environment, EnvironmentParameters, Round?.ToString(CultureInfo.InvariantCulture) ?? "", Steps.ToString(CultureInfo.InvariantCulture),
+        System.Text.Json.JsonSerializer.Serialize(States), System.Text.Json.JsonSerializer.Serialize(Actions),
+        Features is null ? "" : System.Text.Json.JsonSerializer.Serialize(Features), TrueReturn?.ToString("R", CultureInfo.InvariantCulture) ?? "", ContentHash,
+    ];
+}
+
 /// <summary>
 /// Writes a campaign's comparisons or rankings as a CSV or Parquet table into a file: read from the database in
 /// batches (constant memory; Parquet gets one row group per batch), the connection closed before anyone downloads
@@ -102,9 +129,12 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId, ct)) throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var names = await RaterDirectory.PseudonymsAsync(db, campaignId, ct);
-        return kind == ExportKinds.Comparisons
-            ? await WriteBatchesAsync(ComparisonBatchesAsync(db, campaignId, names, ct), format, path, ct)
-            : await WriteBatchesAsync(RankingBatchesAsync(db, campaignId, names, ct), format, path, ct);
+        return kind switch
+        {
+            ExportKinds.Comparisons => await WriteBatchesAsync(ComparisonBatchesAsync(db, campaignId, names, ct), format, path, ct),
+            ExportKinds.Segments => await WriteBatchesAsync(SegmentBatchesAsync(db, campaignId, ct), format, path, ct),
+            _ => await WriteBatchesAsync(RankingBatchesAsync(db, campaignId, names, ct), format, path, ct),
+        };
     }
 
     /// <summary>ISO-8601 UTC with milliseconds, as pandas and DuckDB parse it; empty for none.</summary>
@@ -127,11 +157,11 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory)
         }
         await using var text = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16);
         await using var csv = CsvWriter.Create(text, null, leaveOpen: true);
-        csv.WriteHeader(typeof(T) == typeof(ComparisonRow) ? ComparisonRow.CsvHeader : RankingRow.CsvHeader);
+        csv.WriteHeader(typeof(T) == typeof(ComparisonRow) ? ComparisonRow.CsvHeader : typeof(T) == typeof(SegmentRow) ? SegmentRow.CsvHeader : RankingRow.CsvHeader);
         await foreach (var batch in batches.WithCancellation(ct))
         {
             foreach (var row in batch)
-                csv.WriteRecord(row switch { ComparisonRow c => c.CsvFields(), RankingRow r => r.CsvFields(), _ => throw new NotSupportedException(typeof(T).Name) });
+                csv.WriteRecord(row switch { ComparisonRow c => c.CsvFields(), RankingRow r => r.CsvFields(), SegmentRow g => g.CsvFields(), _ => throw new NotSupportedException(typeof(T).Name) });
             rows += batch.Count;
         }
         await csv.FlushAsync(ct);
@@ -189,6 +219,46 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory)
         }
         if (batch.Count > 0 || !any) yield return batch;
     }
+
+    /// <summary>Segments that a comparison of the campaign shows, in batches of a thousand (each holds its steps).</summary>
+    private static async IAsyncEnumerable<List<SegmentRow>> SegmentBatchesAsync(StudioDbContext db, Guid campaignId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var campaign = await db.Campaigns.AsNoTracking().Where(c => c.Id == campaignId).Select(c => new { c.Environment, c.EnvironmentParameters }).FirstAsync(ct);
+        var parameters = System.Text.Json.JsonSerializer.Serialize(campaign.EnvironmentParameters);
+        var shown = db.Comparisons.Where(c => c.CampaignId == campaignId).Select(c => c.LeftSegmentId)
+            .Union(db.Comparisons.Where(c => c.CampaignId == campaignId).Select(c => c.RightSegmentId));
+        var rows = db.Segments.AsNoTracking().Where(s => s.CampaignId == campaignId && shown.Contains(s.Id)).OrderBy(s => s.Id)
+            .Select(s => new { s.Id, s.States, s.Actions, s.Features, s.TrueReturn, s.ContentHash, Round = db.Rounds.Where(r => r.Id == s.RoundId).Select(r => (int?)r.Index).FirstOrDefault() })
+            .AsAsyncEnumerable();
+        var batch = new List<SegmentRow>(SegmentBatch);
+        bool any = false;
+        await foreach (var s in rows.WithCancellation(ct))
+        {
+            batch.Add(new SegmentRow
+            {
+                SegmentId = s.Id.ToString(),
+                Environment = campaign.Environment,
+                EnvironmentParameters = parameters,
+                Round = s.Round,
+                Steps = s.Actions.Length,
+                States = s.States.Select(x => x.ToList()).ToList(),
+                Actions = s.Actions.Select(x => x.ToList()).ToList(),
+                Features = s.Features?.Select(x => x.Select(v => (double)v).ToList()).ToList(),
+                TrueReturn = s.TrueReturn,
+                ContentHash = s.ContentHash,
+            });
+            if (batch.Count == SegmentBatch)
+            {
+                any = true;
+                yield return batch;
+                batch = new List<SegmentRow>(SegmentBatch);
+            }
+        }
+        if (batch.Count > 0 || !any) yield return batch;
+    }
+
+    private const int SegmentBatch = 1000;
 
     private static async IAsyncEnumerable<List<RankingRow>> RankingBatchesAsync(StudioDbContext db, Guid campaignId, Dictionary<string, string> names,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
