@@ -146,6 +146,36 @@ public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture
     private static List<List<double>> Nested(object? list) =>
         ((System.Collections.IEnumerable)list!).Cast<object>().Select(inner => ((System.Collections.IEnumerable)inner).Cast<object>().Select(Convert.ToDouble).ToList()).ToList();
 
+    [Fact]
+    public async Task Raters_are_listed_by_pseudonym_with_their_label_counts_and_measures()
+    {
+        var cs = await postgres.CreateDatabaseAsync("tablesraters");
+        await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("tablesraters"));
+        var http = app.CreateClient();
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "tables-raters", pairs: 6, labels: 6, rounds: 1, seed: 22);
+        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-one", 4));
+        Assert.Equal(2, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-two", 2));
+        var parquet = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=parquet&kind=raters", ".parquet");
+        var csv = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=csv&kind=raters", ".csv");
+        foreach (var source in new[] { $"read_parquet('{parquet}')", $"read_csv('{csv}', header = true)" })
+        {
+            var rows = Query($"SELECT rater, kind, labels, gold_accuracy, excluded_from_training FROM {source} ORDER BY rater", out _);
+            Assert.Equal(["sim-one", "sim-two"], rows.Select(r => (string)r["rater"]!));
+            Assert.Equal([4, 2], rows.Select(r => Convert.ToInt32(r["labels"])));
+            Assert.All(rows, r => Assert.Equal("simulated", r["kind"]));
+            // No gold pairs in this campaign: no gold accuracy, nobody left out.
+            Assert.All(rows, r => Assert.Null(r["gold_accuracy"]));
+            Assert.All(rows, r => Assert.False(Convert.ToBoolean(r["excluded_from_training"])));
+        }
+        // Raters leave by pseudonym only: the internal ids do not appear.
+        string[] ids;
+        await using (var db = StudioDbContext.Create(cs))
+            ids = await db.CampaignRaters.Where(r => r.CampaignId == campaign).Select(r => r.RaterId).ToArrayAsync();
+        var text = await File.ReadAllTextAsync(csv);
+        Assert.All(ids, id => Assert.DoesNotContain(id, text));
+    }
+
     private static readonly string[] ComparisonRowColumns =
     [
         "label_id", "comparison_id", "exchange_id", "round", "rater", "label", "chosen_segment_id", "rejected_segment_id",

@@ -18,7 +18,8 @@ public static class ExportKinds
     public const string Comparisons = "comparisons";
     public const string Rankings = "rankings";
     public const string Segments = "segments";
-    public static readonly IReadOnlyList<string> All = [Comparisons, Rankings, Segments];
+    public const string Raters = "raters";
+    public static readonly IReadOnlyList<string> All = [Comparisons, Rankings, Segments, Raters];
     public static readonly IReadOnlyList<string> Formats = ["jsonl", "csv", "parquet"];
 }
 
@@ -105,12 +106,46 @@ public sealed class SegmentRow
     ];
 }
 
+/// <summary>One rater of the campaign (erased raters are gone): who, from where, and how their answers measure up.</summary>
+public sealed class RaterRow
+{
+    [JsonName("rater"), ParquetRequired] public string Rater { get; set; } = "";
+    [JsonName("kind"), ParquetRequired] public string Kind { get; set; } = "";
+    [JsonName("joined_at"), ParquetTimestamp(ParquetTimestampResolution.Milliseconds)] public DateTime JoinedAt { get; set; }
+    [JsonName("completed_at"), ParquetTimestamp(ParquetTimestampResolution.Milliseconds)] public DateTime? CompletedAt { get; set; }
+    [JsonName("participant_platform")] public string? ParticipantPlatform { get; set; }
+    [JsonName("participant_id")] public string? ParticipantId { get; set; }
+    [JsonName("participant_study")] public string? ParticipantStudy { get; set; }
+    [JsonName("participant_session")] public string? ParticipantSession { get; set; }
+    [JsonName("labels")] public int Labels { get; set; }
+    [JsonName("gold_answers")] public int GoldAnswers { get; set; }
+    [JsonName("gold_accuracy")] public double? GoldAccuracy { get; set; }
+    /// <summary>The reliability the campaign's rater-weighting model estimated (null without one).</summary>
+    [JsonName("reliability")] public double? Reliability { get; set; }
+    [JsonName("flagged")] public bool Flagged { get; set; }
+    [JsonName("excluded_from_training")] public bool ExcludedFromTraining { get; set; }
+
+    public static readonly string[] CsvHeader =
+    [
+        "rater", "kind", "joined_at", "completed_at", "participant_platform", "participant_id", "participant_study", "participant_session",
+        "labels", "gold_answers", "gold_accuracy", "reliability", "flagged", "excluded_from_training",
+    ];
+
+    public string[] CsvFields() =>
+    [
+        Rater, Kind, DatasetTables.Time(JoinedAt), DatasetTables.Time(CompletedAt), ParticipantPlatform ?? "", ParticipantId ?? "", ParticipantStudy ?? "", ParticipantSession ?? "",
+        Labels.ToString(CultureInfo.InvariantCulture), GoldAnswers.ToString(CultureInfo.InvariantCulture),
+        GoldAccuracy?.ToString("R", CultureInfo.InvariantCulture) ?? "", Reliability?.ToString("R", CultureInfo.InvariantCulture) ?? "",
+        Flagged ? "true" : "false", ExcludedFromTraining ? "true" : "false",
+    ];
+}
+
 /// <summary>
 /// Writes a campaign's comparisons or rankings as a CSV or Parquet table into a file: read from the database in
 /// batches (constant memory; Parquet gets one row group per batch), the connection closed before anyone downloads
 /// the file, so a slow client never holds one open. Raters appear by their pseudonym in the campaign.
 /// </summary>
-public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory)
+public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, Quality.QualityService quality)
 {
     /// <summary>Rows per database batch and Parquet row group.</summary>
     public const int BatchSize = 20_000;
@@ -133,6 +168,7 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory)
         {
             ExportKinds.Comparisons => await WriteBatchesAsync(ComparisonBatchesAsync(db, campaignId, names, ct), format, path, ct),
             ExportKinds.Segments => await WriteBatchesAsync(SegmentBatchesAsync(db, campaignId, ct), format, path, ct),
+            ExportKinds.Raters => await WriteBatchesAsync(RaterBatchesAsync(db, campaignId, ct), format, path, ct),
             _ => await WriteBatchesAsync(RankingBatchesAsync(db, campaignId, names, ct), format, path, ct),
         };
     }
@@ -157,11 +193,12 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory)
         }
         await using var text = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16);
         await using var csv = CsvWriter.Create(text, null, leaveOpen: true);
-        csv.WriteHeader(typeof(T) == typeof(ComparisonRow) ? ComparisonRow.CsvHeader : typeof(T) == typeof(SegmentRow) ? SegmentRow.CsvHeader : RankingRow.CsvHeader);
+        csv.WriteHeader(typeof(T) == typeof(ComparisonRow) ? ComparisonRow.CsvHeader : typeof(T) == typeof(SegmentRow) ? SegmentRow.CsvHeader
+            : typeof(T) == typeof(RaterRow) ? RaterRow.CsvHeader : RankingRow.CsvHeader);
         await foreach (var batch in batches.WithCancellation(ct))
         {
             foreach (var row in batch)
-                csv.WriteRecord(row switch { ComparisonRow c => c.CsvFields(), RankingRow r => r.CsvFields(), SegmentRow g => g.CsvFields(), _ => throw new NotSupportedException(typeof(T).Name) });
+                csv.WriteRecord(row switch { ComparisonRow c => c.CsvFields(), RankingRow r => r.CsvFields(), SegmentRow g => g.CsvFields(), RaterRow r => r.CsvFields(), _ => throw new NotSupportedException(typeof(T).Name) });
             rows += batch.Count;
         }
         await csv.FlushAsync(ct);
@@ -259,6 +296,27 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory)
     }
 
     private const int SegmentBatch = 1000;
+
+    /// <summary>The raters with their measures as the quality page computes them (one batch: a campaign's raters are few).</summary>
+    private async IAsyncEnumerable<List<RaterRow>> RaterBatchesAsync(StudioDbContext db, Guid campaignId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var report = await quality.ReportAsync(campaignId, ct) ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
+        var measured = report.Raters.ToDictionary(r => r.Rater);
+        var raters = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId && r.ErasedAt == null)
+            .OrderBy(r => r.JoinedAt).ThenBy(r => r.Pseudonym).ToListAsync(ct);
+        yield return raters.Select(r =>
+        {
+            var m = measured.GetValueOrDefault(r.Pseudonym);
+            return new RaterRow
+            {
+                Rater = r.Pseudonym, Kind = r.Kind, JoinedAt = r.JoinedAt.UtcDateTime, CompletedAt = r.CompletedAt?.UtcDateTime,
+                ParticipantPlatform = r.ParticipantPlatform, ParticipantId = r.ParticipantId, ParticipantStudy = r.ParticipantStudy, ParticipantSession = r.ParticipantSession,
+                Labels = m?.Labels ?? 0, GoldAnswers = m?.GoldAnswers ?? 0, GoldAccuracy = m?.GoldAccuracy, Reliability = m?.Reliability,
+                Flagged = m?.Flagged ?? false, ExcludedFromTraining = m?.Excluded ?? false,
+            };
+        }).ToList();
+    }
 
     private static async IAsyncEnumerable<List<RankingRow>> RankingBatchesAsync(StudioDbContext db, Guid campaignId, Dictionary<string, string> names,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
