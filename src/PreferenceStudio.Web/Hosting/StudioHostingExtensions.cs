@@ -105,6 +105,7 @@ public static class StudioHostingExtensions
         services.AddSingleton<PreferenceStudio.Web.Features.Hierarchy.RoundFactors>();
         services.AddSingleton<DatasetExporter>();
         services.AddSingleton<DatasetTables>();
+        services.AddSingleton<DatasetBundle>();
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton<PreferenceStudio.Web.Features.Study.StudyTexts>();
         services.AddSingleton(sp => new ClipEncoder(sp.GetRequiredService<IOptions<StudioOptions>>().Value.MediaPath));

@@ -176,6 +176,42 @@ public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture
         Assert.All(ids, id => Assert.DoesNotContain(id, text));
     }
 
+    [Fact]
+    public async Task A_bundle_holds_the_four_tables_the_jsonl_the_clips_and_a_dataset_card()
+    {
+        var cs = await postgres.CreateDatabaseAsync("bundle");
+        await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("bundle"));
+        var http = app.CreateClient();
+        var campaign = await StudioTestApi.CreateCampaignAsync(http, "bundle", pairs: 4, labels: 4, rounds: 1, seed: 23);
+        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-bundle", 4));
+        int clips;
+        await using (var db = StudioDbContext.Create(cs))
+            clips = await db.Clips.Where(c => c.Segment!.CampaignId == campaign && c.Status == ClipStatus.Rendered).Select(c => c.FileName).Distinct().CountAsync();
+
+        var zipPath = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=bundle&license=cc-by-4.0&clips=true", ".zip");
+        var folder = Path.Combine(Path.GetDirectoryName(zipPath)!, "unzipped");
+        System.IO.Compression.ZipFile.ExtractToDirectory(zipPath, folder);
+        foreach (var table in new[] { "comparisons", "segments", "rankings", "raters" })
+            Assert.True(File.Exists(Path.Combine(folder, table + ".parquet")), table);
+        Assert.Equal(4, Convert.ToInt32(Query($"SELECT count(*) AS n FROM read_parquet('{Path.Combine(folder, "comparisons.parquet")}')", out _)[0]["n"]));
+        Assert.Equal(8, Convert.ToInt32(Query($"SELECT count(*) AS n FROM read_parquet('{Path.Combine(folder, "segments.parquet")}')", out _)[0]["n"]));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(folder, "preferences.jsonl")).Length);
+        Assert.Equal(clips, Directory.GetFiles(Path.Combine(folder, "clips"), "*.mp4").Length);
+        var card = await File.ReadAllTextAsync(Path.Combine(folder, "README.md"));
+        Assert.StartsWith("---\nlicense: cc-by-4.0\n", card.Replace("\r\n", "\n"));
+        Assert.Contains("config_name: comparisons", card);
+        Assert.Contains("data_files: segments.parquet", card);
+        Assert.Contains("`goal` (higher is better)", card);
+        Assert.Contains("| `comparisons.parquet` | 4 |", card);
+        Assert.Contains("1 simulated", card);
+
+        var bad = await http.GetAsync($"/api/v1/campaigns/{campaign}/export?format=bundle&license=Not%20A%20Licence");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("cc-by-4.0", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"/api/v1/campaigns/{campaign}/export?format=jsonl&kind=segments")).StatusCode);
+    }
+
     private static readonly string[] ComparisonRowColumns =
     [
         "label_id", "comparison_id", "exchange_id", "round", "rater", "label", "chosen_segment_id", "rejected_segment_id",

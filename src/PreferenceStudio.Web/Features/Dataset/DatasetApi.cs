@@ -30,11 +30,31 @@ public static class DatasetApi
 
         var group = api.MapGroup("/campaigns/{id:guid}").WithTags("Dataset");
 
-        group.MapGet("/export", async (Guid id, string? format, string? kind, DatasetExporter exporter, DatasetTables tables, CancellationToken ct) =>
+        group.MapGet("/export", async (Guid id, string? format, string? kind, string? license, bool? clips, DatasetExporter exporter, DatasetTables tables,
+                DatasetBundle bundle, CancellationToken ct) =>
             {
                 format = (format ?? "jsonl").ToLowerInvariant();
                 kind = kind?.ToLowerInvariant();
+                if (format == "bundle")
+                {
+                    if (license is { } l && !System.Text.RegularExpressions.Regex.IsMatch(l, "^[a-z0-9][a-z0-9.+-]{0,63}$"))
+                        throw StudioProblemException.Invalid($"license must be a licence identifier such as cc-by-4.0, mit or other; got '{l}'.");
+                    var zip = Path.Combine(Path.GetTempPath(), $"studio-bundle-{Guid.NewGuid():N}.zip");
+                    try
+                    {
+                        await bundle.WriteAsync(id, zip, license ?? DatasetBundle.DefaultLicence, clips ?? false, ct);
+                    }
+                    catch
+                    {
+                        File.Delete(zip);
+                        throw;
+                    }
+                    return Results.File(new FileStream(zip, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous),
+                        "application/zip", $"campaign-{id:N}.zip");
+                }
                 DatasetTables.Validate(format, kind ?? ExportKinds.Comparisons);
+                if (format == "jsonl" && kind is ExportKinds.Segments or ExportKinds.Raters)
+                    throw StudioProblemException.Invalid($"kind={kind} is a table: use format=csv or parquet. JSONL holds comparisons and rankings.");
                 if (format == "jsonl")
                     return Results.Stream(stream => exporter.WriteJsonlAsync(id, stream, ct, kind), "application/x-ndjson",
                         fileDownloadName: $"campaign-{id:N}{(kind is null ? "" : "-" + kind)}.jsonl");
@@ -55,7 +75,7 @@ public static class DatasetApi
             })
             .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
             .WithName("ExportDataset")
-            .WithSummary("The campaign's labels: format=jsonl (default; the lossless exchange file, both record kinds unless kind is given), csv or parquet (one table: kind=comparisons, the default, or rankings); raters by pseudonym")
+            .WithSummary("The campaign's data: format=jsonl (default; the lossless exchange file, both record kinds unless kind=comparisons or rankings), csv or parquet (one table: kind=comparisons, the default, segments, rankings or raters), or bundle (a zip of the four Parquet tables, the JSONL and a README.md dataset card; license=ID, clips=true adds the MP4s); raters by pseudonym")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 

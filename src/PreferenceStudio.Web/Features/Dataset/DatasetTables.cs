@@ -20,7 +20,7 @@ public static class ExportKinds
     public const string Segments = "segments";
     public const string Raters = "raters";
     public static readonly IReadOnlyList<string> All = [Comparisons, Rankings, Segments, Raters];
-    public static readonly IReadOnlyList<string> Formats = ["jsonl", "csv", "parquet"];
+    public static readonly IReadOnlyList<string> Formats = ["jsonl", "csv", "parquet", "bundle"];
 }
 
 /// <summary>One label, as a row: which segment was chosen and which rejected (null for equal and can't tell).</summary>
