@@ -176,7 +176,8 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
     /// <summary>ISO-8601 UTC with milliseconds, as pandas and DuckDB parse it; empty for none.</summary>
     internal static string Time(DateTime? time) => time?.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) ?? "";
 
-    private static async Task<int> WriteBatchesAsync<T>(IAsyncEnumerable<List<T>> batches, string format, string path, CancellationToken ct) where T : new()
+    /// <summary>Writes rows (in batches: one Parquet row group each) as a CSV or Parquet file; returns the row count.</summary>
+    public static async Task<int> WriteBatchesAsync<T>(IAsyncEnumerable<List<T>> batches, string format, string path, CancellationToken ct) where T : new()
     {
         int rows = 0;
         await using var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
