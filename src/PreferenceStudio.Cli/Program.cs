@@ -14,6 +14,8 @@ public static class StudioCli
           simulate   run the preference loop with a simulated teacher instead of people
           train-policy  train a policy headless (PPO, or value iteration in tabular environments)
           bench      benchmarks: `bench train`, `bench render`, `bench labels`, `bench vpl`, `bench serving`
+          export     a campaign's data into a folder: jsonl, csv, parquet or a bundle (zip with a dataset card)
+          convert    an exchange JSONL file as Parquet or CSV tables, without a database
           migrate    apply the database migrations to the configured PostgreSQL
           users      accounts: `users add --email E --role admin|researcher` (password on stdin), `users list`
           tokens     API tokens: `tokens create --email E --name N --scopes S,...`, `tokens list`, `tokens revoke`
@@ -35,6 +37,8 @@ public static class StudioCli
             "simulate" => await SimulateCommand.RunAsync(rest),
             "train-policy" => await TrainPolicyCommand.RunAsync(rest),
             "bench" => await BenchCommand.RunAsync(rest),
+            "export" => await ExportCommand.RunAsync(rest),
+            "convert" => await ConvertCommand.RunAsync(rest),
             "migrate" => await MigrateCommand.RunAsync(rest),
             "users" => await UsersCommand.RunAsync(rest),
             "tokens" => await TokensCommand.RunAsync(rest),

@@ -25,6 +25,7 @@ using PreferenceStudio.Web.Features.Quality;
 using PreferenceStudio.Web.Features.Rating;
 using PreferenceStudio.Web.Features.Rounds;
 using PreferenceStudio.Web.Hosting.LocalDatabase;
+using Scalar.AspNetCore;
 
 namespace PreferenceStudio.Web.Hosting;
 
@@ -103,6 +104,8 @@ public static class StudioHostingExtensions
         services.AddSingleton<PreferenceStudio.Web.Features.Hierarchy.FactorRankingStore>();
         services.AddSingleton<PreferenceStudio.Web.Features.Hierarchy.RoundFactors>();
         services.AddSingleton<DatasetExporter>();
+        services.AddSingleton<DatasetTables>();
+        services.AddSingleton<DatasetBundle>();
         services.AddSingleton<DatasetImporter>();
         services.AddSingleton<PreferenceStudio.Web.Features.Study.StudyTexts>();
         services.AddSingleton(sp => new ClipEncoder(sp.GetRequiredService<IOptions<StudioOptions>>().Value.MediaPath));
@@ -226,6 +229,9 @@ public static class StudioHostingExtensions
         Console.Out.Flush();
     }
 
+    /// <summary>Where Scalar renders the OpenAPI document (with the document, only where it is served).</summary>
+    public const string ApiReferencePath = "/api/reference";
+
     public static void MapStudio(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<StudioOptions>>().Value;
@@ -254,7 +260,18 @@ public static class StudioHostingExtensions
         // A worker node runs jobs only: no pages, API or hub for anyone to reach on it.
         if (!options.ServesWeb) return;
         if (options.ServeOpenApi ?? app.Environment.IsDevelopment())
+        {
             app.MapOpenApi().AllowAnonymous();
+            // The API reference renders that document. Scalar's script comes from the package itself (no CDN, no
+            // web fonts); its inline start-up script carries a fresh nonce per request, which SecurityHeaders puts
+            // into this response's Content-Security-Policy.
+            app.MapScalarApiReference(ApiReferencePath, o => o
+                    .WithTitle("PreferenceStudio API")
+                    .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+                    .DisableDefaultFonts()
+                    .WithNonce())
+                .AllowAnonymous();
+        }
 
         var api = app.MapGroup("/api/v1");
         api.MapCampaignsApi();

@@ -88,6 +88,12 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
         ["GET /health"] = Need.Anyone,
         ["GET /health/ready"] = Need.Anyone,
         ["GET /openapi/{documentName}.json"] = Need.Anyone,
+        ["GET /api/v1/schemas/{name}"] = Need.Anyone,
+        // Scalar's rendering of the OpenAPI document, served where the document is.
+        ["GET /api/reference/{documentName?}"] = Need.Anyone,
+        ["GET /api/reference/scalar.js"] = Need.Anyone,
+        ["GET /api/reference/scalar.aspnetcore.js"] = Need.Anyone,
+        ["GET /api/reference/favicon.svg"] = Need.Anyone,
         // Pages.
         ["GET /"] = Need.Anyone,
         ["GET /not-found"] = Need.Anyone,
@@ -264,7 +270,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres) : IClassF
             .Replace("{id:guid}", campaign.ToString()).Replace("{Id:guid}", campaign.ToString())
             .Replace("{runId:guid}", Guid.NewGuid().ToString()).Replace("{comparisonId:guid}", Guid.NewGuid().ToString()).Replace("{userId}", "no-such-user")
             .Replace("{pseudonym}", "victim").Replace("{fileName}", clip).Replace("{code}", code).Replace("{JoinCode}", code)
-            .Replace("{documentName}", "v1").Replace("{**path:file}", "no-such-file.txt");
+            .Replace("{documentName}", "v1").Replace("{documentName?}", "v1").Replace("{name}", "preference@1.json").Replace("{**path:file}", "no-such-file.txt");
         if (!path.StartsWith('/')) path = "/" + path;
         var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (method is "POST" or "PUT")

@@ -232,4 +232,75 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         Assert.Equal(2, badScopeExit);
         Assert.Contains("Unknown scope(s) everything", badScopeErr);
     }
+
+    private static long DuckCount(string file)
+    {
+        using var duck = new DuckDB.NET.Data.DuckDBConnection("DataSource=:memory:");
+        duck.Open();
+        using var command = duck.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM '{file}'";
+        return Convert.ToInt64(command.ExecuteScalar());
+    }
+
+    [Fact]
+    public async Task Export_writes_a_campaigns_tables_and_bundle_into_a_folder()
+    {
+        var cs = await postgres.CreateDatabaseAsync("cliexport");
+        Guid campaign;
+        await using (var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("cliexport"), runWorker: false))
+        {
+            var http = app.CreateClient();
+            campaign = await StudioTestApi.CreateCampaignAsync(http, "cli-export", pairs: 10, labels: 10, rounds: 1, start: false);
+            var import = await http.PostAsync($"/api/v1/campaigns/{campaign}/preferences/import",
+                new StringContent(string.Join("\n", DatasetApiTests.SampleLines(7, seed: 31)) + "\n", System.Text.Encoding.UTF8, "application/x-ndjson"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, import.StatusCode);
+        }
+        var outDir = StudioAppFactory.NewDataRoot("cliexport-out");
+        var (exit, stdout, stderr) = await StudioAsync("export", "--campaign", campaign.ToString(), "--format", "parquet", "--out", outDir, "--connection", cs);
+        Assert.True(exit == 0, stderr);
+        var result = JsonDocument.Parse(stdout[^1]).RootElement;
+        var files = result.GetProperty("files").EnumerateArray().ToDictionary(f => f.GetProperty("kind").GetString()!, f => f.GetProperty("path").GetString()!);
+        Assert.Equal(["comparisons", "rankings", "segments", "raters"], files.Keys);
+        Assert.Equal(7, DuckCount(files["comparisons"]));
+        Assert.Equal(14, DuckCount(files["segments"]));
+
+        var (bundleExit, bundleOut, bundleErr) = await StudioAsync("export", "--campaign", campaign.ToString(), "--format", "bundle", "--license", "mit", "--out", outDir, "--connection", cs);
+        Assert.True(bundleExit == 0, bundleErr);
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(JsonDocument.Parse(bundleOut[^1]).RootElement.GetProperty("files")[0].GetProperty("path").GetString()!))
+            Assert.Contains("README.md", zip.Entries.Select(e => e.FullName));
+
+        var (badExit, _, badErr) = await StudioAsync("export", "--campaign", campaign.ToString(), "--format", "xlsx", "--out", outDir, "--connection", cs);
+        Assert.Equal(2, badExit);
+        Assert.Contains("jsonl, csv, parquet, bundle", badErr);
+        var (missingExit, _, missingErr) = await StudioAsync("export", "--campaign", Guid.NewGuid().ToString(), "--format", "csv", "--kind", "comparisons", "--out", outDir, "--connection", cs);
+        Assert.Equal(1, missingExit);
+        Assert.Contains("No campaign", missingErr);
+    }
+
+    [Fact]
+    public async Task Convert_turns_an_exchange_file_into_tables_and_refuses_a_malformed_one_writing_nothing()
+    {
+        var lines = DatasetApiTests.SampleLines(9, seed: 32);
+        var input = Path.Combine(StudioAppFactory.NewDataRoot("convert"), "prefs.jsonl");
+        await File.WriteAllLinesAsync(input, lines);
+        var outDir = StudioAppFactory.NewDataRoot("convert-out");
+        var (exit, stdout, stderr) = await StudioAsync("convert", input, "--format", "parquet", "--out", outDir);
+        Assert.True(exit == 0, stderr);
+        var result = JsonDocument.Parse(stdout[^1]).RootElement;
+        Assert.Equal(9, result.GetProperty("comparisons").GetInt32());
+        Assert.Equal(9, DuckCount(Path.Combine(outDir, "prefs-comparisons.parquet")));
+        var distinct = lines.Select(l => PreferenceJsonl.ParseLine(l).Record!).SelectMany(r => new[] { r.Left, r.Right })
+            .Select(x => PreferenceStudio.Core.Data.SegmentRecord.ComputeContentHash(x.States, x.Actions)).Distinct().Count();
+        Assert.Equal(distinct, DuckCount(Path.Combine(outDir, "prefs-segments.parquet")));
+
+        var bad = lines.ToList();
+        bad.Insert(2, bad[0].Replace("\"label\":", "\"label\":\"sideways\",\"x\":"));
+        var badInput = Path.Combine(StudioAppFactory.NewDataRoot("convert-bad"), "bad.jsonl");
+        await File.WriteAllLinesAsync(badInput, bad);
+        var badOut = Path.Combine(StudioAppFactory.NewDataRoot("convert-bad-out"), "tables");
+        var (badExit, _, badErr) = await StudioAsync("convert", badInput, "--format", "csv", "--out", badOut);
+        Assert.Equal(1, badExit);
+        Assert.Contains("line 3", badErr);
+        Assert.False(Directory.Exists(badOut));
+    }
 }

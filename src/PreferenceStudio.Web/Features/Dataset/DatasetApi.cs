@@ -15,18 +15,69 @@ public static class DatasetApi
 
     public static RouteGroupBuilder MapDatasetApi(this RouteGroupBuilder api)
     {
+        // The exchange format's JSON Schemas are documentation of a public file format: anyone may read them.
+        api.MapGet("/schemas/{name}", (string name) =>
+                PreferenceStudio.Core.Exchange.ExchangeSchemas.Read(name) is { } schema
+                    ? Results.Text(schema, "application/schema+json", System.Text.Encoding.UTF8)
+                    : throw StudioProblemException.NotFound(
+                        $"No schema named '{name}'. The exchange format's schemas are {string.Join(" and ", PreferenceStudio.Core.Exchange.ExchangeSchemas.Files)}."))
+            .AllowAnonymous()
+            .WithTags("Dataset")
+            .WithName("GetExchangeSchema")
+            .WithSummary("The JSON Schema (draft 2020-12) of a record kind of the exchange format: preference@1.json (comparisons) or factor-ranking@1.json (factor rankings)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/schema+json")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         var group = api.MapGroup("/campaigns/{id:guid}").WithTags("Dataset");
 
-        group.MapGet("/export", (Guid id, string? format, DatasetExporter exporter, CancellationToken ct) =>
+        group.MapGet("/export", async (Guid id, string? format, string? kind, string? license, bool? clips, DatasetExporter exporter, DatasetTables tables,
+                DatasetBundle bundle, CancellationToken ct) =>
             {
-                format ??= "jsonl";
-                if (!string.Equals(format, "jsonl", StringComparison.OrdinalIgnoreCase))
-                    throw StudioProblemException.Invalid($"Unknown export format '{format}'. Use format=jsonl.");
-                return Results.Stream(stream => exporter.WriteJsonlAsync(id, stream, ct), "application/x-ndjson",
-                    fileDownloadName: $"campaign-{id:N}.jsonl");
+                format = (format ?? "jsonl").ToLowerInvariant();
+                kind = kind?.ToLowerInvariant();
+                if (format == "bundle")
+                {
+                    if (license is { } l && !System.Text.RegularExpressions.Regex.IsMatch(l, "^[a-z0-9][a-z0-9.+-]{0,63}$"))
+                        throw StudioProblemException.Invalid($"license must be a licence identifier such as cc-by-4.0, mit or other; got '{l}'.");
+                    var zip = Path.Combine(Path.GetTempPath(), $"studio-bundle-{Guid.NewGuid():N}.zip");
+                    try
+                    {
+                        await bundle.WriteAsync(id, zip, license ?? DatasetBundle.DefaultLicence, clips ?? false, ct);
+                    }
+                    catch
+                    {
+                        File.Delete(zip);
+                        throw;
+                    }
+                    return Results.File(new FileStream(zip, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous),
+                        "application/zip", $"campaign-{id:N}.zip");
+                }
+                DatasetTables.Validate(format, kind ?? ExportKinds.Comparisons);
+                if (format == "jsonl" && kind is ExportKinds.Segments or ExportKinds.Raters)
+                    throw StudioProblemException.Invalid($"kind={kind} is a table: use format=csv or parquet. JSONL holds comparisons and rankings.");
+                if (format == "jsonl")
+                    return Results.Stream(stream => exporter.WriteJsonlAsync(id, stream, ct, kind), "application/x-ndjson",
+                        fileDownloadName: $"campaign-{id:N}{(kind is null ? "" : "-" + kind)}.jsonl");
+                kind ??= ExportKinds.Comparisons;
+                // Written to a file first: the database is read at its own pace and released before the download.
+                var path = Path.Combine(Path.GetTempPath(), $"studio-export-{Guid.NewGuid():N}.{format}");
+                try
+                {
+                    await tables.WriteAsync(id, kind, format, path, ct);
+                }
+                catch
+                {
+                    File.Delete(path);
+                    throw;
+                }
+                var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+                return Results.File(file, format == "csv" ? "text/csv" : "application/vnd.apache.parquet", $"campaign-{id:N}-{kind}.{format}");
             })
             .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
-            .WithName("ExportDataset").WithSummary("Every labelled comparison, then every factor-ranking version, as preferencestudio JSONL (raters by pseudonym)");
+            .WithName("ExportDataset")
+            .WithSummary("The campaign's data: format=jsonl (default; the lossless exchange file, both record kinds unless kind=comparisons or rankings), csv or parquet (one table: kind=comparisons, the default, segments, rankings or raters), or bundle (a zip of the four Parquet tables, the JSONL and a README.md dataset card; license=ID, clips=true adds the MP4s); raters by pseudonym")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/preferences/import", async (Guid id, HttpRequest request, IOptions<StudioOptions> options, DatasetImporter importer, CancellationToken ct) =>
             {

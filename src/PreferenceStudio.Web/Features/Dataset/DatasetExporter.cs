@@ -15,7 +15,8 @@ namespace PreferenceStudio.Web.Features.Dataset;
 /// </summary>
 public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory)
 {
-    public async Task WriteJsonlAsync(Guid campaignId, Stream output, CancellationToken ct)
+    /// <param name="kind">null for both record kinds; <see cref="ExportKinds.Comparisons"/> or <see cref="ExportKinds.Rankings"/> for one.</param>
+    public async Task WriteJsonlAsync(Guid campaignId, Stream output, CancellationToken ct, string? kind = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await db.Campaigns.AsNoTracking().Where(c => c.Id == campaignId).Select(c => new { c.Environment, c.EnvironmentParameters }).FirstAsync(ct);
@@ -38,6 +39,7 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
             .AsAsyncEnumerable();
 
         await using var writer = new StreamWriter(output, new UTF8Encoding(false), bufferSize: 64 * 1024, leaveOpen: true);
+        if (kind is null or ExportKinds.Comparisons)
         await foreach (var r in rows.WithCancellation(ct))
         {
             var record = new PreferenceRecord(
@@ -65,6 +67,7 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
         }
         var rankings = db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaignId)
             .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).AsAsyncEnumerable();
+        if (kind is null or ExportKinds.Rankings)
         await foreach (var r in rankings.WithCancellation(ct))
         {
             var record = new FactorRankingRecord($"{campaignId:N}/ranking/{r.Id:N}", environment, Pseudonym(r.RaterId)!, r.Factors, r.Margins, r.CreatedAt)
