@@ -46,9 +46,7 @@ public sealed class PandasCsvTests(PostgresFixture postgres) : IClassFixture<Pos
         var cs = await postgres.CreateDatabaseAsync("pandas");
         await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("pandas"));
         var http = app.CreateClient();
-        var campaign = await StudioTestApi.CreateCampaignAsync(http, "pandas", pairs: 5, labels: 5, rounds: 1, seed: 24);
-        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
-        Assert.Equal(5, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-pandas", 5));
+        var campaign = await StudioTestApi.AnsweredCampaignAsync(http, cs, "pandas", pairs: 5, "sim-pandas", answers: 5, seed: 24);
         var folder = StudioAppFactory.NewDataRoot("pandas-csv");
         foreach (var kind in new[] { "comparisons", "segments" })
             await File.WriteAllBytesAsync(Path.Combine(folder, kind + ".csv"), await http.GetByteArrayAsync($"/api/v1/campaigns/{campaign}/export?format=csv&kind={kind}"));
