@@ -20,6 +20,12 @@ public class StudioDbContext(DbContextOptions<StudioDbContext> options) : Identi
     /// </summary>
     public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys => Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
 
+    /// <summary>
+    /// Queries of this context stream their rows instead of being retried on a transient error (which needs the whole
+    /// result buffered first; see <see cref="StudioExecutionStrategy.RetriesOnFailure"/>). For exports of large campaigns.
+    /// </summary>
+    public bool StreamingReads { get; set; }
+
     /// <summary>Assembly holding the migrations; the host must reference it for <c>Migrate</c> to find them.</summary>
     public const string MigrationsAssemblyName = "PreferenceStudio.Migrations";
 

@@ -32,6 +32,14 @@ public sealed class StudioExecutionStrategy(ExecutionStrategyDependencies depend
 
     private bool _insideOuterTransaction;
 
+    /// <summary>
+    /// A retrying strategy makes EF Core buffer each query's whole result (so a retry can start over); a context that
+    /// streams a large result (an export of a million labels) turns that off with <see cref="StudioDbContext.StreamingReads"/>
+    /// and is not retried: it reads in constant memory instead.
+    /// </summary>
+    public override bool RetriesOnFailure =>
+        base.RetriesOnFailure && Dependencies.CurrentContext.Context is not StudioDbContext { StreamingReads: true };
+
     protected override void OnFirstExecution()
     {
         var database = Dependencies.CurrentContext.Context.Database;

@@ -29,6 +29,7 @@ public static class StudioOpenApi
             };
             return Task.CompletedTask;
         });
+        o.AddOperationTransformer(AddErrorResponsesAsync);
         o.AddOperationTransformer((operation, context, ct) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
@@ -43,6 +44,41 @@ public static class StudioOpenApi
                 + $"Needs: {string.Join("; ", who)}" + (scopes.Count > 0 ? $"; an API token needs the scope {string.Join(", ", scopes)}." : "."));
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// The errors every operation can answer, as ProblemDetails, unless it declares them itself: 401 and 403 where an
+    /// identity is needed, 404 where the path names something, 400 where a body or query is read, and 503 when the
+    /// database is out of reach (StudioExceptionHandler).
+    /// </summary>
+    private static async Task AddErrorResponsesAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        var description = context.Description;
+        var metadata = description.ActionDescriptor.EndpointMetadata;
+        bool open = metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any();
+        var problem = await context.GetOrCreateSchemaAsync(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), null, ct);
+        operation.Responses ??= new OpenApiResponses();
+        void Add(int status, string why)
+        {
+            var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (operation.Responses.ContainsKey(key)) return;
+            operation.Responses[key] = new OpenApiResponse
+            {
+                Description = why,
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = problem } },
+            };
+        }
+        var sources = description.ParameterDescriptions.Select(p => p.Source.Id).ToHashSet();
+        if (sources.Contains("Body") || sources.Contains("Query") || description.HttpMethod is "POST" or "PUT")
+            Add(StatusCodes.Status400BadRequest, "The request is not usable: the detail (and errors, per field) say what to fix.");
+        if (!open)
+        {
+            Add(StatusCodes.Status401Unauthorized, "No identity, or a forged, revoked or expired one.");
+            Add(StatusCodes.Status403Forbidden, "The identity lacks the role or token scope this operation needs (see its description).");
+        }
+        if (description.RelativePath?.Contains('{') == true)
+            Add(StatusCodes.Status404NotFound, "Nothing with that id (or you may not know of it).");
+        Add(StatusCodes.Status503ServiceUnavailable, "The database is out of reach for the moment; send the request again (Retry-After).");
     }
 
     private static string Describe(string policy) => policy switch

@@ -24,6 +24,12 @@ public sealed class ApiReferenceTests(PostgresFixture postgres) : IClassFixture<
             Assert.True(operation.TryGetProperty("summary", out var summary) && summary.GetString()!.Length > 10, $"{method} {path} has no summary");
             bool open = path.StartsWith("/api/v1/schemas/", StringComparison.Ordinal) || path.StartsWith("/api/v1/join", StringComparison.Ordinal);
             Assert.True(open || (operation.TryGetProperty("description", out var needs) && needs.GetString()!.Contains("Needs:")), $"{method} {path} does not say who may call it");
+            // Its error responses, as ProblemDetails; the ones needing an identity say how they refuse one.
+            var responses = operation.GetProperty("responses").EnumerateObject().ToDictionary(r => r.Name, r => r.Value);
+            Assert.True(responses.ContainsKey("503"), $"{method} {path} lists no 503");
+            Assert.True(responses["503"].GetProperty("content").TryGetProperty("application/problem+json", out _), $"{method} {path}: 503 is not a ProblemDetails");
+            if (!open) Assert.True(responses.ContainsKey("401") && responses.ContainsKey("403"), $"{method} {path} lists no 401/403");
+            if (path.Contains('{')) Assert.True(responses.ContainsKey("404"), $"{method} {path} lists no 404");
         }
 
         var page = await http.GetAsync("/api/reference");

@@ -46,9 +46,7 @@ public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture
         var cs = await postgres.CreateDatabaseAsync("tables");
         await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("tables"));
         var http = app.CreateClient();
-        var campaign = await StudioTestApi.CreateCampaignAsync(http, "tables", pairs: 6, labels: 6, rounds: 1, seed: 19);
-        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
-        Assert.Equal(6, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-tables", 6));
+        var campaign = await StudioTestApi.AnsweredCampaignAsync(http, cs, "tables", pairs: 6, "sim-tables", answers: 6, seed: 19);
 
         List<Label> labels;
         Dictionary<Guid, Comparison> comparisons;
@@ -100,9 +98,7 @@ public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture
         var cs = await postgres.CreateDatabaseAsync("tablesseg");
         await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("tablesseg"));
         var http = app.CreateClient();
-        var campaign = await StudioTestApi.CreateCampaignAsync(http, "tables-segments", pairs: 6, labels: 6, rounds: 1, seed: 20);
-        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
-        Assert.Equal(6, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-seg", 6));
+        var campaign = await StudioTestApi.AnsweredCampaignAsync(http, cs, "tables-segments", pairs: 6, "sim-seg", answers: 6, seed: 20);
         List<SegmentRecord> segments;
         int decisive;
         await using (var db = StudioDbContext.Create(cs))
@@ -152,9 +148,7 @@ public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture
         var cs = await postgres.CreateDatabaseAsync("tablesraters");
         await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("tablesraters"));
         var http = app.CreateClient();
-        var campaign = await StudioTestApi.CreateCampaignAsync(http, "tables-raters", pairs: 6, labels: 6, rounds: 1, seed: 22);
-        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
-        Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-one", 4));
+        var campaign = await StudioTestApi.AnsweredCampaignAsync(http, cs, "tables-raters", pairs: 6, "sim-one", answers: 4, seed: 22);
         Assert.Equal(2, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-two", 2));
         var parquet = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=parquet&kind=raters", ".parquet");
         var csv = await DownloadAsync(http, $"/api/v1/campaigns/{campaign}/export?format=csv&kind=raters", ".csv");
@@ -182,9 +176,7 @@ public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture
         var cs = await postgres.CreateDatabaseAsync("bundle");
         await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("bundle"));
         var http = app.CreateClient();
-        var campaign = await StudioTestApi.CreateCampaignAsync(http, "bundle", pairs: 4, labels: 4, rounds: 1, seed: 23);
-        await StudioTestApi.WaitForRoundAsync(cs, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
-        Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(cs, http, campaign, "sim-bundle", 4));
+        var campaign = await StudioTestApi.AnsweredCampaignAsync(http, cs, "bundle", pairs: 4, "sim-bundle", answers: 4, seed: 23);
         int clips;
         await using (var db = StudioDbContext.Create(cs))
             clips = await db.Clips.Where(c => c.Segment!.CampaignId == campaign && c.Status == ClipStatus.Rendered).Select(c => c.FileName).Distinct().CountAsync();

@@ -60,9 +60,7 @@ public sealed class ExchangeSchemaTests(PostgresFixture postgres) : IClassFixtur
         await using var app = new StudioAppFactory(cs, StudioAppFactory.NewDataRoot("schemaexport"));
         var http = app.CreateClient();
         // Labels given in a round (round, clip hashes, policy, times) ...
-        var played = await StudioTestApi.CreateCampaignAsync(http, "schema-played", pairs: 4, labels: 4, rounds: 1, seed: 18);
-        await StudioTestApi.WaitForRoundAsync(cs, played, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
-        Assert.Equal(4, await StudioTestApi.AnswerAsOracleAsync(cs, http, played, "sim-schema", 4));
+        var played = await StudioTestApi.AnsweredCampaignAsync(http, cs, "schema-played", pairs: 4, "sim-schema", answers: 4, seed: 18);
         // ... and imported ones: raters and groups or none, times or none, a gold pair, factor rankings.
         var imported = await StudioTestApi.CreateCampaignAsync(http, "schema-imported", pairs: 10, labels: 10, rounds: 1, start: false);
         var lines = DatasetApiTests.SampleLines(8, seed: 21);

@@ -97,6 +97,18 @@ public static class StudioTestApi
     }
 
     /// <summary>
+    /// A started one-round campaign of <paramref name="pairs"/> delivery pairs (as many labels), its round open, and
+    /// <paramref name="answers"/> of them answered by the oracle rater <paramref name="rater"/>.
+    /// </summary>
+    public static async Task<Guid> AnsweredCampaignAsync(HttpClient http, string connectionString, string name, int pairs, string rater, int answers, int seed)
+    {
+        var campaign = await CreateCampaignAsync(http, name, pairs: pairs, labels: pairs, rounds: 1, seed: seed);
+        await WaitForRoundAsync(connectionString, campaign, 0, RoundStatus.Open, TimeSpan.FromSeconds(90));
+        Assert.Equal(answers, await AnswerAsOracleAsync(connectionString, http, campaign, rater, answers));
+        return campaign;
+    }
+
+    /// <summary>
     /// Answers pairs of the open round as a simulated oracle rater until the round has <paramref name="count"/> labels
     /// from this rater or nothing is left to answer. Returns how many were answered.
     /// </summary>

@@ -13,6 +13,26 @@ public static class DatasetApi
     /// <summary>Media types an import body may have: JSON Lines by its common names.</summary>
     public static readonly IReadOnlyList<string> ImportContentTypes = ["application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines"];
 
+    /// <summary>
+    /// A file written whole before it is sent: the database is read at its own pace and released before a slow client
+    /// downloads; the file is deleted when the response is done with it (or when writing it failed).
+    /// </summary>
+    private static async Task<IResult> WrittenFileAsync(string extension, Func<string, Task> write, string contentType, string downloadName)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"studio-export-{Guid.NewGuid():N}.{extension}");
+        try
+        {
+            await write(path);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+        return Results.File(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous),
+            contentType, downloadName);
+    }
+
     public static RouteGroupBuilder MapDatasetApi(this RouteGroupBuilder api)
     {
         // The exchange format's JSON Schemas are documentation of a public file format: anyone may read them.
@@ -39,17 +59,7 @@ public static class DatasetApi
                 {
                     if (license is { } l && !System.Text.RegularExpressions.Regex.IsMatch(l, "^[a-z0-9][a-z0-9.+-]{0,63}$"))
                         throw StudioProblemException.Invalid($"license must be a licence identifier such as cc-by-4.0, mit or other; got '{l}'.");
-                    var zip = Path.Combine(Path.GetTempPath(), $"studio-bundle-{Guid.NewGuid():N}.zip");
-                    try
-                    {
-                        await bundle.WriteAsync(id, zip, license ?? DatasetBundle.DefaultLicence, clips ?? false, ct);
-                    }
-                    catch
-                    {
-                        File.Delete(zip);
-                        throw;
-                    }
-                    return Results.File(new FileStream(zip, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous),
+                    return await WrittenFileAsync("zip", path => bundle.WriteAsync(id, path, license ?? DatasetBundle.DefaultLicence, clips ?? false, ct),
                         "application/zip", $"campaign-{id:N}.zip");
                 }
                 DatasetTables.Validate(format, kind ?? ExportKinds.Comparisons);
@@ -59,19 +69,8 @@ public static class DatasetApi
                     return Results.Stream(stream => exporter.WriteJsonlAsync(id, stream, ct, kind), "application/x-ndjson",
                         fileDownloadName: $"campaign-{id:N}{(kind is null ? "" : "-" + kind)}.jsonl");
                 kind ??= ExportKinds.Comparisons;
-                // Written to a file first: the database is read at its own pace and released before the download.
-                var path = Path.Combine(Path.GetTempPath(), $"studio-export-{Guid.NewGuid():N}.{format}");
-                try
-                {
-                    await tables.WriteAsync(id, kind, format, path, ct);
-                }
-                catch
-                {
-                    File.Delete(path);
-                    throw;
-                }
-                var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-                return Results.File(file, format == "csv" ? "text/csv" : "application/vnd.apache.parquet", $"campaign-{id:N}-{kind}.{format}");
+                return await WrittenFileAsync(format, path => tables.WriteAsync(id, kind, format, path, ct),
+                    format == "csv" ? "text/csv" : "application/vnd.apache.parquet", $"campaign-{id:N}-{kind}.{format}");
             })
             .RequireCampaign(CampaignRole.Viewer, ApiScopes.DatasetsRead)
             .WithName("ExportDataset")

@@ -19,6 +19,8 @@ public sealed class DatasetExporter(IDbContextFactory<StudioDbContext> dbFactory
     public async Task WriteJsonlAsync(Guid campaignId, Stream output, CancellationToken ct, string? kind = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Millions of rows stream through in constant memory (a retrying read would buffer them all).
+        db.StreamingReads = true;
         var campaign = await db.Campaigns.AsNoTracking().Where(c => c.Id == campaignId).Select(c => new { c.Environment, c.EnvironmentParameters }).FirstAsync(ct);
         var environment = campaign.Environment;
         // Raters leave the studio by their pseudonym in this campaign, never by the id their identity resolves to.

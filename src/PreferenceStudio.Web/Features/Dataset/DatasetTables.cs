@@ -162,6 +162,8 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
     public async Task<int> WriteAsync(Guid campaignId, string kind, string format, string path, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Millions of rows stream through in constant memory (a retrying read would buffer them all).
+        db.StreamingReads = true;
         if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId, ct)) throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var names = await RaterDirectory.PseudonymsAsync(db, campaignId, ct);
         return kind switch
