@@ -32,10 +32,9 @@ public static class ExportCommand
         var format = cli.Get("format", "jsonl").ToLowerInvariant();
         var kind = cli.Get("kind")?.ToLowerInvariant();
         var outDir = Path.GetFullPath(cli.Require("out"));
-        if (!ExportKinds.Formats.Contains(format)) throw new CliUsageException($"unknown --format '{format}'; use {string.Join(", ", ExportKinds.Formats)}.");
-        if (kind is not null && !ExportKinds.All.Contains(kind)) throw new CliUsageException($"unknown --kind '{kind}'; use {string.Join(", ", ExportKinds.All)}.");
-        if (format == "jsonl" && kind is ExportKinds.Segments or ExportKinds.Raters)
-            throw new CliUsageException($"--kind {kind} is a table: use --format csv or parquet.");
+        // The endpoint's own rules; a refusal is a usage error here (exit 2).
+        try { DatasetTables.Validate(format, kind); }
+        catch (StudioProblemException e) { throw new CliUsageException(e.Message); }
 
         var connection = await StudioDatabaseConnection.ResolveAsync(cli);
         if (await StudioDatabase.PendingMigrationsAsync(connection) is { Count: > 0 })

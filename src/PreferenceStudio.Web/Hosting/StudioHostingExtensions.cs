@@ -64,9 +64,11 @@ public static class StudioHostingExtensions
         services.AddDbContextFactory<StudioDbContext>(o => StudioDbContext.Configure(o, connectionString));
         services.AddDbContext<DataProtectionKeysContext>(o => DataProtectionKeysContext.Configure(o, connectionString));
         var startup = new StudioStartup();
+        var database = new DatabaseHealthCheck(connectionString);
         services.AddSingleton(startup);
+        services.AddSingleton(database);
         services.AddHealthChecks()
-            .AddCheck("database", new DatabaseHealthCheck(connectionString), tags: ["ready"])
+            .AddCheck("database", database, tags: ["ready"])
             .AddCheck("startup", startup, tags: ["ready"]);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
@@ -155,7 +157,7 @@ public static class StudioHostingExtensions
         var connectionString = app.Configuration.GetConnectionString("Studio")!;
         // The database out of reach at start (a node started before it, or during its restart): the node starts anyway,
         // says why it is not ready on /health/ready, and finishes preparing when the database answers.
-        if (await new DatabaseHealthCheck(connectionString).CheckHealthAsync(new()) is { Status: not Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy } down)
+        if (await app.Services.GetRequiredService<DatabaseHealthCheck>().CheckHealthAsync(new()) is { Status: not Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy } down)
         {
             startup.Waiting(down.Description!);
             app.Logger.LogWarning("{Reason} The studio starts, and prepares the database once it answers.", down.Description);
@@ -174,7 +176,7 @@ public static class StudioHostingExtensions
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), stopping);
-                var check = await new DatabaseHealthCheck(connectionString).CheckHealthAsync(new(), stopping);
+                var check = await app.Services.GetRequiredService<DatabaseHealthCheck>().CheckHealthAsync(new(), stopping);
                 if (check.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy)
                 {
                     startup.Waiting(check.Description!);

@@ -48,16 +48,22 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async Task<string> CreateEmptyDatabaseAsync(string prefix)
     {
         if (ServerConnectionString.Length == 0) await InitializeAsync();
+        var connectionString = await CreateEmptyDatabaseOnAsync(ServerConnectionString, prefix);
+        lock (_created) _created.Add(new NpgsqlConnectionStringBuilder(connectionString).Database!);
+        return connectionString;
+    }
+
+    /// <summary>A fresh, empty database named after <paramref name="prefix"/> on the server of <paramref name="serverConnectionString"/>.</summary>
+    public static async Task<string> CreateEmptyDatabaseOnAsync(string serverConnectionString, string prefix)
+    {
         var name = UniqueName(prefix);
-        await using (var connection = new NpgsqlConnection(ServerConnectionString))
+        await using (var connection = new NpgsqlConnection(serverConnectionString))
         {
             await connection.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {LocalPostgres.QuoteIdentifier(name)}", connection);
             await create.ExecuteNonQueryAsync();
         }
-        lock (_created) _created.Add(name);
-
-        return new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
     }
 
     public async Task DisposeAsync()

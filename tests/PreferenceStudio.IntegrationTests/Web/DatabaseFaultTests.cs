@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Infrastructure;
+using PreferenceStudio.IntegrationTests.Infrastructure;
 using PreferenceStudio.Migrations;
 using PreferenceStudio.Web.Hosting.LocalDatabase;
 using Xunit.Abstractions;
@@ -47,14 +48,7 @@ public sealed class RestartablePostgres : IAsyncLifetime
 
     public async Task<string> CreateDatabaseAsync(string prefix)
     {
-        var name = $"t_{prefix}_{Guid.NewGuid():N}"[..(prefix.Length + 3 + 12)];
-        await using (var connection = new NpgsqlConnection(_server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {LocalPostgres.QuoteIdentifier(name)}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        var cs = new NpgsqlConnectionStringBuilder(_server) { Database = name }.ConnectionString;
+        var cs = await PostgresFixture.CreateEmptyDatabaseOnAsync(_server, prefix);
         await StudioDatabase.MigrateAsync(cs);
         return cs;
     }

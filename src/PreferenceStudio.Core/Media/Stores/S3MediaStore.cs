@@ -82,7 +82,7 @@ public sealed class S3MediaStore : IMediaStore, IDisposable
             BucketName = _options.Bucket,
             Key = KeyFor(localPath),
             FilePath = localPath,
-            ContentType = ContentType(localPath),
+            ContentType = MediaContentTypes.For(localPath),
             UseChunkEncoding = false,
         }, ct);
     }
@@ -122,14 +122,6 @@ public sealed class S3MediaStore : IMediaStore, IDisposable
         } while (response.IsTruncated == true);
         return keys;
     }
-
-    private static string ContentType(string path) => Path.GetExtension(path).ToLowerInvariant() switch
-    {
-        ".mp4" => "video/mp4",
-        ".png" => "image/png",
-        ".json" => "application/json",
-        _ => "application/octet-stream",
-    };
 
     public void Dispose() => _client.Dispose();
 }

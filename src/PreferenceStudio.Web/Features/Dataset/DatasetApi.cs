@@ -57,14 +57,10 @@ public static class DatasetApi
                 kind = kind?.ToLowerInvariant();
                 if (format == "bundle")
                 {
-                    if (license is { } l && !System.Text.RegularExpressions.Regex.IsMatch(l, "^[a-z0-9][a-z0-9.+-]{0,63}$"))
-                        throw StudioProblemException.Invalid($"license must be a licence identifier such as cc-by-4.0, mit or other; got '{l}'.");
                     return await WrittenFileAsync("zip", path => bundle.WriteAsync(id, path, license ?? DatasetBundle.DefaultLicence, clips ?? false, ct),
                         "application/zip", $"campaign-{id:N}.zip");
                 }
-                DatasetTables.Validate(format, kind ?? ExportKinds.Comparisons);
-                if (format == "jsonl" && kind is ExportKinds.Segments or ExportKinds.Raters)
-                    throw StudioProblemException.Invalid($"kind={kind} is a table: use format=csv or parquet. JSONL holds comparisons and rankings.");
+                DatasetTables.Validate(format, kind);
                 if (format == "jsonl")
                     return Results.Stream(stream => exporter.WriteJsonlAsync(id, stream, ct, kind), "application/x-ndjson",
                         fileDownloadName: $"campaign-{id:N}{(kind is null ? "" : "-" + kind)}.jsonl");

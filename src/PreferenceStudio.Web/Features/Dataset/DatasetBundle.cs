@@ -21,6 +21,9 @@ public sealed class DatasetBundle(IDbContextFactory<StudioDbContext> dbFactory, 
 
     public async Task WriteAsync(Guid campaignId, string path, string licence, bool clips, CancellationToken ct)
     {
+        // It goes into the card's YAML front matter as is.
+        if (!System.Text.RegularExpressions.Regex.IsMatch(licence, "^[a-z0-9][a-z0-9.+-]{0,63}$"))
+            throw StudioProblemException.Invalid($"license must be a licence identifier such as cc-by-4.0, mit or other; got '{licence}'.");
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId, ct)) throw StudioProblemException.NotFound($"No campaign {campaignId}.");
         var counts = new Dictionary<string, int>();

@@ -45,25 +45,9 @@ public sealed class ComparisonRow
     [JsonName("left_clip_sha256")] public string? LeftClipSha256 { get; set; }
     [JsonName("right_clip_sha256")] public string? RightClipSha256 { get; set; }
     [JsonName("policy_id")] public string? PolicyId { get; set; }
-
-    public static readonly string[] CsvHeader =
-    [
-        "label_id", "comparison_id", "exchange_id", "round", "rater", "label", "chosen_segment_id", "rejected_segment_id",
-        "left_segment_id", "right_segment_id", "shown_at", "answered_at", "response_ms", "held_out", "gold",
-        "left_clip_sha256", "right_clip_sha256", "policy_id",
-    ];
-
-    /// <summary>The CSV fields in <see cref="CsvHeader"/> order; null is an empty field.</summary>
-    public string[] CsvFields() =>
-    [
-        LabelId, ComparisonId, ExchangeId, Round?.ToString(CultureInfo.InvariantCulture) ?? "", Rater ?? "", Label,
-        ChosenSegmentId ?? "", RejectedSegmentId ?? "", LeftSegmentId, RightSegmentId, DatasetTables.Time(ShownAt), DatasetTables.Time(AnsweredAt),
-        ResponseMs?.ToString(CultureInfo.InvariantCulture) ?? "", HeldOut ? "true" : "false", Gold ?? "",
-        LeftClipSha256 ?? "", RightClipSha256 ?? "", PolicyId ?? "",
-    ];
 }
 
-/// <summary>One version of a rater's factor ranking, as a row; in CSV the lists are JSON arrays.</summary>
+/// <summary>One version of a rater's factor ranking, as a row.</summary>
 public sealed class RankingRow
 {
     [JsonName("ranking_id"), ParquetRequired] public string RankingId { get; set; } = "";
@@ -72,12 +56,6 @@ public sealed class RankingRow
     [JsonName("margins")] public List<double> Margins { get; set; } = [];
     [JsonName("created_at"), ParquetTimestamp(ParquetTimestampResolution.Milliseconds)] public DateTime CreatedAt { get; set; }
     [JsonName("source"), ParquetRequired] public string Source { get; set; } = "";
-
-    public static readonly string[] CsvHeader = ["ranking_id", "rater", "factors", "margins", "created_at", "source"];
-
-    /// <summary>The CSV fields; the lists as JSON arrays.</summary>
-    public string[] CsvFields() =>
-        [RankingId, Rater, System.Text.Json.JsonSerializer.Serialize(Factors), System.Text.Json.JsonSerializer.Serialize(Margins), DatasetTables.Time(CreatedAt), Source];
 }
 
 /// <summary>One segment a comparison showed: its states and actions (nested lists in Parquet, JSON arrays in CSV).</summary>
@@ -95,15 +73,6 @@ public sealed class SegmentRow
     [JsonName("features")] public List<List<double>>? Features { get; set; }
     [JsonName("true_return")] public double? TrueReturn { get; set; }
     [JsonName("content_hash"), ParquetRequired] public string ContentHash { get; set; } = "";
-
-    public static readonly string[] CsvHeader = ["segment_id", "environment", "environment_parameters", "round", "steps", "states", "actions", "features", "true_return", "content_hash"];
-
-    public string[] CsvFields() =>
-    [
-        SegmentId, Environment, EnvironmentParameters, Round?.ToString(CultureInfo.InvariantCulture) ?? "", Steps.ToString(CultureInfo.InvariantCulture),
-        System.Text.Json.JsonSerializer.Serialize(States), System.Text.Json.JsonSerializer.Serialize(Actions),
-        Features is null ? "" : System.Text.Json.JsonSerializer.Serialize(Features), TrueReturn?.ToString("R", CultureInfo.InvariantCulture) ?? "", ContentHash,
-    ];
 }
 
 /// <summary>One rater of the campaign (erased raters are gone): who, from where, and how their answers measure up.</summary>
@@ -124,20 +93,32 @@ public sealed class RaterRow
     [JsonName("reliability")] public double? Reliability { get; set; }
     [JsonName("flagged")] public bool Flagged { get; set; }
     [JsonName("excluded_from_training")] public bool ExcludedFromTraining { get; set; }
+}
 
-    public static readonly string[] CsvHeader =
-    [
-        "rater", "kind", "joined_at", "completed_at", "participant_platform", "participant_id", "participant_study", "participant_session",
-        "labels", "gold_answers", "gold_accuracy", "reliability", "flagged", "excluded_from_training",
-    ];
+/// <summary>
+/// A row type's CSV columns: the same columns, names and order as its Parquet schema (the properties with their
+/// JSON names, in declaration order). Nulls are empty fields, times ISO-8601 UTC, numbers invariant and
+/// round-trippable, lists JSON arrays.
+/// </summary>
+internal static class CsvColumns<T>
+{
+    private static readonly System.Reflection.PropertyInfo[] Properties = typeof(T).GetProperties()
+        .Where(p => p.GetCustomAttributes(typeof(JsonName), false).Length > 0).OrderBy(p => p.MetadataToken).ToArray();
 
-    public string[] CsvFields() =>
-    [
-        Rater, Kind, DatasetTables.Time(JoinedAt), DatasetTables.Time(CompletedAt), ParticipantPlatform ?? "", ParticipantId ?? "", ParticipantStudy ?? "", ParticipantSession ?? "",
-        Labels.ToString(CultureInfo.InvariantCulture), GoldAnswers.ToString(CultureInfo.InvariantCulture),
-        GoldAccuracy?.ToString("R", CultureInfo.InvariantCulture) ?? "", Reliability?.ToString("R", CultureInfo.InvariantCulture) ?? "",
-        Flagged ? "true" : "false", ExcludedFromTraining ? "true" : "false",
-    ];
+    public static readonly string[] Names = Properties.Select(p => ((JsonName)p.GetCustomAttributes(typeof(JsonName), false)[0]).Name).ToArray();
+
+    public static string[] Fields(T row) => Properties.Select(p => Format(p.GetValue(row))).ToArray();
+
+    private static string Format(object? value) => value switch
+    {
+        null => "",
+        string text => text,
+        DateTime time => DatasetTables.Time(time),
+        bool flag => flag ? "true" : "false",
+        double number => number.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        _ => System.Text.Json.JsonSerializer.Serialize(value),
+    };
 }
 
 /// <summary>
@@ -150,12 +131,15 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
     /// <summary>Rows per database batch and Parquet row group.</summary>
     public const int BatchSize = 20_000;
 
-    public static void Validate(string format, string kind)
+    /// <summary>Refuses a format or kind the export does not know, and a table kind asked for as JSONL.</summary>
+    public static void Validate(string format, string? kind)
     {
         if (!ExportKinds.Formats.Contains(format))
             throw StudioProblemException.Invalid($"Unknown export format '{format}'. Use format={string.Join(", ", ExportKinds.Formats)} (jsonl is the lossless exchange file).");
-        if (!ExportKinds.All.Contains(kind))
+        if (kind is not null && !ExportKinds.All.Contains(kind))
             throw StudioProblemException.Invalid($"Unknown export kind '{kind}'. Use kind={string.Join(" or ", ExportKinds.All)}.");
+        if (format == "jsonl" && kind is ExportKinds.Segments or ExportKinds.Raters)
+            throw StudioProblemException.Invalid($"kind={kind} is a table: use format=csv or parquet. JSONL holds comparisons and rankings.");
     }
 
     /// <summary>Writes the table to <paramref name="path"/>; returns the number of rows.</summary>
@@ -196,12 +180,10 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
         }
         await using var text = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16);
         await using var csv = CsvWriter.Create(text, null, leaveOpen: true);
-        csv.WriteHeader(typeof(T) == typeof(ComparisonRow) ? ComparisonRow.CsvHeader : typeof(T) == typeof(SegmentRow) ? SegmentRow.CsvHeader
-            : typeof(T) == typeof(RaterRow) ? RaterRow.CsvHeader : RankingRow.CsvHeader);
+        csv.WriteHeader(CsvColumns<T>.Names);
         await foreach (var batch in batches.WithCancellation(ct))
         {
-            foreach (var row in batch)
-                csv.WriteRecord(row switch { ComparisonRow c => c.CsvFields(), RankingRow r => r.CsvFields(), SegmentRow g => g.CsvFields(), RaterRow r => r.CsvFields(), _ => throw new NotSupportedException(typeof(T).Name) });
+            foreach (var row in batch) csv.WriteRecord(CsvColumns<T>.Fields(row));
             rows += batch.Count;
         }
         await csv.FlushAsync(ct);

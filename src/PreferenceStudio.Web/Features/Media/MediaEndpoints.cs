@@ -20,14 +20,7 @@ public static class MediaEndpoints
             // From this node's folder; with an object store, fetched into it once (the folder is then the node's cache).
             var path = await store.LocalCopyAsync(Path.Combine(options.Value.MediaPath, fileName), ct)
                 ?? throw StudioProblemException.NotFound($"No media file named '{fileName}'.");
-            var contentType = Path.GetExtension(fileName).ToLowerInvariant() switch
-            {
-                ".mp4" => "video/mp4",
-                ".png" => "image/png",
-                ".webm" => "video/webm",
-                _ => "application/octet-stream",
-            };
-            return TypedResults.PhysicalFile(path, contentType, enableRangeProcessing: true);
+            return TypedResults.PhysicalFile(path, PreferenceStudio.Core.Media.MediaContentTypes.For(fileName), enableRangeProcessing: true);
         })
         .RequireAuthorization(Access.StudioPolicies.Media)
         .WithName("GetMedia").WithSummary("A rendered clip or poster, with range requests; for the raters and members of a campaign it belongs to").ExcludeFromDescription();
