@@ -66,7 +66,8 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         lines.Insert(2, "{ not json");
         File.WriteAllLines(data, lines);
         var (exit, stdout, stderr) = await StudioAsync("train", "--env", "delivery-gridworld", "--data", data);
-        Assert.Equal(2, exit);
+        // The arguments were fine; the file was not: a failure (1), not a usage error (2).
+        Assert.Equal(1, exit);
         Assert.Empty(stdout);
         Assert.Contains("line 3", stderr);
     }

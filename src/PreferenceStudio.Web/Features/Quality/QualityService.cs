@@ -1,9 +1,9 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Core.Data.Access;
 using PreferenceStudio.Core.Quality;
 using PreferenceStudio.Environments;
+using PreferenceStudio.Learning.Loop;
 using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Hosting;
 
@@ -164,11 +164,8 @@ public sealed class QualityService(IDbContextFactory<StudioDbContext> dbFactory,
             .Select(r => new { r.Id, r.Metrics }).Take(5).ToListAsync(ct);
         foreach (var run in runs)
         {
-            if (string.IsNullOrEmpty(run.Metrics)) continue;
-            using var doc = JsonDocument.Parse(run.Metrics);
-            if (doc.RootElement.TryGetProperty("rater_reliability", out var rel) && rel.ValueKind == JsonValueKind.Object)
-                return (rel.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number)
-                    .ToDictionary(p => p.Name, p => p.Value.GetDouble(), StringComparer.Ordinal), run.Id);
+            if (RewardModelMetrics.Parse(run.Metrics).RaterReliability is { } reliability)
+                return (new Dictionary<string, double>(reliability, StringComparer.Ordinal), run.Id);
         }
         return (new Dictionary<string, double>(StringComparer.Ordinal), null);
     }
