@@ -272,7 +272,7 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
 
         var (badExit, _, badErr) = await StudioAsync("export", "--campaign", campaign.ToString(), "--format", "xlsx", "--out", outDir, "--connection", cs);
         Assert.Equal(2, badExit);
-        Assert.Contains("jsonl, csv, parquet, bundle", badErr);
+        Assert.All(new[] { "jsonl", "csv", "parquet", "bundle" }, format => Assert.Contains($"'{format}'", badErr));
         var (missingExit, _, missingErr) = await StudioAsync("export", "--campaign", Guid.NewGuid().ToString(), "--format", "csv", "--kind", "comparisons", "--out", outDir, "--connection", cs);
         Assert.Equal(1, missingExit);
         Assert.Contains("No campaign", missingErr);
