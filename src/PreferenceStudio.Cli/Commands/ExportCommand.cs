@@ -103,17 +103,81 @@ public static class ConvertCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("input") { Description = "the exchange file (JSONL) to convert", HelpName = "IN.jsonl" };
-        var format = CliOptions.Choice("--format", "parquet", ["parquet", "csv"], "the tables' format", ignoreCase: true);
+        var input = new Argument<string>("input")
+        {
+            Description = "the exchange file (JSONL) to make tables of, or, with --format jsonl, a NAME-comparisons.parquet written by convert or export (NAME-segments.parquet and, when there, NAME-rankings.parquet are read beside it)",
+            HelpName = "IN",
+        };
+        var format = CliOptions.Choice("--format", "parquet", ["parquet", "csv", "jsonl"], "parquet or csv tables from JSONL; jsonl back from Parquet tables", ignoreCase: true);
         var output = CliOptions.Required<string>("--out", "the folder to write into (made when missing)", "DIR");
-        return new Command("convert", "an exchange JSONL file as Parquet or CSV tables, without a database") { input, format, output }
-            .WithAction((parse, ct) => RunAsync(parse.InvocationConfiguration.Output, parse.GetRequiredValue(input),
-                parse.GetRequiredValue(format).ToLowerInvariant(), Path.GetFullPath(parse.GetRequiredValue(output))));
+        return new Command("convert", "an exchange JSONL file as Parquet or CSV tables, or Parquet tables back as JSONL, without a database") { input, format, output }
+            .WithAction((parse, ct) =>
+            {
+                var (path, to, outDir) = (parse.GetRequiredValue(input), parse.GetRequiredValue(format).ToLowerInvariant(), Path.GetFullPath(parse.GetRequiredValue(output)));
+                if (!File.Exists(path)) throw new CliUsageException($"no file '{path}'.");
+                bool fromTables = path.EndsWith(TablesSuffix, StringComparison.OrdinalIgnoreCase);
+                if (fromTables != (to == "jsonl"))
+                    throw new CliUsageException(fromTables
+                        ? $"{Path.GetFileName(path)} is a table: convert it back with --format jsonl."
+                        : $"--format jsonl reads tables: give the NAME{TablesSuffix} that convert or export wrote.");
+                var writer = parse.InvocationConfiguration.Output;
+                return fromTables ? ToJsonlAsync(writer, path, outDir, ct) : RunAsync(writer, path, to, outDir);
+            });
+    }
+
+    private const string TablesSuffix = "-comparisons.parquet";
+
+    /// <summary>
+    /// Parquet tables back to the exchange format. The lines are written to a temporary file and read back with the
+    /// exchange reader's own checks before they take the output's name, so a bad table leaves nothing behind.
+    /// </summary>
+    private static async Task<int> ToJsonlAsync(TextWriter output, string comparisonsPath, string outDir, CancellationToken ct)
+    {
+        var stem = comparisonsPath[..^TablesSuffix.Length];
+        var segmentsPath = stem + "-segments.parquet";
+        var rankingsPath = stem + "-rankings.parquet";
+        if (!File.Exists(segmentsPath)) throw new CliUsageException($"{Path.GetFileName(segmentsPath)} is missing: the comparisons' segments are in it.");
+        static async Task<List<T>> ReadAsync<T>(string path, CancellationToken ct) where T : class, new()
+        {
+            await using var file = File.OpenRead(path);
+            return [.. (await Parquet.Serialization.ParquetSerializer.DeserializeAsync<T>(file, cancellationToken: ct)).Data];
+        }
+        List<PreferenceRecord> records;
+        List<FactorRankingRecord> rankings;
+        try
+        {
+            (records, rankings) = RecordTables.ToRecords(await ReadAsync<ComparisonRow>(comparisonsPath, ct), await ReadAsync<SegmentRow>(segmentsPath, ct),
+                File.Exists(rankingsPath) ? await ReadAsync<RankingRow>(rankingsPath, ct) : []);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or JsonException or NotSupportedException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            output.WriteLine(JsonSerializer.Serialize(new { error = e.Message, written = false }));
+            return 1;
+        }
+        Directory.CreateDirectory(outDir);
+        var path = Path.Combine(outDir, Path.GetFileName(stem) + ".jsonl");
+        var temporary = path + ".partial";
+        await using (var writer = new StreamWriter(temporary, false, new System.Text.UTF8Encoding(false)))
+        {
+            foreach (var record in records) await writer.WriteLineAsync(PreferenceJsonl.Write(record));
+            foreach (var ranking in rankings) await writer.WriteLineAsync(PreferenceJsonl.Write(ranking));
+        }
+        var check = PreferenceJsonl.ReadFile(temporary);
+        if (!check.IsValid)
+        {
+            File.Delete(temporary);
+            foreach (var error in check.Errors.Take(20)) Console.Error.WriteLine($"{Path.GetFileName(comparisonsPath)}: {error}");
+            output.WriteLine(JsonSerializer.Serialize(new { error = $"{check.Errors.Count} record(s) the exchange format refuses; nothing written", first = check.Errors[0].ToString() }));
+            return 1;
+        }
+        File.Move(temporary, path, overwrite: true);
+        output.WriteLine(JsonSerializer.Serialize(new { input = comparisonsPath, format = "jsonl", comparisons = records.Count, rankings = rankings.Count, path }));
+        return 0;
     }
 
     private static async Task<int> RunAsync(TextWriter output, string input, string format, string outDir)
     {
-        if (!File.Exists(input)) throw new CliUsageException($"no file '{input}'.");
 
         var read = PreferenceJsonl.ReadFile(input);
         if (!read.IsValid)
