@@ -159,7 +159,7 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
         {
             ExportKinds.Comparisons => await WriteBatchesAsync(ComparisonBatchesAsync(db, campaignId, names, ct), format, path, ct),
             ExportKinds.Segments => await WriteBatchesAsync(SegmentBatchesAsync(db, campaignId, ct), format, path, ct),
-            ExportKinds.Raters => await WriteBatchesAsync(RaterBatchesAsync(db, campaignId, ct), format, path, ct),
+            ExportKinds.Raters => await WriteBatchesAsync(RaterBatchesAsync(campaignId, ct), format, path, ct),
             _ => await WriteBatchesAsync(RankingBatchesAsync(db, campaignId, names, ct), format, path, ct),
         };
     }
@@ -288,24 +288,17 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
 
     private const int SegmentBatch = 1000;
 
-    /// <summary>The raters with their measures as the quality page computes them (one batch: a campaign's raters are few).</summary>
-    private async IAsyncEnumerable<List<RaterRow>> RaterBatchesAsync(StudioDbContext db, Guid campaignId,
+    /// <summary>The raters with their measures as the quality page computes them, counted by the database (one batch: a campaign's raters are few).</summary>
+    private async IAsyncEnumerable<List<RaterRow>> RaterBatchesAsync(Guid campaignId,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var report = await quality.ReportAsync(campaignId, ct) ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
-        var measured = report.Raters.ToDictionary(r => r.Rater);
-        var raters = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId && r.ErasedAt == null)
-            .OrderBy(r => r.JoinedAt).ThenBy(r => r.Pseudonym).ToListAsync(ct);
-        yield return raters.Select(r =>
+        var raters = await quality.RaterMeasuresAsync(campaignId, ct) ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
+        yield return raters.Select(m => new RaterRow
         {
-            var m = measured.GetValueOrDefault(r.Pseudonym);
-            return new RaterRow
-            {
-                Rater = r.Pseudonym, Kind = r.Kind, JoinedAt = r.JoinedAt.UtcDateTime, CompletedAt = r.CompletedAt?.UtcDateTime,
-                ParticipantPlatform = r.ParticipantPlatform, ParticipantId = r.ParticipantId, ParticipantStudy = r.ParticipantStudy, ParticipantSession = r.ParticipantSession,
-                Labels = m?.Labels ?? 0, GoldAnswers = m?.GoldAnswers ?? 0, GoldAccuracy = m?.GoldAccuracy, Reliability = m?.Reliability,
-                Flagged = m?.Flagged ?? false, ExcludedFromTraining = m?.Excluded ?? false,
-            };
+            Rater = m.Pseudonym, Kind = m.Kind, JoinedAt = m.JoinedAt.UtcDateTime, CompletedAt = m.CompletedAt?.UtcDateTime,
+            ParticipantPlatform = m.ParticipantPlatform, ParticipantId = m.ParticipantId, ParticipantStudy = m.ParticipantStudy, ParticipantSession = m.ParticipantSession,
+            Labels = m.Labels, GoldAnswers = m.GoldAnswers, GoldAccuracy = m.GoldAccuracy, Reliability = m.Reliability,
+            Flagged = m.Flagged, ExcludedFromTraining = m.Excluded,
         }).ToList();
     }
 
