@@ -1,55 +1,85 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
 using PreferenceStudio.Cli.Commands;
+using PreferenceStudio.Web.Hosting;
 
 namespace PreferenceStudio.Cli;
 
 /// <summary>
 /// studio: the headless face of PreferenceStudio. Each verb prints its result as one JSON object on the last stdout
-/// line (progress goes to stderr), so scripts can read it with <c>tail -n 1</c>.
+/// line (progress goes to stderr), so scripts can read it with <c>tail -n 1</c>. Exit codes: 0 success, 1 the work
+/// failed (training diverged, a file could not be read, the server refused), 2 bad arguments.
 /// </summary>
 public static class StudioCli
 {
-    private const string Usage = """
-        usage: studio <verb> [options]
-          train      train a reward model from a preference file and report held-out metrics
-          simulate   run the preference loop with a simulated teacher instead of people
-          train-policy  train a policy headless (PPO, or value iteration in tabular environments)
-          bench      benchmarks: `bench train`, `bench render`, `bench labels`, `bench vpl`, `bench serving`
-          export     a campaign's data into a folder: jsonl, csv, parquet or a bundle (zip with a dataset card)
-          convert    an exchange JSONL file as Parquet or CSV tables, without a database
-          migrate    apply the database migrations to the configured PostgreSQL
-          users      accounts: `users add --email E --role admin|researcher` (password on stdin), `users list`
-          tokens     API tokens: `tokens create --email E --name N --scopes S,...`, `tokens list`, `tokens revoke`
-        Run `studio <verb> --help` for a verb's options.
-        """;
+    public const int Ok = 0, Failed = 1, BadArguments = 2;
 
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => RunAsync(args);
+
+    /// <summary>Every verb, each declaring its options once; `--help`, completion and parsing come from this tree.</summary>
+    public static RootCommand Build()
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var root = new RootCommand("""
+            studio: PreferenceStudio without a browser. Each verb prints its result as one JSON object on the last line of
+            stdout (progress goes to stderr). Exit codes: 0 ok, 1 the work failed, 2 bad arguments.
+            """)
         {
-            Console.Error.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-
-        var rest = args[1..];
-        return args[0] switch
-        {
-            "train" => await TrainCommand.RunAsync(rest),
-            "simulate" => await SimulateCommand.RunAsync(rest),
-            "train-policy" => await TrainPolicyCommand.RunAsync(rest),
-            "bench" => await BenchCommand.RunAsync(rest),
-            "export" => await ExportCommand.RunAsync(rest),
-            "convert" => await ConvertCommand.RunAsync(rest),
-            "migrate" => await MigrateCommand.RunAsync(rest),
-            "users" => await UsersCommand.RunAsync(rest),
-            "tokens" => await TokensCommand.RunAsync(rest),
-            _ => Unknown(args[0]),
+            TrainCommand.Create(),
+            SimulateCommand.Create(),
+            TrainPolicyCommand.Create(),
+            BenchCommand.Create(),
+            ExportCommand.Create(),
+            ConvertCommand.Create(),
+            MigrateCommand.Create(),
+            UsersCommand.Create(),
+            TokensCommand.Create(),
         };
+        root.Add(CompletionCommand.Create(root));
+        return root;
     }
 
-    private static int Unknown(string verb)
+    /// <summary>Parses and runs; parse errors and usage errors the verbs find are exit 2 with a message naming the fix.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
-        Console.Error.WriteLine($"error: unknown verb '{verb}'.");
-        Console.Error.WriteLine(Usage);
-        return 2;
+        output ??= Console.Out;
+        error ??= Console.Error;
+        var parse = Build().Parse(args);
+        if (parse.Action is ParseErrorAction)
+        {
+            foreach (var e in parse.Errors) error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"Run `{CommandPath(parse.CommandResult.Command)} --help` for its options.");
+            return BadArguments;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error });
+        }
+        catch (Exception e) when (e is CliUsageException or ArgumentException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"Run `{CommandPath(parse.CommandResult.Command)} --help` for its options.");
+            return BadArguments;
+        }
+        catch (StudioValidationException e)
+        {
+            error.WriteLine($"error: {e.Title}:");
+            foreach (var (field, messages) in e.Errors) error.WriteLine($"  {field}: {string.Join(" ", messages)}");
+            return BadArguments;
+        }
+        catch (StudioProblemException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return Failed;
+        }
+    }
+
+    /// <summary>"studio bench train" for the bench train command.</summary>
+    public static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? s = command; s is not null; s = s.Parents.FirstOrDefault())
+            names.Add(s is RootCommand ? "studio" : s.Name);
+        names.Reverse();
+        return string.Join(' ', names);
     }
 }

@@ -10,9 +10,9 @@ namespace PreferenceStudio.Cli.Commands;
 /// <summary>The web host's account services (Identity, tokens) on the studio's database, for the CLI verbs.</summary>
 public static class AccountServices
 {
-    public static async Task<ServiceProvider> CreateAsync(CliArgs cli)
+    public static async Task<ServiceProvider> CreateAsync(string? connectionString)
     {
-        var connection = await StudioDatabaseConnection.ResolveAsync(cli);
+        var connection = await StudioDatabaseConnection.ResolveAsync(connectionString);
         if (await StudioDatabase.PendingMigrationsAsync(connection) is { Count: > 0 } pending)
             throw new CliUsageException($"The database lacks {pending.Count} migration(s); run `studio migrate` first.");
         var services = new ServiceCollection();
@@ -39,31 +39,5 @@ public static class AccountServices
         }
         Console.Error.WriteLine();
         return secret.ToString();
-    }
-
-    /// <summary>Runs a verb body, turning usage and validation errors into a message and exit code 2.</summary>
-    public static async Task<int> RunAsync(string usage, Func<Task<int>> body)
-    {
-        try
-        {
-            return await body();
-        }
-        catch (CliUsageException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(usage);
-            return 2;
-        }
-        catch (StudioValidationException e)
-        {
-            Console.Error.WriteLine($"error: {e.Title}:");
-            foreach (var (field, messages) in e.Errors) Console.Error.WriteLine($"  {field}: {string.Join(" ", messages)}");
-            return 2;
-        }
-        catch (StudioProblemException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
     }
 }

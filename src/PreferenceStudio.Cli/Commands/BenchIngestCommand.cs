@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -22,35 +23,37 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class BenchIngestCommand
 {
-    private const string Usage =
-        "usage: studio bench ingest --url http://127.0.0.1:5000 [--raters 200] [--seconds 30] [--pairs 2000] [--resend 0.05] " +
-        "[--labels N] [--server-pid PID] " +
-        "[--token pst_... (or STUDIO_TOKEN; default: an account made in the local database)] [--campaign ID] [--connection \"Host=...\"]";
-
-    public static Task<int> RunAsync(string[] args) => BenchStudio.RunAsync(Usage, async () =>
+    public static Command Create()
     {
-        var cli = CliArgs.Parse(args);
-        if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-        cli.EnsureOnly("url", "raters", "seconds", "pairs", "resend", "token", "campaign", "connection", "labels", "server-pid", "help");
-        var url = cli.Get("url") ?? throw new CliUsageException("Give the running studio's --url.");
-        int raters = cli.GetInt("raters", 200), seconds = cli.GetInt("seconds", 30), pairs = cli.GetInt("pairs", 2000);
-        double resendShare = cli.GetDouble("resend", 0.05);
-        int labelsWanted = cli.GetInt("labels", 0);
-        int? serverPid = cli.Get("server-pid") is null ? null : cli.GetInt("server-pid", 0);
+        var urlOption = BenchStudio.Url();
+        var ratersOption = CliOptions.With("--raters", 200, "virtual raters answering at once");
+        var secondsOption = CliOptions.With("--seconds", 30, "how long to drive the studio at most");
+        var pairsOption = CliOptions.With("--pairs", 2000, "pairs in the campaign's round");
+        var resendOption = CliOptions.With("--resend", 0.05, "share of answers sent a second time with the same idempotency key");
+        var labelsOption = CliOptions.With("--labels", 0, "stop once this many labels are acknowledged (0: run for --seconds)");
+        var pidOption = CliOptions.Optional<int?>("--server-pid", "the studio's process on this machine: its resident memory is read before and after", "PID");
+        var tokenOption = BenchStudio.Token();
+        var campaignOption = BenchStudio.Campaign();
+        var connectionOption = CliOptions.Connection();
+        return new Command("ingest", "labels per second and latency of the rating path through HTTP, stored against acknowledged")
+        {
+            urlOption, ratersOption, secondsOption, pairsOption, resendOption, labelsOption, pidOption, tokenOption, campaignOption, connectionOption,
+        }.WithAction((parse, ct) => BenchStudio.GuardAsync(() => RunAsync(parse.GetRequiredValue(urlOption).ToString(), parse.GetValue(ratersOption),
+            parse.GetValue(secondsOption), parse.GetValue(pairsOption), parse.GetValue(resendOption), parse.GetValue(labelsOption), parse.GetValue(pidOption),
+            parse.GetValue(tokenOption), parse.GetValue(campaignOption), parse.GetValue(connectionOption))));
+    }
+
+    private static async Task<int> RunAsync(string url, int raters, int seconds, int pairs, double resendShare, int labelsWanted, int? serverPid,
+        string? givenToken, Guid? existing, string? connection)
+    {
         if (raters < 1 || seconds < 1 || pairs < 2 || labelsWanted < 0) throw new CliUsageException("--raters and --seconds are at least 1, --pairs at least 2, --labels at least 0.");
         if (serverPid is { } pid && ResidentMegabytes(pid) is null)
             throw new CliUsageException($"--server-pid {pid}: no such process on this machine (its /proc/{pid}/status cannot be read).");
 
-        var (token, local) = await BenchStudio.IdentityAsync(cli, "bench ingest");
+        var (token, local) = await BenchStudio.IdentityAsync(givenToken, connection, "bench ingest");
         await using var localServices = local;
         using var http = BenchStudio.Client(url, token);
-        Guid campaign;
-        if (cli.Get("campaign") is { } existing)
-        {
-            if (!Guid.TryParse(existing, out campaign)) throw new CliUsageException($"--campaign takes a campaign id, not '{existing}'.");
-        }
-        else
-            campaign = await BenchStudio.StartCampaignAsync(http, new Dictionary<string, object?>
+        var campaign = existing ?? await BenchStudio.StartCampaignAsync(http, new Dictionary<string, object?>
             {
                 ["name"] = $"bench ingest {DateTime.UtcNow:HHmmss}", ["environment"] = "delivery-gridworld", ["segment_length"] = 3,
                 ["pairs_per_round"] = pairs, ["labels_per_round"] = Math.Max(pairs * 5, labelsWanted), ["rounds"] = 1, ["seed"] = 1,
@@ -139,7 +142,7 @@ public static class BenchIngestCommand
             ["load_average_before"] = load, ["load_average_after"] = BenchStudio.LoadAverage(),
         }));
         return stored == acknowledged && errors == 0 ? 0 : 1;
-    });
+    }
 
     /// <summary>VmRSS of a process on this machine in MB, or null when it cannot be read.</summary>
     private static double? ResidentMegabytes(int pid)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using PreferenceStudio.Environments;
@@ -16,47 +17,50 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class BenchLabelsCommand
 {
-    private const string Usage =
-        "usage: studio bench labels [--env delivery-gridworld] [--models bt,regret,vpl] [--strategies random,disagreement,info-gain] " +
-        "[--seeds 5] [--rounds 10] [--pairs-per-round 30] [--segment-length N] [--teacher oracle] [--target 0.9] [--epochs 200] [--threads 1]";
-
-    private static readonly string[] Options =
-        ["env", "models", "strategies", "seeds", "rounds", "pairs-per-round", "segment-length", "teacher", "target", "epochs", "threads", "help"];
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        CliArgs cli;
-        IPreferenceEnvironment env;
-        try
+        var envOption = CliOptions.With("--env", "delivery-gridworld", "a tabular environment (the scaled return needs one)", "NAME");
+        var modelsOption = CliOptions.With("--models", "bt,regret,vpl", "reward-model types to compare, comma-separated", "M,M");
+        var strategiesOption = CliOptions.With("--strategies", "random,disagreement,info-gain", "query strategies to compare, comma-separated", "S,S");
+        var seedsOption = CliOptions.With("--seeds", 5, "seeds per model and strategy");
+        var roundsOption = CliOptions.With("--rounds", 10, "rounds at most per seed");
+        var pairsOption = CliOptions.With("--pairs-per-round", 30, "pairs asked each round");
+        var lengthOption = CliOptions.Optional<int?>("--segment-length", "steps per segment (default: the environment's)", "N");
+        var teacherOption = CliOptions.Choice("--teacher", "oracle", Environments.Teachers.SimulatedTeacher.PresetNames, "the simulated teacher", ignoreCase: true);
+        var targetOption = CliOptions.With("--target", 0.9, "scaled return to reach");
+        var epochsOption = CliOptions.With("--epochs", 200, "reward-model training epochs");
+        var threadsOption = CliOptions.With("--threads", 1, "libtorch intra-op threads");
+        return new Command("labels", "labels a simulated campaign needs to reach a scaled return of 0.9, per model and query strategy")
         {
-            cli = CliArgs.Parse(args);
-            if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-            cli.EnsureOnly(Options);
-            env = EnvironmentRegistry.Get(cli.Get("env", "delivery-gridworld"));
-        }
-        catch (Exception e) when (e is CliUsageException or ArgumentException)
+            envOption, modelsOption, strategiesOption, seedsOption, roundsOption, pairsOption, lengthOption, teacherOption, targetOption, epochsOption, threadsOption,
+        }.WithAction((parse, ct) =>
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-        if (env is not ITabularEnvironment)
-        {
-            Console.Error.WriteLine($"error: the scaled return needs a tabular environment; {env.Name} is not one.");
-            return 2;
-        }
-        var models = cli.Get("models", "bt,regret,vpl").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var strategies = cli.Get("strategies", "random,disagreement,info-gain").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        int seeds = cli.GetInt("seeds", 5), rounds = cli.GetInt("rounds", 10), pairs = cli.GetInt("pairs-per-round", 30);
-        double target = cli.GetDouble("target", 0.9);
-        var unknown = models.Where(m => !RewardModels.Types.Contains(m)).ToList();
-        if (unknown.Count > 0 || seeds < 1 || rounds < 1 || pairs < 2)
-        {
-            Console.Error.WriteLine(unknown.Count > 0 ? $"error: unknown model {unknown[0]}." : "error: --seeds and --rounds must be at least 1, --pairs-per-round at least 2.");
-            return 2;
-        }
+            var env = EnvironmentRegistry.Get(parse.GetRequiredValue(envOption));
+            if (env is not ITabularEnvironment)
+                throw new CliUsageException($"the scaled return needs a tabular environment; {env.Name} is not one.");
+            static string[] List(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var models = List(parse.GetRequiredValue(modelsOption));
+            var strategies = List(parse.GetRequiredValue(strategiesOption));
+            if (models.FirstOrDefault(m => !RewardModels.Types.Contains(m)) is { } unknown)
+                throw new CliUsageException($"unknown model {unknown}. Known models: {string.Join(", ", RewardModels.Types)}.");
+            if (strategies.FirstOrDefault(q => !Learning.QuerySelection.QuerySelectors.Names.Contains(q)) is { } unknownStrategy)
+                throw new CliUsageException($"unknown strategy {unknownStrategy}. Known strategies: {string.Join(", ", Learning.QuerySelection.QuerySelectors.Names)}.");
+            var run = new Run(env, models, strategies, parse.GetValue(seedsOption), parse.GetValue(roundsOption), parse.GetValue(pairsOption),
+                parse.GetValue(lengthOption) ?? env.DefaultSegmentLength, parse.GetRequiredValue(teacherOption), parse.GetValue(targetOption),
+                parse.GetValue(epochsOption), parse.GetValue(threadsOption));
+            if (run.Seeds < 1 || run.Rounds < 1 || run.Pairs < 2)
+                throw new CliUsageException("--seeds and --rounds must be at least 1, --pairs-per-round at least 2.");
+            return RunAsync(run);
+        });
+    }
 
-        using var worker = new TorchTrainingThread(new TorchOptions { Device = "cpu", Threads = cli.GetInt("threads", 1) });
+    private sealed record Run(IPreferenceEnvironment Env, string[] Models, string[] Strategies, int Seeds, int Rounds, int Pairs, int SegmentLength,
+        string Teacher, double Target, int Epochs, int Threads);
+
+    private static async Task<int> RunAsync(Run r)
+    {
+        var (env, models, strategies, seeds, rounds, pairs, target) = (r.Env, r.Models, r.Strategies, r.Seeds, r.Rounds, r.Pairs, r.Target);
+        using var worker = new TorchTrainingThread(new TorchOptions { Device = "cpu", Threads = r.Threads });
         await worker.Device;
         var clock = Stopwatch.StartNew();
         var results = new List<Dictionary<string, object?>>();
@@ -66,8 +70,8 @@ public static class BenchLabelsCommand
                 var reached = new List<int?>();
                 for (int seed = 1; seed <= seeds; seed++)
                 {
-                    var settings = new SimulationSettings(model, strategy, cli.Get("teacher", "oracle"), rounds, pairs,
-                        cli.GetInt("segment-length", env.DefaultSegmentLength), seed, new RewardModelOptions { Epochs = cli.GetInt("epochs", 200), Device = "cpu" });
+                    var settings = new SimulationSettings(model, strategy, r.Teacher, rounds, pairs,
+                        r.SegmentLength, seed, new RewardModelOptions { Epochs = r.Epochs, Device = "cpu" });
                     int? labels = await worker.RunAsync(() =>
                     {
                         foreach (var round in SimulationLoop.Run(env, settings))
@@ -89,7 +93,7 @@ public static class BenchLabelsCommand
             }
         Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
         {
-            ["env"] = env.Name, ["target"] = target, ["pairs_per_round"] = pairs, ["rounds"] = rounds, ["teacher"] = cli.Get("teacher", "oracle"),
+            ["env"] = env.Name, ["target"] = target, ["pairs_per_round"] = pairs, ["rounds"] = rounds, ["teacher"] = r.Teacher,
             ["results"] = results.Select(r => new { model = r["model"], strategy = r["strategy"], median = r["median"], reached = r["reached"] }),
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         }));

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -19,44 +20,34 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class BenchRenderCommand
 {
-    public const string Usage = """
-        usage: studio bench render [--clips 100] [--parallel <cores>] [--frames 50] [--size 256] [--renderer pendulum|delivery]
-                                   [--per-process 8] [--repeat 1] [--seed 1]
-          Renders --clips distinct clips of --frames frames at --size x --size into a fresh folder with
-          ClipEncoder.EncodeManyAsync (--parallel ffmpeg processes, up to --per-process clips each), then times the
-          floor: ffmpeg alone with identical arguments, the same batches and parallelism, frames pre-drawn into memory
-          and fed on stdin. pendulum: one frame per step of a random-torque rollout (no hold frames); delivery: a random
-          walk on the standard board, 6 frames per move plus holds. --repeat alternates ours and the floor that many
-          times; the JSON reports medians and each run. CPU figures include ffmpeg's (Linux only).
-          The last stdout line is one JSON object.
-        """;
-
     private const long MaxPredrawnBytes = 3L << 30;
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        if (args.Contains("-h") || args.Contains("--help"))
+        var clips = CliOptions.With("--clips", 100, "distinct clips to render");
+        var parallel = CliOptions.With("--parallel", Environment.ProcessorCount, "ffmpeg processes at once (default: the cores)");
+        var frames = CliOptions.With("--frames", 50, "frames per clip (pendulum: steps of the rollout)");
+        var size = CliOptions.With("--size", FrameRenderers.DefaultSize, "frame width and height in pixels");
+        var renderer = CliOptions.Choice("--renderer", "pendulum", ["pendulum", "delivery"], "what to draw");
+        var perProcess = CliOptions.With("--per-process", ClipEncoder.DefaultClipsPerProcess, "clips one ffmpeg process encodes at most");
+        var repeat = CliOptions.With("--repeat", 1, "times ours and the floor alternate (medians reported)");
+        var seed = CliOptions.With("--seed", 1, "seed of the rollouts");
+        var command = new Command("render", """
+            clip rendering throughput (draw + encode + poster + content addressing, as the web app does it) against the
+            floor: ffmpeg alone with identical arguments, the same batches and parallelism, frames pre-drawn into memory
+            and fed on stdin. pendulum: one frame per step of a random-torque rollout; delivery: a random walk on the
+            standard board, 6 frames per move plus holds. CPU figures include ffmpeg's (Linux only).
+            """)
         {
-            Console.Error.WriteLine(Usage);
-            return 0;
-        }
-        try
+            clips, parallel, frames, size, renderer, perProcess, repeat, seed,
+        };
+        return command.WithAction((parse, ct) =>
         {
-            var cli = CliArgs.Parse(args);
-            cli.EnsureOnly("clips", "parallel", "frames", "size", "renderer", "per-process", "repeat", "seed");
-            var settings = new Settings(
-                cli.GetInt("clips", 100), cli.GetInt("parallel", Environment.ProcessorCount), cli.GetInt("frames", 50),
-                cli.GetInt("size", FrameRenderers.DefaultSize), cli.GetInt("per-process", ClipEncoder.DefaultClipsPerProcess),
-                cli.GetInt("repeat", 1), cli.GetInt("seed", 1), cli.Get("renderer", "pendulum"));
+            var settings = new Settings(parse.GetValue(clips), parse.GetValue(parallel), parse.GetValue(frames), parse.GetValue(size),
+                parse.GetValue(perProcess), parse.GetValue(repeat), parse.GetValue(seed), parse.GetRequiredValue(renderer));
             settings.Validate();
-            return await RunAsync(settings);
-        }
-        catch (CliUsageException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
+            return RunAsync(settings);
+        });
     }
 
     private static async Task<int> RunAsync(Settings s)

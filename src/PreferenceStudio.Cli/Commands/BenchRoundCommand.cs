@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -13,27 +14,36 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class BenchRoundCommand
 {
-    private const string Usage =
-        "usage: studio bench round --url http://127.0.0.1:5000 [--env delivery-gridworld] [--model bt] [--pairs 30] [--seed 1] " +
-        "[--token pst_... (or STUDIO_TOKEN; default: an account made in the local database)] [--connection \"Host=...\"]";
-
-    public static Task<int> RunAsync(string[] args) => BenchStudio.RunAsync(Usage, async () =>
+    public static Command Create()
     {
-        var cli = CliArgs.Parse(args);
-        if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-        cli.EnsureOnly("url", "env", "model", "pairs", "seed", "token", "connection", "help");
-        var url = cli.Get("url") ?? throw new CliUsageException("Give the running studio's --url.");
-        string env = cli.Get("env", "delivery-gridworld"), model = cli.Get("model", "bt");
-        int pairs = cli.GetInt("pairs", 30);
-        if (pairs < 2) throw new CliUsageException("--pairs is at least 2.");
+        var urlOption = BenchStudio.Url();
+        var envOption = CliOptions.With("--env", "delivery-gridworld", "the campaign's environment", "NAME");
+        var modelOption = CliOptions.Choice("--model", "bt", PreferenceStudio.Learning.RewardModels.Types, "the campaign's reward model");
+        var pairsOption = CliOptions.With("--pairs", 30, "pairs and labels per round");
+        var seedOption = CliOptions.With("--seed", 1, "the campaign's seed");
+        var tokenOption = BenchStudio.Token();
+        var connectionOption = CliOptions.Connection();
+        return new Command("round", "round turnaround: last label of a round to the next round's first pair served")
+        {
+            urlOption, envOption, modelOption, pairsOption, seedOption, tokenOption, connectionOption,
+        }.WithAction((parse, ct) =>
+        {
+            int pairs = parse.GetValue(pairsOption);
+            if (pairs < 2) throw new CliUsageException("--pairs is at least 2.");
+            return BenchStudio.GuardAsync(() => RunAsync(parse.GetRequiredValue(urlOption).ToString(), parse.GetRequiredValue(envOption),
+                parse.GetRequiredValue(modelOption), pairs, parse.GetValue(seedOption), parse.GetValue(tokenOption), parse.GetValue(connectionOption)));
+        });
+    }
 
-        var (token, local) = await BenchStudio.IdentityAsync(cli, "bench round");
+    private static async Task<int> RunAsync(string url, string env, string model, int pairs, int seed, string? givenToken, string? connection)
+    {
+        var (token, local) = await BenchStudio.IdentityAsync(givenToken, connection, "bench round");
         await using var localServices = local;
         using var http = BenchStudio.Client(url, token);
         var campaign = await BenchStudio.StartCampaignAsync(http, new Dictionary<string, object?>
         {
             ["name"] = $"bench round {env} {model} {DateTime.UtcNow:HHmmss}", ["environment"] = env, ["reward_model"] = model,
-            ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs, ["rounds"] = 2, ["seed"] = cli.GetInt("seed", 1),
+            ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs, ["rounds"] = 2, ["seed"] = seed,
         });
         await BenchStudio.WaitForOpenRoundAsync(http, campaign, 0, TimeSpan.FromMinutes(30));
         var (_, raterToken) = (await BenchStudio.RatersAsync(http, campaign, 1))[0];
@@ -71,5 +81,5 @@ public static class BenchRoundCommand
             ["load_average_before"] = load, ["load_average_after"] = BenchStudio.LoadAverage(),
         }));
         return 0;
-    });
+    }
 }

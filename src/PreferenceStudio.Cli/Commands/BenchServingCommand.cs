@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -15,47 +16,41 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class BenchServingCommand
 {
-    private const string Usage =
-        "usage: studio bench serving --url http://127.0.0.1:5000 [--token pst_... (or STUDIO_TOKEN)] [--raters 200] [--k 3] [--pairs 100] [--seed 1] [--campaign ID (an unanswered one from an earlier run)]";
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        CliArgs cli;
-        try
+        var urlOption = BenchStudio.Url();
+        var tokenOption = CliOptions.Optional<string>("--token", "an API token with campaigns:write (default: STUDIO_TOKEN)", "pst_...");
+        var ratersOption = CliOptions.With("--raters", 200, "scripted raters answering at once");
+        var kOption = CliOptions.With("--k", 3, "raters per pair (labels_per_pair)");
+        var pairsOption = CliOptions.With("--pairs", 100, "pairs in the round");
+        var seedOption = CliOptions.With("--seed", 1, "the campaign's seed");
+        var campaignOption = BenchStudio.Campaign();
+        return new Command("serving", "k raters per pair: a crowd of scripted raters against a running studio, answers per pair counted")
         {
-            cli = CliArgs.Parse(args);
-            if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-            cli.EnsureOnly("url", "token", "raters", "k", "pairs", "seed", "campaign", "help");
-        }
-        catch (CliUsageException e)
+            urlOption, tokenOption, ratersOption, kOption, pairsOption, seedOption, campaignOption,
+        }.WithAction((parse, ct) =>
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-        var token = cli.Get("token") ?? Environment.GetEnvironmentVariable("STUDIO_TOKEN");
-        if (cli.Get("url") is not { } url || string.IsNullOrEmpty(token))
-        {
-            Console.Error.WriteLine("error: give the studio's --url and an API token (--token or STUDIO_TOKEN) with campaigns:write.");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-        int raters = cli.GetInt("raters", 200), k = cli.GetInt("k", 3), pairs = cli.GetInt("pairs", 100);
+            var token = parse.GetValue(tokenOption) ?? Environment.GetEnvironmentVariable("STUDIO_TOKEN");
+            if (string.IsNullOrEmpty(token)) throw new CliUsageException("give an API token (--token or STUDIO_TOKEN) with campaigns:write.");
+            return RunAsync(parse.GetRequiredValue(urlOption).ToString(), token, parse.GetValue(ratersOption), parse.GetValue(kOption), parse.GetValue(pairsOption),
+                parse.GetValue(seedOption), parse.GetValue(campaignOption));
+        });
+    }
+
+    private static async Task<int> RunAsync(string url, string token, int raters, int k, int pairs, int seed, Guid? existing)
+    {
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
         Guid campaign;
-        if (cli.Get("campaign") is { } existing)
-        {
-            // A campaign made by an earlier run that has not been answered yet (rendering its clips is the slow part).
-            if (!Guid.TryParse(existing, out campaign)) return Fail($"--campaign takes a campaign id, not '{existing}'.");
-        }
+        // A campaign made by an earlier run that has not been answered yet (rendering its clips is the slow part).
+        if (existing is { } given) campaign = given;
         else
         {
             var created = await http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
             {
                 ["name"] = $"bench serving k={k} {DateTime.UtcNow:HHmmss}", ["environment"] = "delivery-gridworld", ["segment_length"] = 3,
-                ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs * k, ["rounds"] = 1, ["seed"] = cli.GetInt("seed", 1), ["labels_per_pair"] = k,
+                ["pairs_per_round"] = pairs, ["labels_per_round"] = pairs * k, ["rounds"] = 1, ["seed"] = seed, ["labels_per_pair"] = k,
             });
             if (!created.IsSuccessStatusCode) return Fail($"creating the campaign: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
             campaign = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();

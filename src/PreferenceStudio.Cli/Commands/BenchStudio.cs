@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -10,8 +11,8 @@ namespace PreferenceStudio.Cli.Commands;
 /// <summary>What the benchmarks that drive a running studio share: an identity to drive it with and a campaign to rate.</summary>
 internal static class BenchStudio
 {
-    /// <summary>Runs a benchmark verb: usage errors exit 2, a studio that refuses or does not answer exits 1 with why.</summary>
-    public static Task<int> RunAsync(string usage, Func<Task<int>> body) => AccountServices.RunAsync(usage, async () =>
+    /// <summary>Runs a benchmark against a studio: one that refuses or does not answer exits 1 with why.</summary>
+    public static async Task<int> GuardAsync(Func<Task<int>> body)
     {
         try
         {
@@ -22,17 +23,27 @@ internal static class BenchStudio
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
-    });
+    }
+
+    /// <summary>--url of the running studio, required.</summary>
+    public static Option<Uri> Url() => new("--url") { Description = "the running studio, e.g. http://127.0.0.1:5000", Required = true, HelpName = "URL" };
+
+    /// <summary>--token; without it (and without STUDIO_TOKEN) an account and token are made in the local database.</summary>
+    public static Option<string?> Token() => CliOptions.Optional<string>("--token",
+        "an API token with campaigns:write (default: STUDIO_TOKEN, else an admin account and token made in the studio's database)", "pst_...");
+
+    /// <summary>--campaign: an unanswered campaign from an earlier run (its clips are the slow part to make).</summary>
+    public static Option<Guid?> Campaign() => CliOptions.Optional<Guid?>("--campaign", "drive this campaign (an unanswered one from an earlier run) instead of making one", "ID");
 
     /// <summary>
     /// The API token to drive the studio with: <c>--token</c> or STUDIO_TOKEN, else an admin account and a one-day token
     /// made in the studio's own database (found as <c>migrate</c> finds it; the services are returned for reading back).
     /// </summary>
-    public static async Task<(string Token, ServiceProvider? Local)> IdentityAsync(CliArgs cli, string purpose)
+    public static async Task<(string Token, ServiceProvider? Local)> IdentityAsync(string? givenToken, string? connection, string purpose)
     {
-        var token = cli.Get("token") ?? Environment.GetEnvironmentVariable("STUDIO_TOKEN");
+        var token = givenToken ?? Environment.GetEnvironmentVariable("STUDIO_TOKEN");
         if (!string.IsNullOrEmpty(token)) return (token, null);
-        var local = await AccountServices.CreateAsync(cli);
+        var local = await AccountServices.CreateAsync(connection);
         var email = $"bench-{RandomNumberGenerator.GetHexString(8, lowercase: true)}@bench.invalid";
         var user = await local.GetRequiredService<UserAccounts>().CreateAsync(email, RandomNumberGenerator.GetHexString(32), "admin");
         token = (await local.GetRequiredService<ApiTokenService>().CreateAsync(user.Id, purpose, ["campaigns:read", "campaigns:write"], 1)).Secret;

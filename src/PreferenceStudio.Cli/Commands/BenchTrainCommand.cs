@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json.Nodes;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Learning;
@@ -14,52 +15,40 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class BenchTrainCommand
 {
-    private const string Usage =
-        "usage: studio bench train [--threads 1[,2...]] [--repeat 1] [--reference none|pytorch] [--python /usr/bin/python3] " +
-        "[--device auto|cpu|cuda] [--pairs 2000] [--members 3] [--segment-length 50] [--features 8] [--hidden 256,256,256] [--batch 128] [--seed 1]";
-
-    private static readonly string[] Options =
-        ["threads", "repeat", "reference", "python", "device", "pairs", "members", "segment-length", "features", "hidden", "batch", "seed", "help"];
-
     private sealed record Setup(int Pairs, int Members, int Length, int Features, int Batch, int Seed, int[] Hidden);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        CliArgs cli;
-        Setup setup;
-        int[] threads;
-        int repeat;
-        bool reference;
-        string python;
-        try
+        var threadsOption = CliOptions.Counts("--threads", [1], "libtorch intra-op thread counts to measure, e.g. 1,2");
+        var repeatOption = CliOptions.With("--repeat", 1, "runs per thread count (the best is reported)");
+        var referenceOption = CliOptions.Choice("--reference", "none", ["none", "pytorch"], "pytorch: alternate with the identical model in PyTorch and report the ratio");
+        var pythonOption = CliOptions.With("--python", File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3", "the Python that has torch", "PATH");
+        var deviceOption = CliOptions.Choice("--device", "auto", ["auto", "cpu", "cuda"], "where the studio trains");
+        var pairsOption = CliOptions.With("--pairs", 2000, "synthetic pairs per epoch");
+        var membersOption = CliOptions.With("--members", 3, "ensemble members");
+        var lengthOption = CliOptions.With("--segment-length", 50, "steps per segment");
+        var featuresOption = CliOptions.With("--features", 8, "features per step");
+        var hiddenOption = CliOptions.Counts("--hidden", [256, 256, 256], "hidden layer widths");
+        var batchOption = CliOptions.With("--batch", 128, "pairs per batch");
+        var seedOption = CliOptions.With("--seed", 1, "seed of data and weights");
+        return new Command("train", "reward-model training throughput (Bradley-Terry ensemble, B-Pref sizes), optionally against PyTorch")
         {
-            cli = CliArgs.Parse(args);
-            if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-            cli.EnsureOnly(Options);
-            int[] Widths(string option, string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(x => int.TryParse(x, out int v) && v > 0 ? v : throw new CliUsageException($"--{option} takes positive numbers like 256,256; got '{x}'."))
-                .ToArray();
-            threads = Widths("threads", cli.Get("threads", "1"));
-            repeat = cli.GetInt("repeat", 1);
-            setup = new Setup(cli.GetInt("pairs", 2000), cli.GetInt("members", 3), cli.GetInt("segment-length", 50), cli.GetInt("features", 8),
-                cli.GetInt("batch", 128), cli.GetInt("seed", 1), Widths("hidden", cli.Get("hidden", "256,256,256")));
-            if (threads.Length == 0 || repeat < 1 || setup.Pairs < 2 || setup.Members < 1 || setup.Length < 1 || setup.Features < 1 || setup.Batch < 1)
-                throw new CliUsageException("--threads, --repeat, --members, --segment-length, --features and --batch must be at least 1, --pairs at least 2.");
-            reference = cli.Get("reference", "none") switch
-            {
-                "none" => false,
-                "pytorch" => true,
-                var other => throw new CliUsageException($"--reference is none or pytorch; got '{other}'."),
-            };
-            python = cli.Get("python", File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-        }
-        catch (CliUsageException e)
+            threadsOption, repeatOption, referenceOption, pythonOption, deviceOption, pairsOption, membersOption, lengthOption, featuresOption,
+            hiddenOption, batchOption, seedOption,
+        }.WithAction((parse, ct) =>
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
+            var setup = new Setup(parse.GetValue(pairsOption), parse.GetValue(membersOption), parse.GetValue(lengthOption), parse.GetValue(featuresOption),
+                parse.GetValue(batchOption), parse.GetValue(seedOption), parse.GetRequiredValue(hiddenOption));
+            int repeat = parse.GetValue(repeatOption);
+            if (repeat < 1 || setup.Pairs < 2 || setup.Members < 1 || setup.Length < 1 || setup.Features < 1 || setup.Batch < 1)
+                throw new CliUsageException("--repeat, --members, --segment-length, --features and --batch must be at least 1, --pairs at least 2.");
+            return RunAsync(setup, parse.GetRequiredValue(threadsOption), repeat, parse.GetRequiredValue(referenceOption) == "pytorch",
+                parse.GetRequiredValue(pythonOption), parse.GetRequiredValue(deviceOption));
+        });
+    }
 
+    private static async Task<int> RunAsync(Setup setup, int[] threads, int repeat, bool reference, string python, string device)
+    {
         string script = Path.Combine(AppContext.BaseDirectory, "Reference", "bench_train_pytorch.py");
         if (reference && !File.Exists(script))
         {
@@ -76,7 +65,7 @@ public static class BenchTrainCommand
                 foreach (int t in threads)
                 {
                     // Alternating keeps a change in machine load from favouring one side.
-                    studio.Add(await TrainStudioAsync(setup, t, cli.Get("device", "auto")));
+                    studio.Add(await TrainStudioAsync(setup, t, device));
                     if (!reference) continue;
                     pytorch.Add(await TrainPyTorchAsync(python, script, setup, t, sameHeap: false));
                     pytorchSameHeap.Add(await TrainPyTorchAsync(python, script, setup, t, sameHeap: true));

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using PreferenceStudio.Environments;
@@ -25,15 +26,6 @@ namespace PreferenceStudio.Cli.Commands;
 /// </remarks>
 public static class BenchVplCommand
 {
-    private const string Usage =
-        "usage: studio bench vpl [--env delivery-gridworld] [--raters 3,2] [--labels-per-rater 200] [--test-pairs 300] " +
-        "[--new-raters 2] [--pool 200] [--max-labels 10] [--epochs 100] [--latent 32] [--segment-length N] [--seed 1] " +
-        "[--scoring mutual|variance] [--threads 1] [--device auto|cpu|cuda]";
-
-    private static readonly string[] Options =
-        ["env", "raters", "labels-per-rater", "test-pairs", "new-raters", "pool", "max-labels", "epochs", "latent", "segment-length",
-         "seed", "scoring", "threads", "device", "help"];
-
     private static readonly double[] ShepherdWeights = [-2, -50, 50, 1, -1, -1];
 
     private sealed record Settings(
@@ -48,28 +40,45 @@ public static class BenchVplCommand
 
     private sealed record Rater(string Name, int Kind, List<PreferencePair> Train, List<PreferencePair> Test);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var clock = Stopwatch.StartNew();
-        Settings s;
-        RaterKindSet kinds;
-        try
+        var o = new Options();
+        return new Command("vpl", "per-rater VPL reward models and info-gain queries vs one Bradley-Terry model, raters of conflicting kinds")
         {
-            var cli = CliArgs.Parse(args);
-            if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-            cli.EnsureOnly(Options);
-            s = Parse(cli);
-            kinds = KindsOf(s.Env);
+            o.Env, o.Raters, o.LabelsPerRater, o.TestPairs, o.NewRaters, o.Pool, o.MaxLabels, o.Epochs, o.Latent, o.SegmentLength, o.Seed, o.Scoring,
+            o.Threads, o.Device,
+        }.WithAction((parse, ct) =>
+        {
+            var s = Parse(parse, o);
+            var kinds = KindsOf(s.Env);
             if (s.Raters.Length > kinds.Names.Length)
                 throw new CliUsageException($"--raters gives counts for {s.Raters.Length} kinds; {s.Env.Name} has {kinds.Names.Length} ({string.Join(", ", kinds.Names)}).");
-        }
-        catch (Exception e) when (e is CliUsageException or ArgumentException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
+            return RunAsync(s, kinds);
+        });
+    }
 
+    private sealed class Options
+    {
+        public readonly Option<string> Env = CliOptions.With("--env", DeliveryGridworld.EnvironmentName, "an environment with rater kinds, or delivery-gridworld", "NAME");
+        public readonly Option<int[]> Raters = CliOptions.Counts("--raters", [3, 2], "training raters per kind (at least two kinds)");
+        public readonly Option<int> LabelsPerRater = CliOptions.With("--labels-per-rater", 200, "training labels per rater");
+        public readonly Option<int> TestPairs = CliOptions.With("--test-pairs", 300, "held-out pairs per rater");
+        public readonly Option<int> NewRaters = CliOptions.With("--new-raters", 2, "raters not trained on, whose latent is inferred from actively chosen labels");
+        public readonly Option<int> Pool = CliOptions.With("--pool", 200, "candidate pairs for the new raters' queries");
+        public readonly Option<int> MaxLabels = CliOptions.With("--max-labels", 10, "labels asked of each new rater");
+        public readonly Option<int> Epochs = CliOptions.With("--epochs", 100, "training epochs");
+        public readonly Option<int> Latent = CliOptions.With("--latent", 32, "latent size of VPL");
+        public readonly Option<int?> SegmentLength = CliOptions.Optional<int?>("--segment-length", "steps per segment (default: the environment's)", "N");
+        public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of raters, segments and training");
+        public readonly Option<string> Scoring = CliOptions.Choice("--scoring", "mutual", ["mutual", "variance"],
+            "info-gain score: mutual information, or METHODS.md's posterior variance");
+        public readonly Option<int> Threads = CliOptions.With("--threads", 1, "libtorch intra-op threads");
+        public readonly Option<string> Device = CliOptions.Choice("--device", "auto", ["auto", "cpu", "cuda"], "where to train");
+    }
+
+    private static async Task<int> RunAsync(Settings s, RaterKindSet kinds)
+    {
+        var clock = Stopwatch.StartNew();
         var rng = new Random(s.Seed);
         var teacher = SimulatedTeacher.Create("oracle", 1.0, s.Seed);
         var segments = new SegmentSource(s.Env, s.SegmentLength, rng);
@@ -269,23 +278,18 @@ public static class BenchVplCommand
         throw new CliUsageException($"{env.Name} has no rater kinds; use an environment with rater kinds (e.g. multi-goal-nav) or delivery-gridworld.");
     }
 
-    private static Settings Parse(CliArgs cli)
+    private static Settings Parse(ParseResult p, Options o)
     {
-        var env = EnvironmentRegistry.Get(cli.Get("env", DeliveryGridworld.EnvironmentName));
-        var raters = cli.Get("raters", "3,2").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(x => int.TryParse(x, out int v) && v >= 1 ? v : throw new CliUsageException($"--raters takes rater counts per kind like 3,2; got '{x}'."))
-            .ToArray();
+        var env = EnvironmentRegistry.Get(p.GetRequiredValue(o.Env));
+        var raters = p.GetRequiredValue(o.Raters);
         if (raters.Length < 2) throw new CliUsageException("--raters needs counts for at least two kinds, e.g. 3,2.");
-        var s = new Settings(env, raters, cli.GetInt("labels-per-rater", 200), cli.GetInt("test-pairs", 300), cli.GetInt("new-raters", 2),
-            cli.GetInt("pool", 200), cli.GetInt("max-labels", 10), cli.GetInt("epochs", 100), cli.GetInt("latent", 32),
-            cli.GetInt("segment-length", env.DefaultSegmentLength), cli.GetInt("seed", 1), cli.GetInt("threads", 1), cli.Get("device", "auto"))
+        var s = new Settings(env, raters, p.GetValue(o.LabelsPerRater), p.GetValue(o.TestPairs), p.GetValue(o.NewRaters),
+            p.GetValue(o.Pool), p.GetValue(o.MaxLabels), p.GetValue(o.Epochs), p.GetValue(o.Latent),
+            p.GetValue(o.SegmentLength) ?? env.DefaultSegmentLength, p.GetValue(o.Seed), p.GetValue(o.Threads), p.GetRequiredValue(o.Device))
         {
-            Scoring = cli.Get("scoring", "mutual") switch
-            {
-                "variance" => InformationGainSelector.Scoring.PosteriorVariance,
-                "mutual" => InformationGainSelector.Scoring.MutualInformation,
-                var other => throw new CliUsageException($"--scoring is variance (METHODS.md's posterior-variance score) or mutual (mutual information); got '{other}'."),
-            },
+            Scoring = p.GetRequiredValue(o.Scoring) == "variance"
+                ? InformationGainSelector.Scoring.PosteriorVariance
+                : InformationGainSelector.Scoring.MutualInformation,
         };
         if (s.LabelsPerRater < 2 || s.TestPairs < 1 || s.NewRaters < 1 || s.MaxLabels < 1 || s.Pool < s.MaxLabels || s.Epochs < 1
             || s.Latent < 1 || s.SegmentLength < 1 || s.Threads < 1)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using PreferenceStudio.Core.Exchange;
@@ -17,43 +18,17 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class CrowdCommand
 {
-    public const string Usage =
-        "usage: studio simulate --crowd TEACHER:N,TEACHER:N --env NAME [--params k=v] [--model bt|regret|vpl] [--rater-weighting none|reliability] " +
-        "[--pool 200] [--labels-per-rater 60] [--gold-per-rater 0] [--gold-margin 0.5] [--test-pairs 500] [--segment-length N] [--seed 1] " +
-        "[--epochs 200] [--ensemble K] [--device auto|cpu|cuda] [--threads N] [--out CROWD.jsonl] [--test-out CLEAN.jsonl]";
-
-    public static readonly string[] Options =
-        ["crowd", "env", "params", "model", "rater-weighting", "pool", "labels-per-rater", "gold-per-rater", "gold-margin", "test-pairs",
-         "segment-length", "seed", "epochs", "ensemble", "device", "threads", "out", "test-out", "help"];
-
-    public static async Task<int> RunAsync(CliArgs cli)
+    /// <summary>Runs the crowd mode of `simulate`, whose options it shares.</summary>
+    internal static async Task<int> RunAsync(ParseResult p, SimulateCommand.Options o, IPreferenceEnvironment env)
     {
-        IPreferenceEnvironment env;
-        CrowdSettings settings;
-        try
-        {
-            cli.EnsureOnly(Options);
-            env = EnvironmentRegistry.Create(cli.Require("env"), SimulateCommand.ParseParameters(cli.Get("params")));
-            var model = cli.Get("model", "bt");
-            if (!RewardModels.Types.Contains(model)) throw new CliUsageException($"unknown model '{model}'. Known models: {string.Join(", ", RewardModels.Types)}.");
-            var weighting = cli.Get("rater-weighting", RaterWeighting.None);
-            if (!RaterWeighting.All.Contains(weighting))
-                throw new CliUsageException($"--rater-weighting is {string.Join(" or ", RaterWeighting.All)}, not '{weighting}'.");
-            settings = new CrowdSettings(
-                CrowdSpec.Parse(cli.Require("crowd")), model, weighting,
-                Pool: cli.GetInt("pool", 200), LabelsPerRater: cli.GetInt("labels-per-rater", 60), GoldPerRater: cli.GetInt("gold-per-rater", 0),
-                GoldMargin: cli.GetDouble("gold-margin", 0.5), TestPairs: cli.GetInt("test-pairs", 500),
-                SegmentLength: cli.GetInt("segment-length", env.DefaultSegmentLength), Seed: cli.GetInt("seed", 1),
-                ModelOptions: new RewardModelOptions { Epochs = cli.GetInt("epochs", 200), EnsembleSize = cli.GetInt("ensemble", new RewardModelOptions().EnsembleSize) });
-        }
-        catch (Exception e) when (e is CliUsageException or ArgumentException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
+        var settings = new CrowdSettings(
+            CrowdSpec.Parse(p.GetRequiredValue(o.Crowd)!), p.GetRequiredValue(o.Model), p.GetRequiredValue(o.RaterWeighting),
+            Pool: p.GetValue(o.Pool), LabelsPerRater: p.GetValue(o.LabelsPerRater), GoldPerRater: p.GetValue(o.GoldPerRater),
+            GoldMargin: p.GetValue(o.GoldMargin), TestPairs: p.GetValue(o.TestPairs),
+            SegmentLength: p.GetValue(o.SegmentLength) ?? env.DefaultSegmentLength, Seed: p.GetValue(o.Seed),
+            ModelOptions: new RewardModelOptions { Epochs = p.GetValue(o.Epochs), EnsembleSize = p.GetValue(o.Ensemble) });
 
-        using var worker = new TorchTrainingThread(new TorchOptions { Device = cli.Get("device", "auto"), Threads = cli.GetInt("threads", 1) });
+        using var worker = new TorchTrainingThread(new TorchOptions { Device = p.GetRequiredValue(o.Device), Threads = p.GetValue(o.Threads) ?? 1 });
         string device = await worker.Device;
         settings = settings with { ModelOptions = settings.ModelOptions! with { Device = device } };
         var clock = Stopwatch.StartNew();
@@ -67,8 +42,8 @@ public static class CrowdCommand
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
-        if (cli.Get("out") is { } outPath) Write(outPath, env, result.Labels, "crowd");
-        if (cli.Get("test-out") is { } testPath) Write(testPath, env, result.CleanTest, "clean");
+        if (p.GetValue(o.Out) is { } outPath) Write(outPath, env, result.Labels, "crowd");
+        if (p.GetValue(o.TestOut) is { } testPath) Write(testPath, env, result.CleanTest, "clean");
 
         var line = new Dictionary<string, object?>
         {
@@ -94,7 +69,7 @@ public static class CrowdCommand
         line["seed"] = settings.Seed;
         line["device"] = device;
         line["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
-        Console.Out.WriteLine(JsonSerializer.Serialize(line));
+        p.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(line));
         return 0;
     }
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -18,31 +19,36 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class ExportCommand
 {
-    private const string Usage = """
-        usage: studio export --campaign ID --out DIR [--format jsonl|csv|parquet|bundle] [--kind comparisons|segments|rankings|raters]
-                             [--license ID] [--clips] [--connection "Host=...;Database=..."]
-        """;
-
-    public static Task<int> RunAsync(string[] args) => AccountServices.RunAsync(Usage, async () =>
+    public static Command Create()
     {
-        var cli = CliArgs.Parse(args);
-        if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-        cli.EnsureOnly("campaign", "out", "format", "kind", "license", "clips", "connection", "help");
-        if (!Guid.TryParse(cli.Require("campaign"), out var campaign)) throw new CliUsageException("--campaign takes the campaign's id (a GUID).");
-        var format = cli.Get("format", "jsonl").ToLowerInvariant();
-        var kind = cli.Get("kind")?.ToLowerInvariant();
-        var outDir = Path.GetFullPath(cli.Require("out"));
-        // The endpoint's own rules; a refusal is a usage error here (exit 2).
+        var campaign = CliOptions.Required<Guid>("--campaign", "the campaign's id", "ID");
+        var output = CliOptions.Required<string>("--out", "the folder to write into (made when missing)", "DIR");
+        var format = CliOptions.Choice("--format", "jsonl", ExportKinds.Formats, "jsonl (the lossless exchange file), csv, parquet, or bundle (a zip with the Parquet tables and a dataset card)", ignoreCase: true);
+        var kind = CliOptions.Optional<string>("--kind", "one table: comparisons, segments, rankings or raters (jsonl: comparisons or rankings); csv and parquet without it write all four");
+        kind.AcceptOnlyFromAmong([.. ExportKinds.All]);
+        var license = CliOptions.With("--license", DatasetBundle.DefaultLicence, "the bundle card's licence, an SPDX-like id such as cc-by-4.0", "ID");
+        var clips = CliOptions.Flag("--clips", "bundle: include the rendered clips (MP4) under clips/");
+        var connection = CliOptions.Connection();
+        return new Command("export", "a campaign's data into a folder: jsonl, csv, parquet or a bundle (zip with a dataset card)")
+        {
+            campaign, output, format, kind, license, clips, connection,
+        }.WithAction((parse, ct) => RunAsync(parse.InvocationConfiguration.Output, parse.GetValue(campaign), Path.GetFullPath(parse.GetRequiredValue(output)),
+            parse.GetRequiredValue(format).ToLowerInvariant(), parse.GetValue(kind), parse.GetRequiredValue(license), parse.GetValue(clips), parse.GetValue(connection), ct));
+    }
+
+    private static async Task<int> RunAsync(TextWriter output, Guid campaign, string outDir, string format, string? kind, string license, bool clips,
+        string? connectionString, CancellationToken ct)
+    {
+        // The endpoint's own rules (a table kind as JSONL is refused); a refusal is a usage error here (exit 2).
         try { DatasetTables.Validate(format, kind); }
         catch (StudioProblemException e) { throw new CliUsageException(e.Message); }
 
-        var connection = await StudioDatabaseConnection.ResolveAsync(cli);
+        var connection = await StudioDatabaseConnection.ResolveAsync(connectionString);
         if (await StudioDatabase.PendingMigrationsAsync(connection) is { Count: > 0 })
             throw new CliUsageException("The database lacks migrations; run `studio migrate` first.");
         await using var services = Services(connection);
         Directory.CreateDirectory(outDir);
         var files = new List<object>();
-        var ct = CancellationToken.None;
         if (format == "jsonl")
         {
             var path = Path.Combine(outDir, $"campaign-{campaign:N}{(kind is null ? "" : "-" + kind)}.jsonl");
@@ -53,7 +59,7 @@ public static class ExportCommand
         else if (format == "bundle")
         {
             var path = Path.Combine(outDir, $"campaign-{campaign:N}.zip");
-            await services.GetRequiredService<DatasetBundle>().WriteAsync(campaign, path, cli.Get("license") ?? DatasetBundle.DefaultLicence, cli.GetFlag("clips"), ct);
+            await services.GetRequiredService<DatasetBundle>().WriteAsync(campaign, path, license, clips, ct);
             files.Add(new { path, bytes = new FileInfo(path).Length });
         }
         else
@@ -65,9 +71,9 @@ public static class ExportCommand
                 files.Add(new { path, kind = table, rows, bytes = new FileInfo(path).Length });
             }
         }
-        Console.Out.WriteLine(JsonSerializer.Serialize(new { campaign, format, files }));
+        output.WriteLine(JsonSerializer.Serialize(new { campaign, format, files }));
         return 0;
-    });
+    }
 
     /// <summary>The web host's export services on the studio's database, without a web host.</summary>
     private static ServiceProvider Services(string connection)
@@ -95,25 +101,90 @@ public static class ExportCommand
 /// </summary>
 public static class ConvertCommand
 {
-    private const string Usage = "usage: studio convert IN.jsonl --format parquet|csv --out DIR";
-
-    public static Task<int> RunAsync(string[] args) => AccountServices.RunAsync(Usage, async () =>
+    public static Command Create()
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h") { Console.Error.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
-        var input = args[0];
-        var cli = CliArgs.Parse(args[1..]);
-        cli.EnsureOnly("format", "out", "help");
-        var format = cli.Get("format", "parquet").ToLowerInvariant();
-        if (format is not ("parquet" or "csv")) throw new CliUsageException($"unknown --format '{format}'; use parquet or csv.");
-        var outDir = Path.GetFullPath(cli.Require("out"));
-        if (!File.Exists(input)) throw new CliUsageException($"no file '{input}'.");
+        var input = new Argument<string>("input")
+        {
+            Description = "the exchange file (JSONL) to make tables of, or, with --format jsonl, a NAME-comparisons.parquet written by convert or export (NAME-segments.parquet and, when there, NAME-rankings.parquet are read beside it)",
+            HelpName = "IN",
+        };
+        var format = CliOptions.Choice("--format", "parquet", ["parquet", "csv", "jsonl"], "parquet or csv tables from JSONL; jsonl back from Parquet tables", ignoreCase: true);
+        var output = CliOptions.Required<string>("--out", "the folder to write into (made when missing)", "DIR");
+        return new Command("convert", "an exchange JSONL file as Parquet or CSV tables, or Parquet tables back as JSONL, without a database") { input, format, output }
+            .WithAction((parse, ct) =>
+            {
+                var (path, to, outDir) = (parse.GetRequiredValue(input), parse.GetRequiredValue(format).ToLowerInvariant(), Path.GetFullPath(parse.GetRequiredValue(output)));
+                if (!File.Exists(path)) throw new CliUsageException($"no file '{path}'.");
+                bool fromTables = path.EndsWith(TablesSuffix, StringComparison.OrdinalIgnoreCase);
+                if (fromTables != (to == "jsonl"))
+                    throw new CliUsageException(fromTables
+                        ? $"{Path.GetFileName(path)} is a table: convert it back with --format jsonl."
+                        : $"--format jsonl reads tables: give the NAME{TablesSuffix} that convert or export wrote.");
+                var writer = parse.InvocationConfiguration.Output;
+                return fromTables ? ToJsonlAsync(writer, path, outDir, ct) : RunAsync(writer, path, to, outDir);
+            });
+    }
+
+    private const string TablesSuffix = "-comparisons.parquet";
+
+    /// <summary>
+    /// Parquet tables back to the exchange format. The lines are written to a temporary file and read back with the
+    /// exchange reader's own checks before they take the output's name, so a bad table leaves nothing behind.
+    /// </summary>
+    private static async Task<int> ToJsonlAsync(TextWriter output, string comparisonsPath, string outDir, CancellationToken ct)
+    {
+        var stem = comparisonsPath[..^TablesSuffix.Length];
+        var segmentsPath = stem + "-segments.parquet";
+        var rankingsPath = stem + "-rankings.parquet";
+        if (!File.Exists(segmentsPath)) throw new CliUsageException($"{Path.GetFileName(segmentsPath)} is missing: the comparisons' segments are in it.");
+        static async Task<List<T>> ReadAsync<T>(string path, CancellationToken ct) where T : class, new()
+        {
+            await using var file = File.OpenRead(path);
+            return [.. (await Parquet.Serialization.ParquetSerializer.DeserializeAsync<T>(file, cancellationToken: ct)).Data];
+        }
+        List<PreferenceRecord> records;
+        List<FactorRankingRecord> rankings;
+        try
+        {
+            (records, rankings) = RecordTables.ToRecords(await ReadAsync<ComparisonRow>(comparisonsPath, ct), await ReadAsync<SegmentRow>(segmentsPath, ct),
+                File.Exists(rankingsPath) ? await ReadAsync<RankingRow>(rankingsPath, ct) : []);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or JsonException or NotSupportedException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            output.WriteLine(JsonSerializer.Serialize(new { error = e.Message, written = false }));
+            return 1;
+        }
+        Directory.CreateDirectory(outDir);
+        var path = Path.Combine(outDir, Path.GetFileName(stem) + ".jsonl");
+        var temporary = path + ".partial";
+        await using (var writer = new StreamWriter(temporary, false, new System.Text.UTF8Encoding(false)))
+        {
+            foreach (var record in records) await writer.WriteLineAsync(PreferenceJsonl.Write(record));
+            foreach (var ranking in rankings) await writer.WriteLineAsync(PreferenceJsonl.Write(ranking));
+        }
+        var check = PreferenceJsonl.ReadFile(temporary);
+        if (!check.IsValid)
+        {
+            File.Delete(temporary);
+            foreach (var error in check.Errors.Take(20)) Console.Error.WriteLine($"{Path.GetFileName(comparisonsPath)}: {error}");
+            output.WriteLine(JsonSerializer.Serialize(new { error = $"{check.Errors.Count} record(s) the exchange format refuses; nothing written", first = check.Errors[0].ToString() }));
+            return 1;
+        }
+        File.Move(temporary, path, overwrite: true);
+        output.WriteLine(JsonSerializer.Serialize(new { input = comparisonsPath, format = "jsonl", comparisons = records.Count, rankings = rankings.Count, path }));
+        return 0;
+    }
+
+    private static async Task<int> RunAsync(TextWriter output, string input, string format, string outDir)
+    {
 
         var read = PreferenceJsonl.ReadFile(input);
         if (!read.IsValid)
         {
             foreach (var error in read.Errors.Take(20)) Console.Error.WriteLine($"{input}: {error}");
             if (read.Errors.Count > 20) Console.Error.WriteLine($"... and {read.Errors.Count - 20} more");
-            Console.Out.WriteLine(JsonSerializer.Serialize(new { error = $"{read.Errors.Count} malformed line(s); nothing written", first = read.Errors[0].ToString() }));
+            output.WriteLine(JsonSerializer.Serialize(new { error = $"{read.Errors.Count} malformed line(s); nothing written", first = read.Errors[0].ToString() }));
             return 1;
         }
         var (comparisons, segments, rankings) = RecordTables.From(read);
@@ -129,9 +200,9 @@ public static class ConvertCommand
         await WriteAsync(ExportKinds.Comparisons, comparisons);
         await WriteAsync(ExportKinds.Segments, segments);
         await WriteAsync(ExportKinds.Rankings, rankings);
-        Console.Out.WriteLine(JsonSerializer.Serialize(new { input, format, comparisons = comparisons.Count, segments = segments.Count, rankings = rankings.Count, files }));
+        output.WriteLine(JsonSerializer.Serialize(new { input, format, comparisons = comparisons.Count, segments = segments.Count, rankings = rankings.Count, files }));
         return 0;
-    });
+    }
 
     private static async IAsyncEnumerable<List<T>> Batch<T>(List<T> rows)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using PreferenceStudio.Migrations;
 
@@ -10,41 +11,23 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class MigrateCommand
 {
-    private const string Usage = "usage: studio migrate [--connection \"Host=...;Database=...\"] [--script]";
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        CliArgs cli;
-        try
-        {
-            cli = CliArgs.Parse(args);
-            if (cli.Has("help")) { Console.Error.WriteLine(Usage); return 0; }
-            cli.EnsureOnly("connection", "script", "help");
-        }
-        catch (CliUsageException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-        if (cli.GetFlag("script"))
-        {
-            Console.Out.WriteLine(StudioDatabase.GenerateIdempotentScript());
-            return 0;
-        }
-
-        string connection;
-        try
-        {
-            connection = await StudioDatabaseConnection.ResolveAsync(cli);
-        }
-        catch (CliUsageException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-        var applied = await StudioDatabase.MigrateAsync(connection);
-        Console.Out.WriteLine(JsonSerializer.Serialize(new { applied = applied.Count, migrations = applied, all = StudioDatabase.AllMigrations() }));
-        return 0;
+        var connection = CliOptions.Connection();
+        var script = CliOptions.Flag("--script", "print the idempotent SQL script of every migration instead of applying them");
+        return new Command("migrate", "apply the database migrations to the configured PostgreSQL") { connection, script }
+            .WithAction(async (parse, ct) =>
+            {
+                var output = parse.InvocationConfiguration.Output;
+                if (parse.GetValue(script))
+                {
+                    output.WriteLine(StudioDatabase.GenerateIdempotentScript());
+                    return 0;
+                }
+                var resolved = await StudioDatabaseConnection.ResolveAsync(parse.GetValue(connection));
+                var applied = await StudioDatabase.MigrateAsync(resolved);
+                output.WriteLine(JsonSerializer.Serialize(new { applied = applied.Count, migrations = applied, all = StudioDatabase.AllMigrations() }));
+                return 0;
+            });
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using System.CommandLine;
+using System.Text.Json.Nodes;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Hierarchy;
 using PreferenceStudio.Environments.Teachers;
@@ -19,40 +20,74 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class SimulateCommand
 {
-    private const string Usage =
-        "usage: studio simulate --env NAME [--params k=v,k=v] [--model bt|regret|vpl] [--strategy random|disagreement|info-gain] " +
-        "[--teacher oracle|mistake|noisy|skip|myopic|equal|random|adversarial] [--raters 3,2 (raters per rater kind)] [--rounds 3] [--pairs-per-round 100] " +
-        "[--segment-length N] [--seed 1] [--epochs 200] [--ensemble K] [--policy-steps 50000] [--save REWARD.bin] [--device auto|cpu|cuda] [--threads N] " +
-        "[--source clips|hierarchy|both] [--hierarchy angle,velocity,torque (factors, most important first)] [--margins 1,1,1] " +
-        "[--hierarchy-weight 1] [--hierarchy-pairs 500] [--hierarchy-segment-length 1 (steps per piece the hierarchy compares)]";
-
-    private static readonly string[] Options =
-        ["env", "params", "model", "strategy", "teacher", "raters", "rounds", "pairs-per-round", "segment-length", "seed", "epochs", "ensemble",
-         "policy-steps", "save", "device", "threads", "source", "hierarchy", "margins", "hierarchy-weight", "hierarchy-pairs", "hierarchy-segment-length", "help"];
-
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Options of `simulate` and of its crowd mode (`--crowd`), made anew for each command tree.</summary>
+    internal sealed class Options
     {
-        CliArgs cli;
-        IPreferenceEnvironment env;
-        SimulationSettings settings;
-        try
-        {
-            cli = CliArgs.Parse(args);
-            if (cli.Has("help")) { Console.Error.WriteLine(Usage); Console.Error.WriteLine(CrowdCommand.Usage); return 0; }
-            // A crowd study (mixed teachers answering a shared pool) is its own run: one model, no rounds.
-            if (cli.Has("crowd")) return await CrowdCommand.RunAsync(cli);
-            cli.EnsureOnly(Options);
-            env = EnvironmentRegistry.Create(cli.Require("env"), ParseParameters(cli.Get("params")));
-            settings = Settings(cli, env);
-        }
-        catch (Exception e) when (e is CliUsageException or ArgumentException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
+        public readonly Option<string> Env = CliOptions.Environment("the environment to simulate");
+        public readonly Option<string?> Params = CliOptions.Optional<string>("--params", "environment parameters, e.g. episode_steps=50,gravity=10", "k=v,k=v");
+        public readonly Option<string> Model = CliOptions.Choice("--model", "bt", RewardModels.Types, "the reward-model type");
+        public readonly Option<string> Strategy = CliOptions.Choice("--strategy", "random", QuerySelectors.Names, "how each round's pairs are chosen");
+        public readonly Option<string> Teacher = CliOptions.Choice("--teacher", "oracle", SimulatedTeacher.PresetNames, "the simulated teacher (B-Pref's presets)", ignoreCase: true);
+        public readonly Option<string?> Raters = CliOptions.Optional<string>("--raters", "raters per rater kind, e.g. 3,2 (kinds weigh the factors differently)", "N,N");
+        public readonly Option<int> Rounds = CliOptions.With("--rounds", 3, "query rounds");
+        public readonly Option<int> PairsPerRound = CliOptions.With("--pairs-per-round", 100, "pairs asked each round");
+        public readonly Option<int?> SegmentLength = CliOptions.Optional<int?>("--segment-length", "steps per segment (default: the environment's)", "N");
+        public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of rollouts, teachers and training");
+        public readonly Option<int> Epochs = CliOptions.With("--epochs", 200, "reward-model training epochs");
+        public readonly Option<int> Ensemble = CliOptions.With("--ensemble", TrainCommand.Defaults.EnsembleSize, "members of the Bradley-Terry ensemble", "K");
+        public readonly Option<int> PolicySteps = CliOptions.With("--policy-steps", 50_000, "PPO steps per round in continuous environments");
+        public readonly Option<string?> Save = CliOptions.Optional<string>("--save", "write the last round's reward model here", "REWARD.bin");
+        public readonly Option<string> Device = CliOptions.Choice("--device", "auto", ["auto", "cpu", "cuda"], "where to train (auto: the GPU when there is one)");
+        public readonly Option<int?> Threads = CliOptions.Optional<int?>("--threads", "libtorch intra-op threads (default: libtorch's own, 1 with --crowd)", "N");
+        public readonly Option<string> Source = CliOptions.Choice("--source", LabelSources.Clips, LabelSources.All, "labels from clips, from a factor hierarchy (HERON), or both");
+        public readonly Option<string?> Hierarchy = CliOptions.Optional<string>("--hierarchy", "the factors, most important first, e.g. angle,velocity,torque (default: the environment's order)", "F,F");
+        public readonly Option<string?> Margins = CliOptions.Optional<string>("--margins", "one margin per ranked factor, e.g. 1,1,0.5", "M,M");
+        public readonly Option<double> HierarchyWeight = CliOptions.With("--hierarchy-weight", 1.0, "weight of hierarchy labels in the loss");
+        public readonly Option<int> HierarchyPairs = CliOptions.With("--hierarchy-pairs", 500, "hierarchy-labelled pairs per round");
+        public readonly Option<int> HierarchySegmentLength = CliOptions.With("--hierarchy-segment-length", 1, "steps per piece the hierarchy compares");
 
-        using var worker = new TorchTrainingThread(new TorchOptions { Device = cli.Get("device", "auto"), Threads = cli.GetInt("threads", 0) });
+        // Crowd mode: mixed teachers answering one shared pool, one model, no rounds.
+        public readonly Option<string?> Crowd = CliOptions.Optional<string>("--crowd", "a crowd study instead of rounds: teachers and counts, e.g. oracle:8,random:6,adversarial:6", "TEACHER:N,...");
+        public readonly Option<string> RaterWeighting = CliOptions.Choice("--rater-weighting", Learning.Reliability.RaterWeighting.None, Learning.Reliability.RaterWeighting.All,
+            "--crowd: reliability learns each rater's reliability with the reward and weights their labels by it");
+        public readonly Option<int> Pool = CliOptions.With("--pool", 200, "--crowd: segments in the shared pool");
+        public readonly Option<int> LabelsPerRater = CliOptions.With("--labels-per-rater", 60, "--crowd: labels each rater gives");
+        public readonly Option<int> GoldPerRater = CliOptions.With("--gold-per-rater", 0, "--crowd: gold pairs (known answer) each rater sees");
+        public readonly Option<double> GoldMargin = CliOptions.With("--gold-margin", 0.5, "--crowd: least true-return gap of a gold pair");
+        public readonly Option<int> TestPairs = CliOptions.With("--test-pairs", 500, "--crowd: clean test pairs labelled by the true reward");
+        public readonly Option<string?> Out = CliOptions.Optional<string>("--out", "--crowd: write the crowd's labels here (exchange JSONL)", "CROWD.jsonl");
+        public readonly Option<string?> TestOut = CliOptions.Optional<string>("--test-out", "--crowd: write the clean test set here", "CLEAN.jsonl");
+
+        public Option[] RoundsOnly => [Strategy, Teacher, Raters, Rounds, PairsPerRound, PolicySteps, Save, Source, Hierarchy, Margins, HierarchyWeight, HierarchyPairs, HierarchySegmentLength];
+
+        public Option[] CrowdOnly => [RaterWeighting, Pool, LabelsPerRater, GoldPerRater, GoldMargin, TestPairs, Out, TestOut];
+
+        public IEnumerable<Option> All => [Env, Params, Model, SegmentLength, Seed, Epochs, Ensemble, Device, Threads, Crowd, .. RoundsOnly, .. CrowdOnly];
+    }
+
+    public static Command Create()
+    {
+        var o = new Options();
+        var command = new Command("simulate", "run the preference loop with a simulated teacher instead of people (or, with --crowd, a crowd study)");
+        foreach (var option in o.All) command.Add(option);
+        command.SetAction(async (parse, ct) =>
+        {
+            var mode = parse.Given(o.Crowd) ? "--crowd" : null;
+            // Options of the other mode would be silently ignored.
+            foreach (var stray in (mode is null ? o.CrowdOnly : o.RoundsOnly).Where(parse.Given))
+                throw new CliUsageException(mode is null ? $"{stray.Name} applies to a crowd study (--crowd) only." : $"{stray.Name} does not apply to a crowd study (--crowd).");
+            var env = EnvironmentRegistry.Create(parse.GetRequiredValue(o.Env), ParseParameters(parse.GetValue(o.Params)));
+            return mode is null
+                ? await RunAsync(parse, o, env, Settings(parse, o, env))
+                : await CrowdCommand.RunAsync(parse, o, env);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Options o, IPreferenceEnvironment env, SimulationSettings settings)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        using var worker = new TorchTrainingThread(new TorchOptions { Device = parse.GetRequiredValue(o.Device), Threads = parse.GetValue(o.Threads) ?? 0 });
         string device = await worker.Device;
         settings = settings with { ModelOptions = settings.ModelOptions! with { Device = device } };
         var clock = Stopwatch.StartNew();
@@ -61,7 +96,7 @@ public static class SimulateCommand
             await worker.RunAsync(() =>
             {
                 foreach (var round in SimulationLoop.Run(env, settings))
-                    Console.Out.WriteLine(JsonSerializer.Serialize(Line(round, settings, device, clock.Elapsed)));
+                    output.WriteLine(Line(round, settings, device, clock.Elapsed).ToJsonString());
                 return 0;
             });
         }
@@ -73,56 +108,48 @@ public static class SimulateCommand
         return 0;
     }
 
-    private static SimulationSettings Settings(CliArgs cli, IPreferenceEnvironment env)
+    private static SimulationSettings Settings(ParseResult p, Options o, IPreferenceEnvironment env)
     {
         var s = new SimulationSettings(
-            Model: cli.Get("model", "bt"),
-            Strategy: cli.Get("strategy", "random"),
-            Teacher: cli.Get("teacher", "oracle"),
-            Rounds: cli.GetInt("rounds", 3),
-            PairsPerRound: cli.GetInt("pairs-per-round", 100),
-            SegmentLength: cli.GetInt("segment-length", env.DefaultSegmentLength),
-            Seed: cli.GetInt("seed", 1),
-            ModelOptions: new RewardModelOptions { Epochs = cli.GetInt("epochs", 200), EnsembleSize = cli.GetInt("ensemble", new RewardModelOptions().EnsembleSize) },
-            RaterKinds: cli.Get("raters") is { } r ? ParseCounts(r) : null,
-            PolicySteps: cli.GetInt("policy-steps", 50_000),
-            SaveModelPath: cli.Get("save") is { } save ? Path.GetFullPath(save) : null);
+            Model: p.GetRequiredValue(o.Model),
+            Strategy: p.GetRequiredValue(o.Strategy),
+            Teacher: p.GetRequiredValue(o.Teacher),
+            Rounds: p.GetValue(o.Rounds),
+            PairsPerRound: p.GetValue(o.PairsPerRound),
+            SegmentLength: p.GetValue(o.SegmentLength) ?? env.DefaultSegmentLength,
+            Seed: p.GetValue(o.Seed),
+            ModelOptions: new RewardModelOptions { Epochs = p.GetValue(o.Epochs), EnsembleSize = p.GetValue(o.Ensemble) },
+            RaterKinds: p.GetValue(o.Raters) is { } r ? ParseCounts(r) : null,
+            PolicySteps: p.GetValue(o.PolicySteps),
+            SaveModelPath: p.GetValue(o.Save) is { } save ? Path.GetFullPath(save) : null);
         if (s.Rounds < 1 || s.PairsPerRound < 2 || s.SegmentLength < 1 || s.ModelOptions!.Epochs < 1 || s.PolicySteps < 1)
             throw new CliUsageException("--rounds, --epochs, --segment-length and --policy-steps must be at least 1, --pairs-per-round at least 2.");
-        if (!RewardModels.Types.Contains(s.Model))
-            throw new CliUsageException($"unknown model '{s.Model}'. Known models: {string.Join(", ", RewardModels.Types)}.");
-        if (!QuerySelectors.Names.Contains(s.Strategy))
-            throw new CliUsageException($"unknown strategy '{s.Strategy}'. Known strategies: {string.Join(", ", QuerySelectors.Names)}.");
-        if (!SimulatedTeacher.PresetNames.Contains(s.Teacher, StringComparer.OrdinalIgnoreCase))
-            throw new CliUsageException($"unknown teacher '{s.Teacher}'. Known teachers: {string.Join(", ", SimulatedTeacher.PresetNames)}.");
-        return WithSource(cli, env, s);
+        return WithSource(p, o, env, s);
     }
 
-    private static SimulationSettings WithSource(CliArgs cli, IPreferenceEnvironment env, SimulationSettings s)
+    private static SimulationSettings WithSource(ParseResult p, Options o, IPreferenceEnvironment env, SimulationSettings s)
     {
-        string source = cli.Get("source", LabelSources.Clips);
-        if (!LabelSources.All.Contains(source))
-            throw new CliUsageException($"unknown source '{source}'. Known sources: {string.Join(", ", LabelSources.All)}.");
-        string[] hierarchyOptions = ["hierarchy", "margins", "hierarchy-weight", "hierarchy-pairs", "hierarchy-segment-length"];
+        string source = p.GetRequiredValue(o.Source);
+        Option[] hierarchyOptions = [o.Hierarchy, o.Margins, o.HierarchyWeight, o.HierarchyPairs, o.HierarchySegmentLength];
         if (source == LabelSources.Clips)
         {
             // A ranking given with clip labels only would be silently ignored.
-            if (hierarchyOptions.FirstOrDefault(cli.Has) is { } stray)
-                throw new CliUsageException($"--{stray} applies to --source hierarchy or both, not clips.");
+            if (hierarchyOptions.FirstOrDefault(p.Given) is { } stray)
+                throw new CliUsageException($"{stray.Name} applies to --source hierarchy or both, not clips.");
             return s;
         }
-        var margins = cli.Get("margins") is { } m ? ParseMargins(m) : null;
-        var ranking = cli.Get("hierarchy") is { } text
+        var margins = p.GetValue(o.Margins) is { } m ? ParseMargins(m) : null;
+        var ranking = p.GetValue(o.Hierarchy) is { } text
             ? text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : env.Factors.Select(f => f.Name).ToArray();
         var hierarchy = FactorHierarchy.TryCreate(env, ranking, margins, out var errors)
             ?? throw new CliUsageException("--hierarchy/--margins: " + string.Join(" ", errors.Select(e => e.Message)));
-        var weight = cli.GetDouble("hierarchy-weight", 1.0);
+        var weight = p.GetValue(o.HierarchyWeight);
         if (!double.IsFinite(weight) || weight <= 0)
-            throw new CliUsageException($"--hierarchy-weight must be a positive number, got {cli.Get("hierarchy-weight")}.");
-        var pairs = cli.GetInt("hierarchy-pairs", 500);
+            throw new CliUsageException($"--hierarchy-weight must be a positive number, got {weight}.");
+        var pairs = p.GetValue(o.HierarchyPairs);
         if (pairs < 1) throw new CliUsageException("--hierarchy-pairs must be at least 1.");
-        int pieceLength = cli.GetInt("hierarchy-segment-length", 1);
+        int pieceLength = p.GetValue(o.HierarchySegmentLength);
         if (pieceLength < 1) throw new CliUsageException("--hierarchy-segment-length must be at least 1.");
         return s with
         {
@@ -140,12 +167,13 @@ public static class SimulateCommand
             double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
                 : throw new CliUsageException($"--margins takes one number per ranked factor separated by commas, e.g. 1,1,0.5; '{part}' is not a number.")).ToArray();
 
-    private static object Line(SimulationRound r, SimulationSettings s, string device, TimeSpan elapsed)
+    /// <summary>The round's metrics record with the round's own counts and settings around it (per-rater lines summarised).</summary>
+    private static JsonObject Line(SimulationRound r, SimulationSettings s, string device, TimeSpan elapsed)
     {
-        var json = r.Report.ToJson(s.Model);
-        json.Remove("model");
-        json.Remove("per_rater");
-        var line = new Dictionary<string, object?>
+        var metrics = r.Report.Metrics.ToJsonObject();
+        metrics.Remove("model");
+        metrics.Remove("per_rater");
+        var line = new JsonObject
         {
             ["round"] = r.Round,
             ["labels"] = r.Labels,
@@ -153,17 +181,20 @@ public static class SimulateCommand
             ["labels_clip"] = r.LabelsClip,
             ["labels_hierarchy"] = r.LabelsHierarchy,
             ["source"] = s.Source,
-            ["hierarchy"] = s.UsesHierarchy ? s.Hierarchy?.Factors : null,
-            ["margins"] = s.UsesHierarchy ? s.Hierarchy?.Margins : null,
+            ["hierarchy"] = s.UsesHierarchy && s.Hierarchy is { } h ? new JsonArray(h.Factors.Select(f => (JsonNode?)f).ToArray()) : null,
+            ["margins"] = s.UsesHierarchy && s.Hierarchy is { } m ? new JsonArray(m.Margins.Select(x => (JsonNode?)x).ToArray()) : null,
             ["model"] = s.Model,
             ["strategy"] = s.Strategy,
         };
-        foreach (var (k, v) in json) line[k] = v is double d ? Math.Round(d, 4) : v;
-        if (r.Report.Heldout.PerRater is { Count: > 0 } perRater)
+        foreach (var (k, v) in metrics.ToList())
         {
-            var accuracies = perRater.Values.Select(a => a.Accuracy).Where(double.IsFinite).ToList();
-            line["per_rater_accuracy_mean"] = accuracies.Count == 0 ? null : Math.Round(accuracies.Average(), 4);
-            line["per_rater_accuracy_min"] = accuracies.Count == 0 ? null : Math.Round(accuracies.Min(), 4);
+            metrics.Remove(k);
+            line[k] = v;
+        }
+        if (r.Report.Metrics.RaterAccuracies() is { Count: > 0 } accuracies)
+        {
+            line["per_rater_accuracy_mean"] = Math.Round(accuracies.Average(), 4);
+            line["per_rater_accuracy_min"] = Math.Round(accuracies.Min(), 4);
         }
         if (r.ScaledReturn is { } scaled) line["scaled_return"] = Math.Round(scaled, 4);
         if (r.MeanReturn is { } mean)

@@ -11,9 +11,9 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class StudioDatabaseConnection
 {
-    public static async Task<string> ResolveAsync(CliArgs cli)
+    public static async Task<string> ResolveAsync(string? given)
     {
-        var connection = cli.Get("connection")
+        var connection = given
             ?? Environment.GetEnvironmentVariable("ConnectionStrings__Studio")
             ?? FromAppSettings();
         if (!string.IsNullOrWhiteSpace(connection)) return connection;

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
+using System.CommandLine;
+using System.Text.Json.Nodes;
 using PreferenceStudio.Core.Exchange;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Planning;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Metrics;
+using PreferenceStudio.Learning.Loop;
 using PreferenceStudio.Learning.Reliability;
 
 namespace PreferenceStudio.Cli.Commands;
@@ -17,64 +19,68 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class TrainCommand
 {
-    private static readonly string Usage =
-        $"usage: studio train --env NAME --data FILE.jsonl [--model {string.Join("|", RewardModels.Types)}] [--holdout 0.2 | --folds K] " +
-        "[--seed 1] [--epochs N] [--lr X] [--hidden 64,64] [--batch 128] [--weight-decay X] [--ensemble 3] [--bootstrap] [--tanh] " +
-        "[--label-noise] [--device auto|cpu|cuda] [--threads 1] [--group NAME] [--save PATH] [--rater-weighting none|reliability] [--test FILE.jsonl]";
+    internal static readonly RewardModelOptions Defaults = new();
 
-    private static readonly string[] Options =
-    [
-        "env", "data", "model", "holdout", "folds", "seed", "epochs", "lr", "hidden", "batch", "weight-decay", "ensemble", "bootstrap",
-        "tanh", "label-noise", "device", "threads", "group", "save", "rater-weighting", "test", "help",
-    ];
+    /// <summary>The verb's options, made anew for each command tree.</summary>
+    private sealed class Options
+    {
+        public readonly Option<string> EnvName = CliOptions.Environment("the environment the pairs were recorded in");
+        public readonly Option<string> Data = CliOptions.Required<string>("--data", "the preference file (exchange JSONL) to train on", "FILE.jsonl");
+        public readonly Option<string> Model = CliOptions.Choice("--model", BradleyTerryRewardModel.TypeName, RewardModels.Types, "the reward-model type");
+        public readonly Option<double> Holdout = CliOptions.With("--holdout", 0.2, "share of pairs held out for testing, in [0, 1)");
+        public readonly Option<int> FoldCount = CliOptions.With("--folds", 0, "K-fold cross-validation instead of one --holdout split (0: off, else at least 2)", "K");
+        public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of the split and of training");
+        public readonly Option<int> Epochs = CliOptions.With("--epochs", Defaults.Epochs, "training epochs");
+        public readonly Option<double> LearningRate = CliOptions.With("--lr", Defaults.LearningRate, "Adam learning rate");
+        public readonly Option<int[]> Hidden = CliOptions.Counts("--hidden", [.. Defaults.HiddenSizes], "hidden layer widths");
+        public readonly Option<int> Batch = CliOptions.With("--batch", Defaults.BatchSize, "pairs per batch");
+        public readonly Option<double> WeightDecay = CliOptions.With("--weight-decay", Defaults.WeightDecay, "L2 weight decay");
+        public readonly Option<int> Ensemble = CliOptions.With("--ensemble", Defaults.EnsembleSize, "members of the Bradley-Terry ensemble (1: one model)");
+        public readonly Option<bool> Bootstrap = CliOptions.Flag("--bootstrap", "each ensemble member trains on a bootstrap resample of the pairs");
+        public readonly Option<bool> Tanh = CliOptions.Flag("--tanh", "squash each step's reward with tanh");
+        public readonly Option<bool> LabelNoise = CliOptions.Flag("--label-noise", "model 10% random answers in the likelihood");
+        public readonly Option<string> Device = CliOptions.Choice("--device", "auto", ["auto", "cpu", "cuda"], "where to train (auto: the GPU when there is one)");
+        // One intra-op thread by default: these models are far too small to gain from more, and on a busy 2-core machine
+        // libtorch's spinning worker threads made a 1 s run take 30 s (measured).
+        public readonly Option<int> Threads = CliOptions.With("--threads", 1, "libtorch intra-op threads (0: libtorch's default)");
+        public readonly Option<string?> Group = CliOptions.Optional<string>("--group", "train on one group of the file only (its records' \"group\")", "NAME");
+        public readonly Option<string?> Save = CliOptions.Optional<string>("--save", "write the trained model's checkpoint here (not with --folds)", "PATH");
+        public readonly Option<string> Weighting = CliOptions.Choice("--rater-weighting", RaterWeighting.None, RaterWeighting.All,
+        "reliability: learn each rater's reliability with the reward (Dawid-Skene EM) and weight their labels by it");
+        public readonly Option<string?> Test = CliOptions.Optional<string>("--test", "a second file whose every pair is the test set (no split)", "FILE.jsonl");
+    }
 
-    /// <summary>Runs the verb. Exit codes: 0 success, 2 bad arguments or invalid data, 1 training failed.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
+    {
+        var o = new Options();
+        return new Command("train", "train a reward model from a preference file and report held-out metrics (one split or K folds)")
+        {
+            o.EnvName, o.Data, o.Model, o.Holdout, o.FoldCount, o.Seed, o.Epochs, o.LearningRate, o.Hidden, o.Batch, o.WeightDecay, o.Ensemble,
+            o.Bootstrap, o.Tanh, o.LabelNoise, o.Device, o.Threads, o.Group, o.Save, o.Weighting, o.Test,
+        }.WithAction((parse, ct) => RunAsync(TrainSettings.From(parse, o), parse.InvocationConfiguration.Output));
+    }
+
+    /// <summary>Runs the verb. Exit codes: 0 success, 1 unreadable data or training failed (bad arguments are refused before, with 2).</summary>
+    private static async Task<int> RunAsync(TrainSettings settings, TextWriter output)
     {
         var clock = Stopwatch.StartNew();
-        TrainSettings settings;
-        try
-        {
-            var cli = CliArgs.Parse(args);
-            if (cli.Has("help"))
-            {
-                Console.Error.WriteLine(Usage);
-                return 0;
-            }
-            cli.EnsureOnly(Options);
-            settings = TrainSettings.From(cli);
-        }
-        catch (Exception e) when (e is CliUsageException or ArgumentException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-
         var pairs = LoadPairs(settings, settings.DataPath, settings.Group);
-        if (pairs is null) return 2;
+        if (pairs is null) return 1;
         // --test: every comparison of a second file is the test set (its labels taken as the truth), no split.
         List<PreferencePair>? fixedTest = null;
         if (settings.TestPath is not null)
         {
             fixedTest = LoadPairs(settings, settings.TestPath, group: null);
-            if (fixedTest is null) return 2;
+            if (fixedTest is null) return 1;
         }
         if (settings.Folds > pairs.Count)
-        {
-            Console.Error.WriteLine($"error: --folds {settings.Folds} needs at least as many pairs; there are {pairs.Count}.");
-            return 2;
-        }
+            throw new CliUsageException($"--folds {settings.Folds} needs at least as many pairs; there are {pairs.Count}.");
         List<(List<PreferencePair> Train, List<PreferencePair> Test)> splits = fixedTest is not null
             ? [(pairs, fixedTest)]
             : settings.Folds > 0
                 ? Folds(pairs, settings.Folds, settings.Seed)
                 : [Split(pairs, settings.Holdout, settings.Seed)];
-        if (splits.Any(s => s.Train.Count == 0))
-        {
-            Console.Error.WriteLine("error: no pairs left to train on; lower --holdout.");
-            return 2;
-        }
+        if (splits.Any(s => s.Train.Count == 0)) throw new CliUsageException("no pairs left to train on; lower --holdout.");
         Console.Error.WriteLine(fixedTest is not null
             ? $"{pairs.Count} pairs ({settings.Group ?? "all groups"}) train; {fixedTest.Count} pairs of {settings.TestPath} test."
             : settings.Folds > 0
@@ -94,7 +100,7 @@ public static class TrainCommand
                 reports.Add(report);
                 if (settings.Folds > 0) Console.Error.WriteLine($"fold {i + 1}/{splits.Count}: {report.Describe()}");
             }
-            Console.Out.WriteLine(settings.Folds > 0
+            output.WriteLine(settings.Folds > 0
                 ? FoldsJson(settings, pairs.Count, reports, device, clock.Elapsed.TotalSeconds)
                 : ResultJson(settings, reports[0], device, clock.Elapsed.TotalSeconds));
             return 0;
@@ -122,26 +128,25 @@ public static class TrainCommand
         }
         else trained = RewardModels.Trainer(s.ModelType).Train(s.Environment, train, options, single ? new StderrProgress() : null);
         using var model = trained;
-        var held = PreferenceMetrics.Evaluate(model, test);
-        var fit = PreferenceMetrics.Evaluate(model, train);
-        double? scaled = null, epic = null;
-        if (s.Environment is ITabularEnvironment tabular)
-        {
-            scaled = ScaledReturn.Compute(tabular, RewardTable.Plan(model, tabular).Policy);
-            epic = EpicDistance.Tabular(tabular, EpicReward.Model(model, tabular), EpicReward.True(tabular));
-        }
+        // The same measurement the web rounds and `simulate` record, plus how well the model fits its own training pairs.
+        var report = ModelEvaluation.Evaluate(s.Environment, model, s.ModelType, train, test, s.Seed, measureFit: true);
         if (s.SavePath is not null) model.Save(s.SavePath);
         int members = model is IEnsembleRewardModel ensemble ? ensemble.MemberCount : 1;
-        return new SplitReport(train.Count, test.Count, held, fit, scaled, epic, members, clock.Elapsed.TotalSeconds, reliability, goldAccuracy);
+        var metrics = report.Metrics with
+        {
+            NTrain = train.Count,
+            RaterWeighting = s.RaterWeighting,
+            RaterReliability = reliability is null ? null : new(reliability.ToDictionary(r => r.Key, r => r.Value), StringComparer.Ordinal),
+            GoldAccuracy = goldAccuracy is { Count: > 0 } ? new(goldAccuracy.ToDictionary(g => g.Key, g => g.Value.Accuracy), StringComparer.Ordinal) : null,
+        };
+        return new SplitReport(metrics, members, clock.Elapsed.TotalSeconds);
     }
 
-    private sealed record SplitReport(
-        int NTrain, int NTest, PreferenceMetricsResult Held, PreferenceMetricsResult Fit, double? Scaled, double? Epic, int Members, double Seconds,
-        IReadOnlyDictionary<string, double>? Reliability = null, IReadOnlyDictionary<string, (double Accuracy, int Count)>? GoldAccuracy = null)
+    private sealed record SplitReport(RewardModelMetrics Metrics, int Members, double Seconds)
     {
         public string Describe() =>
-            $"n_train {NTrain}  n_test {NTest}  accuracy {Held.Accuracy:F4}  loglik {Held.MeanLogLikelihood:F4}  ece {Held.ExpectedCalibrationError:F4}" +
-            (Scaled is { } sr ? $"  scaled_return {sr:F4}" : "") + (Epic is { } e ? $"  epic {e:F4}" : "") + $"  {Seconds:F1}s";
+            $"n_train {Metrics.NTrain}  n_test {Metrics.NTest}  accuracy {Metrics.HeldoutAccuracy:F4}  loglik {Metrics.HeldoutLogLikelihood:F4}  ece {Metrics.ExpectedCalibrationError:F4}" +
+            (Metrics.ScaledReturn is { } sr ? $"  scaled_return {sr:F4}" : "") + (Metrics.Epic is { } e ? $"  epic {e:F4}" : "") + $"  {Seconds:F1}s";
     }
 
     private static List<PreferencePair>? LoadPairs(TrainSettings settings, string path, string? group)
@@ -213,133 +218,73 @@ public static class TrainCommand
         return result;
     }
 
-    private static string ResultJson(TrainSettings s, SplitReport r, string device, double seconds) => Json(w =>
+    /// <summary>The metrics record as every face of the studio writes it, with this run's settings around it.</summary>
+    private static string ResultJson(TrainSettings s, SplitReport r, string device, double seconds)
     {
-        Header(w, s, r.Members);
-        w.WriteNumber("n_train", r.NTrain);
-        w.WriteNumber("n_test", r.NTest);
-        w.WriteNumber("n_test_decisive", r.Held.DecisiveCount);
-        Number(w, "heldout_accuracy", r.Held.Accuracy);
-        Number(w, "heldout_loglik", r.Held.MeanLogLikelihood);
-        Number(w, "ece", r.Held.ExpectedCalibrationError);
-        Number(w, "train_accuracy", r.Fit.Accuracy);
-        Number(w, "train_loglik", r.Fit.MeanLogLikelihood);
-        if (r.Scaled is { } sr) Number(w, "scaled_return", sr);
-        if (r.Epic is { } epic) Number(w, "epic", epic);
-        if (r.Held.PerRater is { Count: > 0 } raters)
-        {
-            w.WriteStartObject("per_rater");
-            foreach (var (rater, acc) in raters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            {
-                w.WriteStartObject(rater);
-                Number(w, "accuracy", acc.Accuracy);
-                w.WriteNumber("count", acc.Count);
-                w.WriteEndObject();
-            }
-            w.WriteEndObject();
-        }
-        if (r.Reliability is { } reliability)
-        {
-            w.WriteStartObject("rater_reliability");
-            foreach (var (rater, a) in reliability.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Number(w, rater, a);
-            w.WriteEndObject();
-        }
-        if (r.GoldAccuracy is { Count: > 0 } gold)
-        {
-            w.WriteStartObject("gold_accuracy");
-            foreach (var (rater, g) in gold.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Number(w, rater, g.Accuracy);
-            w.WriteEndObject();
-        }
-        if (s.TestPath is not null) w.WriteString("test", Path.GetFullPath(s.TestPath));
-        else w.WriteNumber("holdout", s.Holdout);
-        Footer(w, s, device, seconds);
-    });
-
-    /// <summary>Each metric's mean across folds under the single-split key, its sample standard deviation under key_std.</summary>
-    private static string FoldsJson(TrainSettings s, int nPairs, List<SplitReport> reports, string device, double seconds) => Json(w =>
-    {
-        Header(w, s, reports[0].Members);
-        w.WriteNumber("folds", reports.Count);
-        w.WriteNumber("n_pairs", nPairs);
-        MeanStd(w, "heldout_accuracy", reports.Select(r => r.Held.Accuracy));
-        MeanStd(w, "heldout_loglik", reports.Select(r => r.Held.MeanLogLikelihood));
-        MeanStd(w, "ece", reports.Select(r => r.Held.ExpectedCalibrationError));
-        MeanStd(w, "train_accuracy", reports.Select(r => r.Fit.Accuracy));
-        if (reports.All(r => r.Scaled is not null)) MeanStd(w, "scaled_return", reports.Select(r => r.Scaled!.Value));
-        if (reports.All(r => r.Epic is not null)) MeanStd(w, "epic", reports.Select(r => r.Epic!.Value));
-        w.WriteStartArray("per_fold");
-        for (int i = 0; i < reports.Count; i++)
-        {
-            var r = reports[i];
-            w.WriteStartObject();
-            w.WriteNumber("fold", i + 1);
-            w.WriteNumber("n_train", r.NTrain);
-            w.WriteNumber("n_test", r.NTest);
-            w.WriteNumber("n_test_decisive", r.Held.DecisiveCount);
-            Number(w, "heldout_accuracy", r.Held.Accuracy);
-            Number(w, "heldout_loglik", r.Held.MeanLogLikelihood);
-            Number(w, "ece", r.Held.ExpectedCalibrationError);
-            Number(w, "train_accuracy", r.Fit.Accuracy);
-            if (r.Scaled is { } sr) Number(w, "scaled_return", sr);
-            if (r.Epic is { } epic) Number(w, "epic", epic);
-            Number(w, "seconds", r.Seconds);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        Footer(w, s, device, seconds);
-    });
-
-    private static void Header(Utf8JsonWriter w, TrainSettings s, int members)
-    {
-        w.WriteString("model", s.ModelType);
-        w.WriteString("environment", s.Environment.Name);
-        w.WriteString("group", s.Group);
-        w.WriteNumber("members", members);
+        var json = r.Metrics.ToJsonObject();
+        json["environment"] = s.Environment.Name;
+        json["group"] = s.Group;
+        json["members"] = r.Members;
+        if (s.TestPath is not null) json["test"] = Path.GetFullPath(s.TestPath);
+        else json["holdout"] = s.Holdout;
+        Footer(json, s, device, seconds);
+        return json.ToJsonString();
     }
 
-    private static void Footer(Utf8JsonWriter w, TrainSettings s, string device, double seconds)
+    /// <summary>Each metric's mean across folds under the single-split key, its sample standard deviation under key_std; each fold's record under per_fold.</summary>
+    private static string FoldsJson(TrainSettings s, int nPairs, List<SplitReport> reports, string device, double seconds)
+    {
+        var json = new JsonObject
+        {
+            ["model"] = s.ModelType,
+            ["environment"] = s.Environment.Name,
+            ["group"] = s.Group,
+            ["members"] = reports[0].Members,
+            ["folds"] = reports.Count,
+            ["n_pairs"] = nPairs,
+        };
+        MeanStd(json, "heldout_accuracy", reports.Select(r => r.Metrics.HeldoutAccuracy));
+        MeanStd(json, "heldout_loglik", reports.Select(r => r.Metrics.HeldoutLogLikelihood));
+        MeanStd(json, "ece", reports.Select(r => r.Metrics.ExpectedCalibrationError));
+        MeanStd(json, "train_accuracy", reports.Select(r => r.Metrics.TrainAccuracy));
+        if (reports.All(r => r.Metrics.ScaledReturn is not null)) MeanStd(json, "scaled_return", reports.Select(r => r.Metrics.ScaledReturn));
+        if (reports.All(r => r.Metrics.Epic is not null)) MeanStd(json, "epic", reports.Select(r => r.Metrics.Epic));
+        var perFold = new JsonArray();
+        for (int i = 0; i < reports.Count; i++)
+        {
+            var fold = reports[i].Metrics.ToJsonObject();
+            fold.Remove("model");
+            fold["fold"] = i + 1;
+            fold["seconds"] = Math.Round(reports[i].Seconds, 3);
+            perFold.Add(fold);
+        }
+        json["per_fold"] = perFold;
+        Footer(json, s, device, seconds);
+        return json.ToJsonString();
+    }
+
+    private static void Footer(JsonObject json, TrainSettings s, string device, double seconds)
     {
         // The regret model's tabular linear form has its own optimiser settings (RegretOptions); --epochs and --lr
         // apply to the network-based models only, so only those report them.
         if (s.ModelType != "regret")
         {
-            w.WriteNumber("epochs", s.ModelOptions.Epochs);
-            w.WriteNumber("learning_rate", s.ModelOptions.LearningRate);
+            json["epochs"] = s.ModelOptions.Epochs;
+            json["learning_rate"] = s.ModelOptions.LearningRate;
         }
-        w.WriteString("rater_weighting", s.RaterWeighting);
-        w.WriteNumber("seed", s.Seed);
-        Number(w, "seconds", seconds);
-        w.WriteString("device", device);
-        if (s.SavePath is not null) w.WriteString("checkpoint", Path.GetFullPath(s.SavePath));
+        json["rater_weighting"] = s.RaterWeighting;
+        json["seed"] = s.Seed;
+        json["seconds"] = Math.Round(seconds, 3);
+        json["device"] = device;
+        if (s.SavePath is not null) json["checkpoint"] = Path.GetFullPath(s.SavePath);
     }
 
-    private static string Json(Action<Utf8JsonWriter> body)
+    /// <summary>Mean and sample standard deviation over the folds where the metric is defined (unmeasured folds are left out).</summary>
+    private static void MeanStd(JsonObject json, string name, IEnumerable<double?> values)
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    /// <summary>Mean and sample standard deviation over the folds where the metric is defined (NaN folds are left out).</summary>
-    private static void MeanStd(Utf8JsonWriter w, string name, IEnumerable<double> values)
-    {
-        var v = values.Where(double.IsFinite).ToList();
-        double mean = v.Count == 0 ? double.NaN : v.Average();
-        double std = v.Count < 2 ? double.NaN : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1));
-        Number(w, name, mean);
-        Number(w, name + "_std", std);
-    }
-
-    /// <summary>NaN (no held-out pairs) is not valid JSON; write null instead.</summary>
-    private static void Number(Utf8JsonWriter w, string name, double value)
-    {
-        if (double.IsFinite(value)) w.WriteNumber(name, Math.Round(value, 6));
-        else w.WriteNull(name);
+        var v = values.Where(x => x is not null).Select(x => x!.Value).ToList();
+        json[name] = v.Count == 0 ? null : v.Average();
+        json[name + "_std"] = v.Count < 2 ? null : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Count - 1));
     }
 
     /// <summary>Prints straight from the torch thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
@@ -354,55 +299,41 @@ public static class TrainCommand
 
     private sealed record TrainSettings(
         IPreferenceEnvironment Environment, string DataPath, string ModelType, double Holdout, int Folds, int Seed, string Device,
-        int Threads, string? Group, string? SavePath, RewardModelOptions ModelOptions, string RaterWeighting = Learning.Reliability.RaterWeighting.None,
+        int Threads, string? Group, string? SavePath, RewardModelOptions ModelOptions, string RaterWeighting = RaterWeighting.None,
         string? TestPath = null)
     {
-        public static TrainSettings From(CliArgs cli)
+        public static TrainSettings From(ParseResult p, Options o)
         {
-            var env = EnvironmentRegistry.Get(cli.Require("env"));
-            var model = cli.Get("model", BradleyTerryRewardModel.TypeName);
-            if (!RewardModels.Types.Contains(model, StringComparer.Ordinal))
-                throw new CliUsageException($"Unknown --model '{model}'; available: {string.Join(", ", RewardModels.Types)}.");
-            double holdout = cli.GetDouble("holdout", 0.2);
+            var env = EnvironmentRegistry.Get(p.GetRequiredValue(o.EnvName));
+            double holdout = p.GetValue(o.Holdout);
             if (holdout is < 0 or >= 1) throw new CliUsageException("--holdout must lie in [0, 1).");
-            int folds = cli.GetInt("folds", 0);
+            int folds = p.GetValue(o.FoldCount);
             if (folds is < 0 or 1) throw new CliUsageException("--folds must be at least 2 (or 0 for one --holdout split).");
-            if (folds > 0 && cli.Has("holdout")) throw new CliUsageException("--folds and --holdout exclude each other: each fold is held out once.");
-            if (folds > 0 && cli.Has("save")) throw new CliUsageException("--save keeps one model; it cannot be combined with --folds.");
-            var defaults = new RewardModelOptions();
-            var hidden = cli.Get("hidden") is { } h
-                ? h.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .Select(x => int.TryParse(x, out int v) && v > 0 ? v : throw new CliUsageException($"--hidden takes positive widths like 64,64; got '{h}'."))
-                    .ToArray()
-                : defaults.HiddenSizes.ToArray();
-            int seed = cli.GetInt("seed", 1);
-            int ensemble = cli.GetInt("ensemble", defaults.EnsembleSize);
+            if (folds > 0 && p.Given(o.Holdout)) throw new CliUsageException("--folds and --holdout exclude each other: each fold is held out once.");
+            if (folds > 0 && p.Given(o.Save)) throw new CliUsageException("--save keeps one model; it cannot be combined with --folds.");
+            int seed = p.GetValue(o.Seed);
+            int ensemble = p.GetValue(o.Ensemble);
             if (ensemble < 1) throw new CliUsageException("--ensemble must be at least 1.");
-            var options = defaults with
+            var options = Defaults with
             {
-                Epochs = cli.GetInt("epochs", defaults.Epochs),
-                LearningRate = cli.GetDouble("lr", defaults.LearningRate),
-                BatchSize = cli.GetInt("batch", defaults.BatchSize),
-                WeightDecay = cli.GetDouble("weight-decay", defaults.WeightDecay),
-                HiddenSizes = hidden,
-                TanhOutput = cli.GetFlag("tanh"),
-                LabelNoise = cli.GetFlag("label-noise"),
+                Epochs = p.GetValue(o.Epochs),
+                LearningRate = p.GetValue(o.LearningRate),
+                BatchSize = p.GetValue(o.Batch),
+                WeightDecay = p.GetValue(o.WeightDecay),
+                HiddenSizes = p.GetRequiredValue(o.Hidden),
+                TanhOutput = p.GetValue(o.Tanh),
+                LabelNoise = p.GetValue(o.LabelNoise),
                 EnsembleSize = ensemble,
-                Bootstrap = cli.GetFlag("bootstrap"),
+                Bootstrap = p.GetValue(o.Bootstrap),
                 Seed = seed,
             };
-            // One intra-op thread by default: these models are far too small to gain from more, and on a busy
-            // 2-core machine libtorch's spinning worker threads made a 1 s run take 30 s (measured).
-            int threads = cli.GetInt("threads", 1);
+            int threads = p.GetValue(o.Threads);
             if (threads < 0) throw new CliUsageException("--threads must be 0 (libtorch default) or more.");
-            var weighting = cli.Get("rater-weighting", Learning.Reliability.RaterWeighting.None);
-            if (!Learning.Reliability.RaterWeighting.All.Contains(weighting))
-                throw new CliUsageException($"--rater-weighting is {string.Join(" or ", Learning.Reliability.RaterWeighting.All)}, not '{weighting}'.");
-            var test = cli.Get("test");
-            if (test is not null && (cli.Has("holdout") || folds > 0))
+            var test = p.GetValue(o.Test);
+            if (test is not null && (p.Given(o.Holdout) || folds > 0))
                 throw new CliUsageException("--test gives the test set; it cannot be combined with --holdout or --folds.");
-            return new TrainSettings(env, cli.Require("data"), model, folds > 0 || test is not null ? 0 : holdout, folds, seed, cli.Get("device", "auto"), threads,
-                cli.Get("group"), cli.Get("save"), options, weighting, test);
+            return new TrainSettings(env, p.GetRequiredValue(o.Data), p.GetRequiredValue(o.Model), folds > 0 || test is not null ? 0 : holdout, folds, seed,
+                p.GetRequiredValue(o.Device), threads, p.GetValue(o.Group), p.GetValue(o.Save), options, p.GetRequiredValue(o.Weighting), test);
         }
     }
 }

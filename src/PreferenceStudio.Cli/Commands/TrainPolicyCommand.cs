@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -14,51 +15,54 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class TrainPolicyCommand
 {
-    private const string Usage =
-        "usage: studio train-policy --env NAME --reward true|FILE --steps N [--seed 1] [--threads 1] [--save PATH]\n" +
-        "         [--eval-episodes 10] [--checkpoint PATH [--checkpoint-every 10] [--resume]] [--rater NAME]\n" +
-        "         [--env-param k=v ...] [--param k=v ...]\n" +
-        "  --reward FILE   a reward-model checkpoint (any type studio train writes); --rater NAME picks a rater of a\n" +
-        "                  per-rater model and conditions the policy on that rater's latent\n" +
-        "  --resume        continue from --checkpoint when it exists (its step count counts towards --steps)\n" +
-        "  --param         PPO settings, repeatable or comma-separated: " + PpoParameters.Names + "\n" +
-        "  --env-param     environment parameters, e.g. gravity=10";
+    /// <summary>The verb's options, made anew for each command tree.</summary>
+    private sealed class Options
+    {
+        public readonly Option<string> Env = CliOptions.Environment("a continuous-action environment");
+        public readonly Option<string> Reward = CliOptions.Required<string>("--reward",
+            "true (the environment's own reward) or a reward-model checkpoint written by `studio train`", "true|FILE");
+        public readonly Option<long> Steps = CliOptions.Required<long>("--steps", "environment steps to train for", "N");
+        public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of environments and policy");
+        public readonly Option<int> Threads = CliOptions.With("--threads", 1, "libtorch intra-op threads (0: libtorch's default)");
+        public readonly Option<string?> Save = CliOptions.Optional<string>("--save", "write the trained policy here", "PATH");
+        public readonly Option<int> EvalEpisodes = CliOptions.With("--eval-episodes", 10, "episodes of the final evaluation (deterministic actions, true reward)");
+        public readonly Option<string?> Checkpoint = CliOptions.Optional<string>("--checkpoint", "save training state here every --checkpoint-every iterations", "PATH");
+        public readonly Option<int> CheckpointEvery = CliOptions.With("--checkpoint-every", 10, "iterations between checkpoints");
+        public readonly Option<bool> Resume = CliOptions.Flag("--resume", "continue from --checkpoint when it exists (its steps count towards --steps)");
+        public readonly Option<string?> Rater = CliOptions.Optional<string>("--rater", "a rater of a per-rater reward model: the policy is conditioned on that rater's latent", "NAME");
+        public readonly Option<string[]> Param = Repeated("--param", "PPO settings, repeatable or comma-separated: " + PpoParameters.Names);
+        public readonly Option<string[]> EnvParam = Repeated("--env-param", "environment parameters, repeatable or comma-separated, e.g. gravity=10");
 
-    private static readonly string[] Options =
-        ["env", "reward", "steps", "seed", "threads", "save", "eval-episodes", "checkpoint", "checkpoint-every", "resume", "rater", "help"];
+        private static Option<string[]> Repeated(string name, string description) => new(name)
+        {
+            Description = description,
+            HelpName = "k=v",
+            Arity = ArgumentArity.ZeroOrMore,
+            DefaultValueFactory = _ => [],
+        };
+    }
 
-    /// <summary>Runs the verb. Exit codes: 0 success, 2 bad arguments, 1 training failed.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
+    {
+        var o = new Options();
+        return new Command("train-policy", "train a policy headless (PPO) on the true reward or a learned one, then evaluate it on the true reward")
+        {
+            o.Env, o.Reward, o.Steps, o.Seed, o.Threads, o.Save, o.EvalEpisodes, o.Checkpoint, o.CheckpointEvery, o.Resume, o.Rater, o.Param, o.EnvParam,
+        }.WithAction((parse, ct) => RunAsync(Settings.From(parse, o), parse.InvocationConfiguration.Output));
+    }
+
+    /// <summary>Runs the verb. Exit codes: 0 success, 1 training failed (bad arguments are refused before, with 2).</summary>
+    private static async Task<int> RunAsync(Settings settings, TextWriter output)
     {
         var clock = Stopwatch.StartNew();
         var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
-        Settings settings;
-        try
-        {
-            var (rest, ppo, envParams) = SplitRepeated(args);
-            var cli = CliArgs.Parse(rest);
-            if (cli.Has("help"))
-            {
-                Console.Error.WriteLine(Usage);
-                return 0;
-            }
-            cli.EnsureOnly(Options);
-            settings = Settings.From(cli, ppo, envParams);
-        }
-        catch (Exception e) when (e is CliUsageException or ArgumentException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-
         using var worker = new TorchTrainingThread(new TorchOptions { Device = "cpu", Threads = settings.Threads });
         try
         {
             await worker.Device.ConfigureAwait(false);
             var outcome = await worker.RunAsync(() => TrainAndEvaluate(settings)).ConfigureAwait(false);
             double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds;
-            Console.Out.WriteLine(ResultJson(settings, outcome, clock.Elapsed.TotalSeconds, cpu));
+            output.WriteLine(ResultJson(settings, outcome, clock.Elapsed.TotalSeconds, cpu));
             return 0;
         }
         catch (Exception e) when (e is PolicyTrainingException or RewardTrainingException or ArgumentException or IOException
@@ -106,26 +110,6 @@ public static class TrainPolicyCommand
         {
             model?.Dispose();
         }
-    }
-
-    /// <summary>--param and --env-param may repeat; CliArgs keeps only the last value of a key, so they are taken out first.</summary>
-    private static (List<string> Others, List<string> Ppo, List<string> Env) SplitRepeated(string[] args)
-    {
-        var rest = new List<string>();
-        var ppo = new List<string>();
-        var env = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-        {
-            var target = args[i] switch { "--param" => ppo, "--env-param" => env, _ => null };
-            if (target is null)
-            {
-                rest.Add(args[i]);
-                continue;
-            }
-            if (i + 1 >= args.Length) throw new CliUsageException($"{args[i]} needs a value like name=value.");
-            target.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        }
-        return (rest, ppo, env);
     }
 
     private static string ResultJson(Settings s, Outcome o, double seconds, double cpuSeconds)
@@ -183,36 +167,40 @@ public static class TrainPolicyCommand
         IPreferenceEnvironment Environment, string? RewardPath, string? Rater, int Threads, string? SavePath, int EvalEpisodes,
         bool Resume, PpoOptions Ppo)
     {
-        public static Settings From(CliArgs cli, List<string> ppoParams, List<string> envParams)
+        public static Settings From(ParseResult p, Options o)
         {
-            var env = EnvironmentRegistry.Create(cli.Require("env"), ParseEnvParameters(envParams));
+            var env = EnvironmentRegistry.Create(p.GetRequiredValue(o.Env), ParseEnvParameters(Pairs(p.GetRequiredValue(o.EnvParam))));
             if (env.ActionSpace.IsDiscrete)
                 throw new CliUsageException($"{env.Name} has discrete actions; train-policy trains PPO policies for continuous-action environments.");
-            string reward = cli.Require("reward");
+            string reward = p.GetRequiredValue(o.Reward);
             string? rewardPath = reward == "true" ? null : reward;
             if (rewardPath is not null && !File.Exists(rewardPath))
                 throw new CliUsageException($"--reward is 'true' or a reward-model file; {rewardPath} does not exist.");
-            long steps = cli.Get("steps") is { } text && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n > 0
-                ? n
-                : throw new CliUsageException("--steps must be a positive whole number of environment steps.");
-            int threads = cli.GetInt("threads", 1);
+            long steps = p.GetValue(o.Steps);
+            if (steps <= 0) throw new CliUsageException("--steps must be a positive whole number of environment steps.");
+            int threads = p.GetValue(o.Threads);
             if (threads < 0) throw new CliUsageException("--threads must be 0 (libtorch default) or more.");
-            int episodes = cli.GetInt("eval-episodes", 10);
+            int episodes = p.GetValue(o.EvalEpisodes);
             if (episodes < 1) throw new CliUsageException("--eval-episodes must be at least 1.");
             // The environment's preset (PpoPresets) first, then --param overrides.
             var options = PpoParameters.Apply(PpoPresets.For(env.Name) with
             {
                 TotalSteps = steps,
-                Seed = cli.GetInt("seed", 1),
-                CheckpointPath = cli.Get("checkpoint"),
-                CheckpointEvery = cli.GetInt("checkpoint-every", 10),
-            }, ppoParams);
-            bool resume = cli.GetFlag("resume");
+                Seed = p.GetValue(o.Seed),
+                CheckpointPath = p.GetValue(o.Checkpoint),
+                CheckpointEvery = p.GetValue(o.CheckpointEvery),
+            }, Pairs(p.GetRequiredValue(o.Param)));
+            bool resume = p.GetValue(o.Resume);
             if (resume && options.CheckpointPath is null) throw new CliUsageException("--resume needs --checkpoint PATH.");
-            if (cli.Has("rater") && rewardPath is null) throw new CliUsageException("--rater needs --reward FILE (a per-rater reward model).");
+            var rater = p.GetValue(o.Rater);
+            if (rater is not null && rewardPath is null) throw new CliUsageException("--rater needs --reward FILE (a per-rater reward model).");
             options.Validate();
-            return new Settings(env, rewardPath, cli.Get("rater"), threads, cli.Get("save"), episodes, resume, options);
+            return new Settings(env, rewardPath, rater, threads, p.GetValue(o.Save), episodes, resume, options);
         }
+
+        /// <summary>Repeated values, each possibly comma-separated, as one list of name=value pairs.</summary>
+        private static List<string> Pairs(string[] values) =>
+            values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
         private static Dictionary<string, double>? ParseEnvParameters(List<string> pairs)
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using PreferenceStudio.Web.Features.Access;
@@ -10,38 +11,34 @@ namespace PreferenceStudio.Cli.Commands;
 /// </summary>
 public static class UsersCommand
 {
-    private const string Usage = """
-        usage: studio users add --email E --role admin|researcher [--connection CS]    (password: first line of stdin, or typed)
-               studio users list [--connection CS]
-        """;
-
-    public static Task<int> RunAsync(string[] args) => AccountServices.RunAsync(Usage, async () =>
+    public static Command Create()
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h") { Console.Error.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
-        var cli = CliArgs.Parse(args[1..]);
-        switch (args[0])
-        {
-            case "add":
+        var email = CliOptions.Required<string>("--email", "the account's email address");
+        // Checked by UserAccounts, which names the roles it accepts.
+        var role = CliOptions.Required<string>("--role", "admin or researcher", "admin|researcher");
+        var addConnection = CliOptions.Connection();
+        var add = new Command("add", "make an account; its password is the first line of stdin (or typed without echo)") { email, role, addConnection }
+            .WithAction(async (parse, ct) =>
             {
-                cli.EnsureOnly("email", "role", "connection");
-                var email = cli.Require("email");
-                var role = cli.Require("role");
-                await using var services = await AccountServices.CreateAsync(cli);
-                var password = AccountServices.ReadSecret($"Password for {email}: ");
-                var user = await services.GetRequiredService<UserAccounts>().CreateAsync(email, password, role);
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { id = user.Id, email = user.Email, role = user.Role }));
+                await using var services = await AccountServices.CreateAsync(parse.GetValue(addConnection));
+                var address = parse.GetRequiredValue(email);
+                var password = AccountServices.ReadSecret($"Password for {address}: ");
+                var user = await services.GetRequiredService<UserAccounts>().CreateAsync(address, password, parse.GetRequiredValue(role));
+                parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new { id = user.Id, email = user.Email, role = user.Role }));
                 return 0;
-            }
-            case "list":
+            });
+        var listConnection = CliOptions.Connection();
+        var list = new Command("list", "list the accounts") { listConnection }
+            .WithAction(async (parse, ct) =>
             {
-                cli.EnsureOnly("connection");
-                await using var services = await AccountServices.CreateAsync(cli);
+                await using var services = await AccountServices.CreateAsync(parse.GetValue(listConnection));
                 var users = await services.GetRequiredService<UserAccounts>().ListAsync();
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { users = users.Select(u => new { id = u.Id, email = u.Email, role = u.Role, locked = u.LockedUntil is not null }) }));
+                parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new
+                {
+                    users = users.Select(u => new { id = u.Id, email = u.Email, role = u.Role, locked = u.LockedUntil is not null }),
+                }));
                 return 0;
-            }
-            default:
-                throw new CliUsageException($"Unknown users command '{args[0]}'.");
-        }
-    });
+            });
+        return new Command("users", "accounts of the web studio: add, list") { add, list };
+    }
 }

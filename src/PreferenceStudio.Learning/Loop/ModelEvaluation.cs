@@ -5,9 +5,7 @@ using PreferenceStudio.Learning.Metrics;
 namespace PreferenceStudio.Learning.Loop;
 
 /// <summary>
-/// Everything a training run records about one reward model (issue: held-out accuracy with ties excluded, mean held-out
-/// log-likelihood with ties as 0.5, expected calibration error, per-rater accuracy, and where the environment knows its
-/// true reward, EPIC distance to it and, in tabular environments, the scaled return of the greedy policy planned on it).
+/// Everything a training run measures about one reward model, as computed (<see cref="Metrics"/> is its recorded form).
 /// </summary>
 /// <param name="Policy">The greedy tabular policy planned on the model's reward (null outside tabular environments).</param>
 public sealed record ModelReport(
@@ -16,42 +14,7 @@ public sealed record ModelReport(
     double? Epic,
     ScaledReturnResult? Evaluation,
     int[]? Policy,
-    IReadOnlyDictionary<string, double>? LatentSpread = null)
-{
-    /// <summary>The report as a flat JSON-ready object (snake_case names, NaN as null) for storage and the API.</summary>
-    public Dictionary<string, object?> ToJson(string modelType)
-    {
-        static double? N(double v) => double.IsFinite(v) ? v : null;
-        var json = new Dictionary<string, object?>
-        {
-            ["model"] = modelType,
-            ["heldout_accuracy"] = N(Heldout.Accuracy),
-            ["heldout_loglik"] = N(Heldout.MeanLogLikelihood),
-            ["ece"] = N(Heldout.ExpectedCalibrationError),
-            ["n_train"] = TrainCount,
-            ["n_test"] = Heldout.Count,
-            ["n_test_decisive"] = Heldout.DecisiveCount,
-            ["epic"] = Epic is { } e ? N(e) : null,
-        };
-        var raters = new SortedDictionary<string, Dictionary<string, object?>>(StringComparer.Ordinal);
-        foreach (var (rater, accuracy) in Heldout.PerRater ?? new Dictionary<string, RaterAccuracy>())
-            raters[rater] = new Dictionary<string, object?> { ["accuracy"] = N(accuracy.Accuracy), ["count"] = accuracy.Count };
-        foreach (var (rater, spread) in LatentSpread ?? new Dictionary<string, double>())
-        {
-            if (!raters.TryGetValue(rater, out var entry)) raters[rater] = entry = [];
-            entry["latent_std"] = N(spread);
-        }
-        if (raters.Count > 0) json["per_rater"] = raters;
-        if (Evaluation is { } ev)
-        {
-            json["scaled_return"] = N(ev.ScaledReturn);
-            json["policy_value"] = N(ev.PolicyValue);
-            json["optimal_value"] = N(ev.OptimalValue);
-            json["uniform_value"] = N(ev.UniformValue);
-        }
-        return json;
-    }
-}
+    RewardModelMetrics Metrics);
 
 /// <summary>Measures a trained reward model. Runs on the training thread (it evaluates the model in batches).</summary>
 public static class ModelEvaluation
@@ -59,8 +22,14 @@ public static class ModelEvaluation
     /// <summary>Coverage transitions for EPIC outside tabular environments: enough for a stable correlation, cheap to evaluate.</summary>
     public const int EpicTransitions = 2000;
 
-    public static ModelReport Evaluate(IPreferenceEnvironment env, IRewardModel model, IReadOnlyList<PreferencePair> train,
-        IReadOnlyList<PreferencePair> test, int seed)
+    /// <summary>
+    /// Held-out accuracy with ties excluded, mean held-out log-likelihood with ties as 0.5, expected calibration error,
+    /// per-rater accuracy and, where the environment knows its true reward, EPIC distance to it and, in tabular
+    /// environments, the scaled return of the greedy policy planned on it.
+    /// </summary>
+    /// <param name="measureFit">Also score the training pairs (train_accuracy, train_loglik): `studio train` reports how well the model fits.</param>
+    public static ModelReport Evaluate(IPreferenceEnvironment env, IRewardModel model, string modelType, IReadOnlyList<PreferencePair> train,
+        IReadOnlyList<PreferencePair> test, int seed, bool measureFit = false)
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(model);
@@ -85,6 +54,30 @@ public static class ModelEvaluation
         Dictionary<string, double>? spread = null;
         if (model is IPerRaterRewardModel perRater)
             spread = perRater.Raters.ToDictionary(r => r, r => perRater.Latent(r).Std.DefaultIfEmpty(double.NaN).Average(), StringComparer.Ordinal);
-        return new ModelReport(heldout, trainCount, epic, evaluation, policy, spread);
+        var fit = measureFit ? PreferenceMetrics.Evaluate(model, train) : null;
+        var raters = new SortedDictionary<string, RaterMetrics>(StringComparer.Ordinal);
+        foreach (var (rater, accuracy) in heldout.PerRater ?? new Dictionary<string, RaterAccuracy>())
+            raters[rater] = new RaterMetrics(RewardModelMetrics.Finite(accuracy.Accuracy), accuracy.Count);
+        foreach (var (rater, std) in spread ?? [])
+            raters[rater] = (raters.GetValueOrDefault(rater) ?? new RaterMetrics(null, 0)) with { LatentStd = RewardModelMetrics.Finite(std) };
+        var metrics = new RewardModelMetrics
+        {
+            Model = modelType,
+            NTrain = trainCount,
+            NTest = heldout.Count,
+            NTestDecisive = heldout.DecisiveCount,
+            HeldoutAccuracy = RewardModelMetrics.Finite(heldout.Accuracy),
+            HeldoutLogLikelihood = RewardModelMetrics.Finite(heldout.MeanLogLikelihood),
+            ExpectedCalibrationError = RewardModelMetrics.Finite(heldout.ExpectedCalibrationError),
+            TrainAccuracy = fit is null ? null : RewardModelMetrics.Finite(fit.Accuracy),
+            TrainLogLikelihood = fit is null ? null : RewardModelMetrics.Finite(fit.MeanLogLikelihood),
+            Epic = epic is { } e ? RewardModelMetrics.Finite(e) : null,
+            ScaledReturn = evaluation is null ? null : RewardModelMetrics.Finite(evaluation.ScaledReturn),
+            PolicyValue = evaluation is null ? null : RewardModelMetrics.Finite(evaluation.PolicyValue),
+            OptimalValue = evaluation is null ? null : RewardModelMetrics.Finite(evaluation.OptimalValue),
+            UniformValue = evaluation is null ? null : RewardModelMetrics.Finite(evaluation.UniformValue),
+            PerRater = raters.Count > 0 ? raters : null,
+        };
+        return new ModelReport(heldout, trainCount, epic, evaluation, policy, metrics);
     }
 }

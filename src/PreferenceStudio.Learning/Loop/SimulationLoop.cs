@@ -133,7 +133,7 @@ public static class SimulationLoop
                 model?.Dispose();
                 model = null;
                 model = RewardModels.Trainer(s.Model).Train(env, train, options, null, ct);
-                var report = ModelEvaluation.Evaluate(env, model, train, test, s.Seed * 1000 + round);
+                var report = ModelEvaluation.Evaluate(env, model, s.Model, train, test, s.Seed * 1000 + round);
                 if (s.SaveModelPath is not null) model.Save(s.SaveModelPath);
                 double? scaled = report.Evaluation?.ScaledReturn, meanReturn = null, success = null;
                 if (report.Policy is { } table && env is ITabularEnvironment tabular)

@@ -66,7 +66,8 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         lines.Insert(2, "{ not json");
         File.WriteAllLines(data, lines);
         var (exit, stdout, stderr) = await StudioAsync("train", "--env", "delivery-gridworld", "--data", data);
-        Assert.Equal(2, exit);
+        // The arguments were fine; the file was not: a failure (1), not a usage error (2).
+        Assert.Equal(1, exit);
         Assert.Empty(stdout);
         Assert.Contains("line 3", stderr);
     }
@@ -271,7 +272,7 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
 
         var (badExit, _, badErr) = await StudioAsync("export", "--campaign", campaign.ToString(), "--format", "xlsx", "--out", outDir, "--connection", cs);
         Assert.Equal(2, badExit);
-        Assert.Contains("jsonl, csv, parquet, bundle", badErr);
+        Assert.All(new[] { "jsonl", "csv", "parquet", "bundle" }, format => Assert.Contains($"'{format}'", badErr));
         var (missingExit, _, missingErr) = await StudioAsync("export", "--campaign", Guid.NewGuid().ToString(), "--format", "csv", "--kind", "comparisons", "--out", outDir, "--connection", cs);
         Assert.Equal(1, missingExit);
         Assert.Contains("No campaign", missingErr);
@@ -302,5 +303,53 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         Assert.Equal(1, badExit);
         Assert.Contains("line 3", badErr);
         Assert.False(Directory.Exists(badOut));
+    }
+
+    [Fact]
+    public async Task Convert_takes_an_exchange_file_to_Parquet_and_back_keeping_every_comparison_and_refuses_a_bad_table()
+    {
+        var env = EnvironmentRegistry.Get("delivery-gridworld");
+        var lines = DatasetApiTests.SampleLines(12, seed: 33);
+        var extra = PreferenceJsonl.ParseLine(lines[1]).Record! with { Id = "sample/gold" };
+        lines.Add(PreferenceJsonl.Write(extra with
+        {
+            Gold = PreferenceChoice.Left, ComparisonId = "cmp-7", Round = 2, PolicyId = "policy-3",
+            LeftClipSha256 = new string('a', 64), RightClipSha256 = new string('b', 64),
+        }));
+        lines.Add(PreferenceJsonl.Write(new FactorRankingRecord("rank/1", env.Name, "r-1", env.Factors.Select(f => f.Name).ToList(),
+            env.Factors.Select((_, i) => i * 0.5).ToList(), new DateTimeOffset(2026, 11, 2, 9, 30, 15, 250, TimeSpan.Zero))));
+        var input = Path.Combine(StudioAppFactory.NewDataRoot("roundtrip"), "prefs.jsonl");
+        await File.WriteAllLinesAsync(input, lines);
+        var tables = StudioAppFactory.NewDataRoot("roundtrip-tables");
+        var (toExit, _, toErr) = await StudioAsync("convert", input, "--format", "parquet", "--out", tables);
+        Assert.True(toExit == 0, toErr);
+
+        var back = StudioAppFactory.NewDataRoot("roundtrip-back");
+        var (exit, stdout, stderr) = await StudioAsync("convert", Path.Combine(tables, "prefs-comparisons.parquet"), "--format", "jsonl", "--out", back);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(13, JsonDocument.Parse(stdout[^1]).RootElement.GetProperty("comparisons").GetInt32());
+        // Line for line the same file: every comparison (segments, label, rater, group, times, gold, ids, hashes) and the ranking.
+        Assert.Equal(lines, await File.ReadAllLinesAsync(Path.Combine(back, "prefs.jsonl")));
+
+        // A table the exchange format cannot hold is refused whole.
+        var wrongWay = await StudioAsync("convert", input, "--format", "jsonl", "--out", back);
+        Assert.Equal(2, wrongWay.Exit);
+        var (comparisons, segments, rankings) = PreferenceStudio.Web.Features.Dataset.RecordTables.From(PreferenceJsonl.ReadFile(input));
+        comparisons[4].Label = "sideways";
+        var badTables = StudioAppFactory.NewDataRoot("roundtrip-bad");
+        await PreferenceStudio.Web.Features.Dataset.DatasetTables.WriteBatchesAsync(One(comparisons), "parquet", Path.Combine(badTables, "bad-comparisons.parquet"), default);
+        await PreferenceStudio.Web.Features.Dataset.DatasetTables.WriteBatchesAsync(One(segments), "parquet", Path.Combine(badTables, "bad-segments.parquet"), default);
+        var badOut = Path.Combine(StudioAppFactory.NewDataRoot("roundtrip-bad-out"), "jsonl");
+        var (badExit, _, badErr) = await StudioAsync("convert", Path.Combine(badTables, "bad-comparisons.parquet"), "--format", "jsonl", "--out", badOut);
+        Assert.Equal(1, badExit);
+        Assert.Contains("comparisons row 5", badErr);
+        Assert.Contains("sideways", badErr);
+        Assert.False(Directory.Exists(badOut));
+    }
+
+    private static async IAsyncEnumerable<List<T>> One<T>(List<T> rows)
+    {
+        await Task.CompletedTask;
+        yield return rows;
     }
 }

@@ -206,7 +206,7 @@ public sealed class DatasetTablesTests(PostgresFixture postgres) : IClassFixture
 
     private static readonly string[] ComparisonRowColumns =
     [
-        "label_id", "comparison_id", "exchange_id", "round", "rater", "label", "chosen_segment_id", "rejected_segment_id",
+        "label_id", "comparison_id", "exchange_id", "round", "rater", "group", "label", "chosen_segment_id", "rejected_segment_id",
         "left_segment_id", "right_segment_id", "shown_at", "answered_at", "response_ms", "held_out", "gold",
         "left_clip_sha256", "right_clip_sha256", "policy_id",
     ];

@@ -198,6 +198,30 @@ public sealed class QualityTests(PostgresFixture postgres) : IClassFixture<Postg
         Assert.Equal(0.0, Rater("backwards").GetProperty("gold_accuracy").GetDouble());
         Assert.True(Rater("backwards").GetProperty("flagged").GetBoolean());
         Assert.True(Rater("backwards").GetProperty("excluded_from_training").GetBoolean());
+
+        // The raters table counts in the database what the report counts in memory: the same numbers, rater by rater.
+        var table = Path.Combine(Path.GetTempPath(), $"raters-{Guid.NewGuid():N}.parquet");
+        await File.WriteAllBytesAsync(table, await _http.GetByteArrayAsync($"/api/v1/campaigns/{campaign}/export?format=parquet&kind=raters"));
+        using (var duck = new DuckDB.NET.Data.DuckDBConnection("DataSource=:memory:"))
+        {
+            duck.Open();
+            using var command = duck.CreateCommand();
+            command.CommandText = $"SELECT rater, labels, gold_answers, gold_accuracy, flagged, excluded_from_training FROM read_parquet('{table}')";
+            using var reader = command.ExecuteReader();
+            int rows = 0;
+            while (reader.Read())
+            {
+                var expected = Rater(reader.GetString(0));
+                Assert.Equal(expected.GetProperty("labels").GetInt32(), Convert.ToInt32(reader.GetValue(1)));
+                Assert.Equal(expected.GetProperty("gold_answers").GetInt32(), Convert.ToInt32(reader.GetValue(2)));
+                Assert.Equal(expected.GetProperty("gold_accuracy").GetDouble(), reader.GetDouble(3));
+                Assert.Equal(expected.GetProperty("flagged").GetBoolean(), reader.GetBoolean(4));
+                Assert.Equal(expected.GetProperty("excluded_from_training").GetBoolean(), reader.GetBoolean(5));
+                rows++;
+            }
+            Assert.Equal(quality.GetProperty("raters").GetArrayLength(), rows);
+        }
+        File.Delete(table);
         Assert.Equal(5, quality.GetProperty("gold_pairs").GetInt32());
 
         // A researcher keeps the flagged rater in after all, then changes their mind; an unknown rater is a 404.

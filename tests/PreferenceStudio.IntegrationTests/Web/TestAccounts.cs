@@ -10,7 +10,7 @@ public static class TestAccounts
 {
     public static async Task<string> AdminTokenAsync(string connectionString)
     {
-        await using var services = await AccountServices.CreateAsync(CliArgs.Parse(["--connection", connectionString]));
+        await using var services = await AccountServices.CreateAsync(connectionString);
         var accounts = services.GetRequiredService<UserAccounts>();
         var admin = (await accounts.ListAsync()).FirstOrDefault(u => u.Email == StudioAppFactory.AdminEmail)
             ?? await accounts.CreateAsync(StudioAppFactory.AdminEmail, StudioAppFactory.AdminPassword, StudioRoles.Admin);

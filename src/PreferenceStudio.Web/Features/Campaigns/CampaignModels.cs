@@ -34,7 +34,7 @@ public sealed record RoundSummary(
     [property: JsonPropertyName("clips")] int Clips = 0,
     [property: JsonPropertyName("clips_rendered")] int ClipsRendered = 0);
 
-/// <summary>One reward-model training run and everything it measured (metrics as recorded, snake_case).</summary>
+/// <summary>One reward-model training run and everything it measured.</summary>
 public sealed record RunSummary(
     [property: JsonPropertyName("id")] Guid Id,
     [property: JsonPropertyName("round")] int RoundIndex,
@@ -43,22 +43,11 @@ public sealed record RunSummary(
     [property: JsonPropertyName("n_train")] int NTrain,
     [property: JsonPropertyName("heldout_accuracy")] double? HeldoutAccuracy,
     [property: JsonPropertyName("heldout_loglik")] double? HeldoutLogLik,
-    [property: JsonPropertyName("metrics")] System.Text.Json.JsonElement Metrics,
+    [property: JsonPropertyName("metrics")] PreferenceStudio.Learning.Loop.RewardModelMetrics Metrics,
     [property: JsonPropertyName("error")] string? Error,
     [property: JsonPropertyName("started_at")] DateTimeOffset StartedAt,
     [property: JsonPropertyName("finished_at")] DateTimeOffset? FinishedAt,
-    [property: JsonPropertyName("checkpoint_url")] string? CheckpointUrl)
-{
-    /// <summary>The run's label sources as recorded (<c>"sources"</c>: clips, hierarchy, rankings, weight); default when absent.</summary>
-    public System.Text.Json.JsonElement Sources =>
-        Metrics.ValueKind == System.Text.Json.JsonValueKind.Object && Metrics.TryGetProperty("sources", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Object
-            ? s : default;
-
-    /// <summary>A number from the metrics object (null when absent or not a number).</summary>
-    public double? Metric(string name) =>
-        Metrics.ValueKind == System.Text.Json.JsonValueKind.Object && Metrics.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
-            ? v.GetDouble() : null;
-}
+    [property: JsonPropertyName("checkpoint_url")] string? CheckpointUrl);
 
 public sealed record CampaignDetail(
     [property: JsonPropertyName("campaign")] CampaignSummary Campaign,

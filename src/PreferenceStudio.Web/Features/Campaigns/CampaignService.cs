@@ -81,7 +81,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         var runs = await db.RewardModelRuns.AsNoTracking().Where(r => r.CampaignId == campaignId)
             .OrderBy(r => r.RoundIndex).ThenBy(r => r.StartedAt).ToListAsync(ct);
         return runs.Select(r => new RunSummary(r.Id, r.RoundIndex, r.ModelType, r.Status, r.NTrain, r.HeldoutAccuracy, r.HeldoutLogLik,
-            System.Text.Json.JsonDocument.Parse(string.IsNullOrWhiteSpace(r.Metrics) ? "{}" : r.Metrics).RootElement.Clone(), r.Error, r.StartedAt, r.FinishedAt,
+            PreferenceStudio.Learning.Loop.RewardModelMetrics.Parse(r.Metrics), r.Error, r.StartedAt, r.FinishedAt,
             r.Status == RunStatus.Succeeded && r.CheckpointPath is not null ? $"/api/v1/campaigns/{campaignId}/runs/{r.Id}/checkpoint" : null)).ToList();
     }
 

@@ -123,12 +123,12 @@ public sealed class DatasetBundle(IDbContextFactory<StudioDbContext> dbFactory, 
         s.AppendLine();
         s.AppendLine("## Columns");
         s.AppendLine();
-        s.AppendLine("- `comparisons`: `label_id`, `comparison_id`, `exchange_id` (the JSONL id), `round`, `rater` (pseudonym), `label` (left, right, equal, incomparable), " +
+        s.AppendLine("- `comparisons`: `label_id`, `comparison_id`, `exchange_id` (the JSONL id), `round`, `rater` (pseudonym), `group` (study condition, imports only), `label` (left, right, equal, incomparable), " +
             "`chosen_segment_id` / `rejected_segment_id` (null for equal and incomparable), `left_segment_id`, `right_segment_id`, `shown_at`, `answered_at` (UTC), " +
             "`response_ms`, `held_out`, `gold`, `left_clip_sha256`, `right_clip_sha256`, `policy_id`.");
         s.AppendLine("- `segments`: `segment_id`, `environment`, `environment_parameters` (JSON), `round`, `steps`, `states` and `actions` (lists of lists), " +
             "`features` (per-step reward factors), `true_return`, `content_hash`.");
-        s.AppendLine("- `rankings`: `ranking_id`, `rater`, `factors` (most important first), `margins`, `created_at`, `source`.");
+        s.AppendLine("- `rankings`: `ranking_id`, `rater`, `environment`, `environment_parameters` (JSON), `factors` (most important first), `margins`, `created_at`, `source`.");
         s.AppendLine("- `raters`: `rater`, `kind`, `joined_at`, `completed_at`, `participant_*` (recruitment platform fields), `labels`, `gold_answers`, " +
             "`gold_accuracy`, `reliability`, `flagged`, `excluded_from_training`.");
         s.AppendLine();

@@ -32,6 +32,8 @@ public sealed class ComparisonRow
     [JsonName("exchange_id"), ParquetRequired] public string ExchangeId { get; set; } = "";
     [JsonName("round")] public int? Round { get; set; }
     [JsonName("rater")] public string? Rater { get; set; }
+    /// <summary>The rater group or study condition the comparison came with (imports), else null.</summary>
+    [JsonName("group")] public string? Group { get; set; }
     [JsonName("label"), ParquetRequired] public string Label { get; set; } = "";
     [JsonName("chosen_segment_id")] public string? ChosenSegmentId { get; set; }
     [JsonName("rejected_segment_id")] public string? RejectedSegmentId { get; set; }
@@ -52,6 +54,9 @@ public sealed class RankingRow
 {
     [JsonName("ranking_id"), ParquetRequired] public string RankingId { get; set; } = "";
     [JsonName("rater"), ParquetRequired] public string Rater { get; set; } = "";
+    [JsonName("environment"), ParquetRequired] public string Environment { get; set; } = "";
+    /// <summary>The environment's parameters as a JSON object ("{}" for its defaults).</summary>
+    [JsonName("environment_parameters"), ParquetRequired] public string EnvironmentParameters { get; set; } = "{}";
     [JsonName("factors")] public List<string> Factors { get; set; } = [];
     [JsonName("margins")] public List<double> Margins { get; set; } = [];
     [JsonName("created_at"), ParquetTimestamp(ParquetTimestampResolution.Milliseconds)] public DateTime CreatedAt { get; set; }
@@ -154,7 +159,7 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
         {
             ExportKinds.Comparisons => await WriteBatchesAsync(ComparisonBatchesAsync(db, campaignId, names, ct), format, path, ct),
             ExportKinds.Segments => await WriteBatchesAsync(SegmentBatchesAsync(db, campaignId, ct), format, path, ct),
-            ExportKinds.Raters => await WriteBatchesAsync(RaterBatchesAsync(db, campaignId, ct), format, path, ct),
+            ExportKinds.Raters => await WriteBatchesAsync(RaterBatchesAsync(campaignId, ct), format, path, ct),
             _ => await WriteBatchesAsync(RankingBatchesAsync(db, campaignId, names, ct), format, path, ct),
         };
     }
@@ -200,7 +205,7 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
             .Select(l => new
             {
                 l.Id, l.RaterId, l.Choice, l.ShownAt, l.AnsweredAt, l.ResponseMilliseconds, l.ComparisonId,
-                l.Comparison!.ExternalId, l.Comparison.RoundIndex, l.Comparison.LeftSegmentId, l.Comparison.RightSegmentId,
+                l.Comparison!.ExternalId, l.Comparison.Group, l.Comparison.RoundIndex, l.Comparison.LeftSegmentId, l.Comparison.RightSegmentId,
                 l.Comparison.IsHeldOut, l.Comparison.Gold, l.Comparison.PolicyId,
                 LeftSha = l.Comparison.LeftClip!.Sha256, RightSha = l.Comparison.RightClip!.Sha256,
             })
@@ -218,6 +223,7 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
                 ExchangeId = r.ExternalId ?? $"{campaignId:N}/{r.ComparisonId:N}/{r.Id:N}",
                 Round = r.RoundIndex,
                 Rater = r.RaterId is null ? null : names.GetValueOrDefault(r.RaterId, r.RaterId),
+                Group = r.Group,
                 Label = r.Choice.ToString().ToLowerInvariant(),
                 ChosenSegmentId = r.Choice switch { PreferenceChoice.Left => left, PreferenceChoice.Right => right, _ => null },
                 RejectedSegmentId = r.Choice switch { PreferenceChoice.Left => right, PreferenceChoice.Right => left, _ => null },
@@ -282,30 +288,25 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
 
     private const int SegmentBatch = 1000;
 
-    /// <summary>The raters with their measures as the quality page computes them (one batch: a campaign's raters are few).</summary>
-    private async IAsyncEnumerable<List<RaterRow>> RaterBatchesAsync(StudioDbContext db, Guid campaignId,
+    /// <summary>The raters with their measures as the quality page computes them, counted by the database (one batch: a campaign's raters are few).</summary>
+    private async IAsyncEnumerable<List<RaterRow>> RaterBatchesAsync(Guid campaignId,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var report = await quality.ReportAsync(campaignId, ct) ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
-        var measured = report.Raters.ToDictionary(r => r.Rater);
-        var raters = await db.CampaignRaters.AsNoTracking().Where(r => r.CampaignId == campaignId && r.ErasedAt == null)
-            .OrderBy(r => r.JoinedAt).ThenBy(r => r.Pseudonym).ToListAsync(ct);
-        yield return raters.Select(r =>
+        var raters = await quality.RaterMeasuresAsync(campaignId, ct) ?? throw StudioProblemException.NotFound($"No campaign {campaignId}.");
+        yield return raters.Select(m => new RaterRow
         {
-            var m = measured.GetValueOrDefault(r.Pseudonym);
-            return new RaterRow
-            {
-                Rater = r.Pseudonym, Kind = r.Kind, JoinedAt = r.JoinedAt.UtcDateTime, CompletedAt = r.CompletedAt?.UtcDateTime,
-                ParticipantPlatform = r.ParticipantPlatform, ParticipantId = r.ParticipantId, ParticipantStudy = r.ParticipantStudy, ParticipantSession = r.ParticipantSession,
-                Labels = m?.Labels ?? 0, GoldAnswers = m?.GoldAnswers ?? 0, GoldAccuracy = m?.GoldAccuracy, Reliability = m?.Reliability,
-                Flagged = m?.Flagged ?? false, ExcludedFromTraining = m?.Excluded ?? false,
-            };
+            Rater = m.Pseudonym, Kind = m.Kind, JoinedAt = m.JoinedAt.UtcDateTime, CompletedAt = m.CompletedAt?.UtcDateTime,
+            ParticipantPlatform = m.ParticipantPlatform, ParticipantId = m.ParticipantId, ParticipantStudy = m.ParticipantStudy, ParticipantSession = m.ParticipantSession,
+            Labels = m.Labels, GoldAnswers = m.GoldAnswers, GoldAccuracy = m.GoldAccuracy, Reliability = m.Reliability,
+            Flagged = m.Flagged, ExcludedFromTraining = m.Excluded,
         }).ToList();
     }
 
     private static async IAsyncEnumerable<List<RankingRow>> RankingBatchesAsync(StudioDbContext db, Guid campaignId, Dictionary<string, string> names,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
+        var campaign = await db.Campaigns.AsNoTracking().Where(c => c.Id == campaignId).Select(c => new { c.Environment, c.EnvironmentParameters }).FirstAsync(ct);
+        var parameters = System.Text.Json.JsonSerializer.Serialize(campaign.EnvironmentParameters);
         var rows = db.FactorRankings.AsNoTracking().Where(r => r.CampaignId == campaignId)
             .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).AsAsyncEnumerable();
         var batch = new List<RankingRow>();
@@ -314,6 +315,8 @@ public sealed class DatasetTables(IDbContextFactory<StudioDbContext> dbFactory, 
             {
                 RankingId = r.Id.ToString(),
                 Rater = names.GetValueOrDefault(r.RaterId, r.RaterId),
+                Environment = campaign.Environment,
+                EnvironmentParameters = parameters,
                 Factors = [.. r.Factors],
                 Margins = [.. r.Margins],
                 CreatedAt = r.CreatedAt.UtcDateTime,

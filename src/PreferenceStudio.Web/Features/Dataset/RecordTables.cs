@@ -37,7 +37,7 @@ public static class RecordTables
             string left = Segment(r, r.Left), right = Segment(r, r.Right);
             return new ComparisonRow
             {
-                LabelId = r.Id, ComparisonId = r.ComparisonId ?? r.Id, ExchangeId = r.Id, Round = r.Round, Rater = r.Rater,
+                LabelId = r.Id, ComparisonId = r.ComparisonId ?? r.Id, ExchangeId = r.Id, Round = r.Round, Rater = r.Rater, Group = r.Group,
                 Label = r.Label.ToString().ToLowerInvariant(),
                 ChosenSegmentId = r.Label switch { PreferenceChoice.Left => left, PreferenceChoice.Right => right, _ => null },
                 RejectedSegmentId = r.Label switch { PreferenceChoice.Left => right, PreferenceChoice.Right => left, _ => null },
@@ -50,8 +50,62 @@ public static class RecordTables
         }).ToList();
         var rankings = file.Rankings.Select(r => new RankingRow
         {
-            RankingId = r.Id, Rater = r.Rater, Factors = [.. r.Factors], Margins = [.. r.Margins], CreatedAt = r.CreatedAt.UtcDateTime, Source = "import",
+            RankingId = r.Id, Rater = r.Rater, Environment = r.Environment,
+            EnvironmentParameters = System.Text.Json.JsonSerializer.Serialize(r.EnvironmentParameters ?? new Dictionary<string, double>()), Factors = [.. r.Factors], Margins = [.. r.Margins], CreatedAt = r.CreatedAt.UtcDateTime, Source = "import",
         }).ToList();
         return (comparisons, [.. segments.Values], rankings);
     }
+
+    /// <summary>
+    /// The exchange records back from the tables <see cref="From"/> wrote (or an export wrote): each comparison row
+    /// joined with its two segment rows, each ranking row as a ranking. Times come back as UTC instants. A row that
+    /// names a segment the segments table lacks, or a label or gold answer the format does not know, is refused
+    /// with what is wrong; nothing is returned then.
+    /// </summary>
+    public static (List<PreferenceRecord> Records, List<FactorRankingRecord> Rankings) ToRecords(
+        IReadOnlyList<ComparisonRow> comparisons, IReadOnlyList<SegmentRow> segments, IReadOnlyList<RankingRow> rankings)
+    {
+        var byId = new Dictionary<string, SegmentRow>(StringComparer.Ordinal);
+        foreach (var segment in segments) byId.TryAdd(segment.SegmentId, segment);
+        var records = new List<PreferenceRecord>(comparisons.Count);
+        for (int i = 0; i < comparisons.Count; i++)
+        {
+            var c = comparisons[i];
+            SegmentRow Find(string id) => byId.GetValueOrDefault(id)
+                ?? throw new InvalidDataException($"comparisons row {i + 1} ({c.ExchangeId}): no segment '{id}' in the segments table.");
+            var (left, right) = (Find(c.LeftSegmentId), Find(c.RightSegmentId));
+            records.Add(new PreferenceRecord(c.ExchangeId, left.Environment, ToSegment(left), ToSegment(right), Choice(c.Label, $"comparisons row {i + 1}: label"))
+            {
+                EnvironmentParameters = Parameters(left.EnvironmentParameters),
+                Rater = c.Rater,
+                Group = c.Group,
+                ShownAt = Utc(c.ShownAt),
+                AnsweredAt = Utc(c.AnsweredAt),
+                Round = c.Round,
+                LeftClipSha256 = c.LeftClipSha256,
+                RightClipSha256 = c.RightClipSha256,
+                PolicyId = c.PolicyId,
+                // A file without comparison ids got its record ids in their place (see From).
+                ComparisonId = c.ComparisonId == c.ExchangeId ? null : c.ComparisonId,
+                Gold = c.Gold is null ? null : Choice(c.Gold, $"comparisons row {i + 1}: gold"),
+            });
+        }
+        var rankingRecords = rankings.Select(r => new FactorRankingRecord(r.RankingId, r.Environment, r.Rater, r.Factors, r.Margins,
+            Utc(r.CreatedAt)!.Value) { EnvironmentParameters = Parameters(r.EnvironmentParameters) }).ToList();
+        return (records, rankingRecords);
+    }
+
+    private static Segment ToSegment(SegmentRow row) =>
+        new(row.States.Select(x => x.ToArray()).ToArray(), row.Actions.Select(x => x.ToArray()).ToArray());
+
+    private static PreferenceChoice Choice(string text, string where) =>
+        Enum.TryParse<PreferenceChoice>(text, ignoreCase: true, out var choice) && Enum.IsDefined(choice)
+            ? choice
+            : throw new InvalidDataException($"{where} '{text}' is not left, right, equal or incomparable.");
+
+    private static IReadOnlyDictionary<string, double>? Parameters(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(string.IsNullOrWhiteSpace(json) ? "{}" : json) is { Count: > 0 } p ? p : null;
+
+    private static DateTimeOffset? Utc(DateTime? time) =>
+        time is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null;
 }

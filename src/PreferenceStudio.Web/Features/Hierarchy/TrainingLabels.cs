@@ -2,6 +2,7 @@ using PreferenceStudio.Environments.Hierarchy;
 using PreferenceStudio.Core.Data;
 using PreferenceStudio.Environments;
 using PreferenceStudio.Learning;
+using PreferenceStudio.Learning.Loop;
 
 namespace PreferenceStudio.Web.Features.Hierarchy;
 
@@ -17,21 +18,11 @@ public sealed record LabelSourceReport(string Source, int Clips, int Hierarchy, 
     /// </summary>
     public static bool HonoursWeights(string modelType) => RewardModels.Types.Contains(modelType);
 
-    public Dictionary<string, object?> ToJson(string modelType)
-    {
-        var json = new Dictionary<string, object?>
-        {
-            ["label_source"] = Source,
-            ["clips"] = Clips,
-            ["hierarchy"] = Hierarchy,
-            ["hierarchy_weight"] = HierarchyWeight,
-            ["rankings"] = Rankings,
-            ["weighted"] = Hierarchy > 0 && HonoursWeights(modelType),
-        };
-        if (Hierarchy > 0) json["hierarchy_piece_steps"] = PreferenceStudio.Environments.Hierarchy.HierarchyLabeler.DefaultPieceLength;
-        if (Note is not null) json["note"] = Note;
-        return json;
-    }
+    /// <summary>The counts as a run records them (<see cref="RewardModelMetrics.Sources"/>).</summary>
+    public LabelSourceCounts ToCounts(string modelType) => new(Source, Clips, Hierarchy, HierarchyWeight, Rankings,
+        Weighted: Hierarchy > 0 && HonoursWeights(modelType),
+        HierarchyPieceSteps: Hierarchy > 0 ? HierarchyLabeler.DefaultPieceLength : null,
+        Note: Note);
 }
 
 /// <summary>

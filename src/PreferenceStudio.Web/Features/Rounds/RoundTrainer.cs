@@ -1,5 +1,4 @@
 using PreferenceStudio.Core.Media.Stores;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PreferenceStudio.Core.Data;
@@ -133,7 +132,7 @@ public sealed class RoundTrainer(
         {
             CampaignId = campaign.Id, RoundIndex = roundIndex, ModelType = type, Status = RunStatus.Running,
             NTrain = train.Count, NTest = test.Count,
-            Metrics = JsonSerializer.Serialize(new Dictionary<string, object?> { ["sources"] = labels.Sources.ToJson(type) }),
+            Metrics = new RewardModelMetrics { Model = type, Sources = labels.Sources.ToCounts(type) }.Serialize(),
         };
         db.RewardModelRuns.Add(run);
         await db.SaveChangesAsync(ct);
@@ -163,7 +162,7 @@ public sealed class RoundTrainer(
                 }
                 else trained = RewardModels.Trainer(type).Train(env, train, modelOptions, progress, ct);
                 using var model = trained;
-                var measured = ModelEvaluation.Evaluate(env, model, train, test, seed);
+                var measured = ModelEvaluation.Evaluate(env, model, type, train, test, seed);
                 model.Save(checkpoint);
                 return measured;
             }, ct);
@@ -175,12 +174,12 @@ public sealed class RoundTrainer(
             run.HeldoutAccuracy = double.IsFinite(heldout.Accuracy) ? heldout.Accuracy : null;
             run.HeldoutLogLik = double.IsFinite(heldout.MeanLogLikelihood) ? heldout.MeanLogLikelihood : null;
             run.CheckpointPath = checkpoint;
-            var metrics = report.ToJson(type);
-            metrics["sources"] = labels.Sources.ToJson(type);
-            metrics["rater_weighting"] = campaign.RaterWeighting;
-            if (reliability is not null)
-                metrics["rater_reliability"] = reliability.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => Math.Round(r.Value, 4));
-            run.Metrics = JsonSerializer.Serialize(metrics);
+            run.Metrics = (report.Metrics with
+            {
+                Sources = labels.Sources.ToCounts(type),
+                RaterWeighting = campaign.RaterWeighting,
+                RaterReliability = reliability is null ? null : new(reliability.ToDictionary(r => r.Key, r => Math.Round(r.Value, 4)), StringComparer.Ordinal),
+            }).Serialize();
             run.FinishedAt = DateTimeOffset.UtcNow;
             await db.SaveChangesAsync(ct);
             await events.PublishAsync(new CampaignChanged(campaign.Id, CampaignChangeKind.Metrics, roundIndex, Model: type));
