@@ -293,7 +293,8 @@ public static class TrainCommand
         public void Report(TrainingProgress p)
         {
             if (p.Epoch == 1 || p.Epoch == p.Epochs || p.Epoch % 10 == 0)
-                Console.Error.WriteLine($"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}  {p.Elapsed.TotalSeconds:F1}s");
+                Console.Error.WriteLine($"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}" +
+                    (p.Kl is { } kl ? $"  kl {kl:F4}  reconstruction {p.Reconstruction:F4}" : "") + $"  {p.Elapsed.TotalSeconds:F1}s");
         }
     }
 

@@ -83,7 +83,7 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
                 {
                     net.train();
                     var sets = sampler.Epoch(rng);
-                    double lossSum = 0;
+                    double lossSum = 0, klSum = 0, bceSum = 0;
                     int targetSum = 0;
                     for (int start = 0; start < sets.Count; start += setsPerStep)
                     {
@@ -116,9 +116,15 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
                             throw new RewardTrainingException($"The VPL training loss became {value} in epoch {epoch}; lower the learning rate (now {options.LearningRate}) or check the step features for NaN or huge values.");
                         int n = (int)pairs.ToSingle();
                         lossSum += value * n;
+                        klSum += kl.ToDouble();
+                        bceSum += bce.sum().ToDouble();
                         targetSum += n;
                     }
-                    progress?.Report(new TrainingProgress(epoch, options.Epochs, lossSum / Math.Max(1, targetSum), clock.Elapsed));
+                    progress?.Report(new TrainingProgress(epoch, options.Epochs, lossSum / Math.Max(1, targetSum), clock.Elapsed)
+                    {
+                        Kl = klSum / Math.Max(1, targetSum),
+                        Reconstruction = bceSum / Math.Max(1, targetSum),
+                    });
                 }
             }
             net.eval();
