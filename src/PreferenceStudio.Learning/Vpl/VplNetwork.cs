@@ -83,13 +83,7 @@ internal sealed class VplNetwork : Module
             linear.weight.uniform_(-bound, bound, generator);
             linear.bias?.uniform_(-bound, bound, generator);
         }
-        // The posterior starts narrow (std ~0.14): with the prior's unit noise on z from the start, the decoder learnt
-        // to ignore z before the encoder's mean said anything, and stayed there (measured: even with no KL term).
-        logVarHead.bias!.fill_(InitialLogVar);
     }
-
-    /// <summary>Initial bias of the log-variance head.</summary>
-    internal const double InitialLogVar = -4;
 
     /// <summary>The set encoder's parameters (pair embedding, mean and log-variance heads).</summary>
     public IEnumerable<TorchSharp.Modules.Parameter> EncoderParameters() =>

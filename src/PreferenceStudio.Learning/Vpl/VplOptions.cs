@@ -5,7 +5,7 @@ namespace PreferenceStudio.Learning.Vpl;
 /// learning rate, epochs and seed from <see cref="RewardModelOptions"/>; these settings shape the latent and how the
 /// encoder is trained. Defaults are the authors' (latent 32, 3 x 256 LeakyReLU(0.2), beta annealed over 4 cosine
 /// cycles) except two, changed where the latent collapsed on an independent population (README, "Per-rater models on
-/// an independent population"): context sets of up to 128 pairs, not 16 (<see cref="MaxContext"/>), and beta 0.01,
+/// an independent population"): context sets of up to 128 pairs, not 16 (<see cref="MaxContext"/>), and beta 0.1,
 /// not 1 (<see cref="Beta"/>).
 /// </summary>
 public sealed record VplOptions
@@ -23,9 +23,11 @@ public sealed record VplOptions
     /// <remarks>
     /// The KL of a whole set is weighed against the reconstruction loss of its target pairs, averaged per pair; at 1,
     /// telling two kinds apart (about 0.7 nats a set) cost as much as it gained on 16 noisy target labels and the
-    /// latent collapsed to the prior on most seeded populations; at 0.01 it did not.
+    /// latent collapsed to the prior on some seeded populations; at 0.1 it did not on those tried. Much lower (0.01)
+    /// also kept the latent but no longer narrowed a rater's posterior as their labels grow, which the information-gain
+    /// queries rely on.
     /// </remarks>
-    public double Beta { get; init; } = 0.01;
+    public double Beta { get; init; } = 0.1;
 
     /// <summary>Cosine annealing cycles of beta over the whole run, each rising from 0 to <see cref="Beta"/>.</summary>
     public int AnnealCycles { get; init; } = 4;

@@ -10,7 +10,7 @@ namespace PreferenceStudio.Tests.Learning;
 public sealed class LatentCheckTests(VplModelFixture fixture)
 {
     /// <summary>Fresh labels of the fixture's raters (same names and kinds), never trained on.</summary>
-    private static List<Learning.PreferencePair> HeldOut(int[] kinds, int seed) => TwoKindRaters.Labels(kinds, 60, seed);
+    private static List<PreferencePair> HeldOut(int[] kinds, int seed) => TwoKindRaters.Labels(kinds, 60, seed);
 
     [Fact]
     public void The_latent_carries_the_kind_when_raters_of_two_kinds_conflict()
