@@ -26,6 +26,7 @@ public static class StudioCli
         {
             TrainCommand.Create(),
             SimulateCommand.Create(),
+            PopulationCommand.Create(),
             TrainPolicyCommand.Create(),
             BenchCommand.Create(),
             ExportCommand.Create(),

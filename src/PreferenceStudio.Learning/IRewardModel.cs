@@ -38,7 +38,14 @@ public interface IRewardModel : IDisposable
 /// <param name="Epochs">Total epochs planned.</param>
 /// <param name="Loss">Mean training loss over the epoch.</param>
 /// <param name="Elapsed">Time since training started.</param>
-public sealed record TrainingProgress(int Epoch, int Epochs, double Loss, TimeSpan Elapsed);
+public sealed record TrainingProgress(int Epoch, int Epochs, double Loss, TimeSpan Elapsed)
+{
+    /// <summary>Per-rater models: the epoch's mean KL(q(z | context) || prior) per target pair, before its beta weight.</summary>
+    public double? Kl { get; init; }
+
+    /// <summary>Per-rater models: the epoch's mean reconstruction loss (BCE) per target pair.</summary>
+    public double? Reconstruction { get; init; }
+}
 
 /// <summary>Trains a reward model from labelled comparisons.</summary>
 public interface IRewardModelTrainer

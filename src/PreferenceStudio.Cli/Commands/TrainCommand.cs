@@ -21,6 +21,8 @@ public static class TrainCommand
 {
     internal static readonly RewardModelOptions Defaults = new();
 
+    private static readonly Learning.Vpl.VplOptions Vpl = new();
+
     /// <summary>The verb's options, made anew for each command tree.</summary>
     private sealed class Options
     {
@@ -47,6 +49,10 @@ public static class TrainCommand
         public readonly Option<string?> Save = CliOptions.Optional<string>("--save", "write the trained model's checkpoint here (not with --folds)", "PATH");
         public readonly Option<string> Weighting = CliOptions.Choice("--rater-weighting", RaterWeighting.None, RaterWeighting.All,
         "reliability: learn each rater's reliability with the reward (Dawid-Skene EM) and weight their labels by it");
+        public readonly Option<int> Latent = CliOptions.With("--latent", Vpl.LatentSize, "vpl: size of the per-rater latent z");
+        public readonly Option<double> VplBeta = CliOptions.With("--vpl-beta", Vpl.Beta, "vpl: largest weight of the KL term");
+        public readonly Option<int> VplContext = CliOptions.With("--vpl-context", Vpl.MaxContext, "vpl: largest context set (a rater's labels the encoder reads) in training");
+        public readonly Option<int> VplCycles = CliOptions.With("--vpl-cycles", Vpl.AnnealCycles, "vpl: cosine annealing cycles of the KL weight");
         public readonly Option<string?> Test = CliOptions.Optional<string>("--test", "a second file whose every pair is the test set (no split)", "FILE.jsonl");
     }
 
@@ -56,7 +62,7 @@ public static class TrainCommand
         return new Command("train", "train a reward model from a preference file and report held-out metrics (one split or K folds)")
         {
             o.EnvName, o.Data, o.Model, o.Holdout, o.FoldCount, o.Seed, o.Epochs, o.LearningRate, o.Hidden, o.Batch, o.WeightDecay, o.Ensemble,
-            o.Bootstrap, o.Tanh, o.LabelNoise, o.Device, o.Threads, o.Group, o.Save, o.Weighting, o.Test,
+            o.Bootstrap, o.Tanh, o.LabelNoise, o.Device, o.Threads, o.Group, o.Save, o.Weighting, o.Test, o.Latent, o.VplBeta, o.VplContext, o.VplCycles,
         }.WithAction((parse, ct) => RunAsync(TrainSettings.From(parse, o), parse.InvocationConfiguration.Output));
     }
 
@@ -121,12 +127,12 @@ public static class TrainCommand
         IRewardModel trained;
         if (s.RaterWeighting == RaterWeighting.Reliability)
         {
-            var weighted = new ReliabilityWeightedTrainer(RewardModels.Trainer(s.ModelType)).Train(s.Environment, train, options, single ? new StderrProgress() : null);
+            var weighted = new ReliabilityWeightedTrainer(s.Trainer()).Train(s.Environment, train, options, single ? new StderrProgress() : null);
             trained = weighted.Model;
             reliability = weighted.Reliability;
             goldAccuracy = weighted.GoldAccuracy;
         }
-        else trained = RewardModels.Trainer(s.ModelType).Train(s.Environment, train, options, single ? new StderrProgress() : null);
+        else trained = s.Trainer().Train(s.Environment, train, options, single ? new StderrProgress() : null);
         using var model = trained;
         // The same measurement the web rounds and `simulate` record, plus how well the model fits its own training pairs.
         var report = ModelEvaluation.Evaluate(s.Environment, model, s.ModelType, train, test, s.Seed, measureFit: true);
@@ -293,15 +299,20 @@ public static class TrainCommand
         public void Report(TrainingProgress p)
         {
             if (p.Epoch == 1 || p.Epoch == p.Epochs || p.Epoch % 10 == 0)
-                Console.Error.WriteLine($"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}  {p.Elapsed.TotalSeconds:F1}s");
+                Console.Error.WriteLine($"epoch {p.Epoch}/{p.Epochs}  loss {p.Loss:F4}" +
+                    (p.Kl is { } kl ? $"  kl {kl:F4}  reconstruction {p.Reconstruction:F4}" : "") + $"  {p.Elapsed.TotalSeconds:F1}s");
         }
     }
 
     private sealed record TrainSettings(
         IPreferenceEnvironment Environment, string DataPath, string ModelType, double Holdout, int Folds, int Seed, string Device,
         int Threads, string? Group, string? SavePath, RewardModelOptions ModelOptions, string RaterWeighting = RaterWeighting.None,
-        string? TestPath = null)
+        string? TestPath = null, Learning.Vpl.VplOptions? VplOptions = null)
     {
+        /// <summary>The trainer of the model type, with the VPL settings given on the command line.</summary>
+        public IRewardModelTrainer Trainer() =>
+            ModelType == Learning.Vpl.VplRewardModel.TypeName && VplOptions is not null ? new Learning.Vpl.VplTrainer(VplOptions) : RewardModels.Trainer(ModelType);
+
         public static TrainSettings From(ParseResult p, Options o)
         {
             var env = EnvironmentRegistry.Get(p.GetRequiredValue(o.EnvName));
@@ -333,7 +344,8 @@ public static class TrainCommand
             if (test is not null && (p.Given(o.Holdout) || folds > 0))
                 throw new CliUsageException("--test gives the test set; it cannot be combined with --holdout or --folds.");
             return new TrainSettings(env, p.GetRequiredValue(o.Data), p.GetRequiredValue(o.Model), folds > 0 || test is not null ? 0 : holdout, folds, seed,
-                p.GetRequiredValue(o.Device), threads, p.GetValue(o.Group), p.GetValue(o.Save), options, p.GetRequiredValue(o.Weighting), test);
+                p.GetRequiredValue(o.Device), threads, p.GetValue(o.Group), p.GetValue(o.Save), options, p.GetRequiredValue(o.Weighting), test,
+                Vpl with { LatentSize = p.GetValue(o.Latent), Beta = p.GetValue(o.VplBeta), MaxContext = p.GetValue(o.VplContext), AnnealCycles = p.GetValue(o.VplCycles) });
         }
     }
 }

@@ -55,6 +55,7 @@ public static class ModelEvaluation
         if (model is IPerRaterRewardModel perRater)
             spread = perRater.Raters.ToDictionary(r => r, r => perRater.Latent(r).Std.DefaultIfEmpty(double.NaN).Average(), StringComparer.Ordinal);
         var fit = measureFit ? PreferenceMetrics.Evaluate(model, train) : null;
+        var latent = model is IPerRaterRewardModel raterModel ? LatentCheck.Evaluate(raterModel, test, seed) : null;
         var raters = new SortedDictionary<string, RaterMetrics>(StringComparer.Ordinal);
         foreach (var (rater, accuracy) in heldout.PerRater ?? new Dictionary<string, RaterAccuracy>())
             raters[rater] = new RaterMetrics(RewardModelMetrics.Finite(accuracy.Accuracy), accuracy.Count);
@@ -77,6 +78,10 @@ public static class ModelEvaluation
             OptimalValue = evaluation is null ? null : RewardModelMetrics.Finite(evaluation.OptimalValue),
             UniformValue = evaluation is null ? null : RewardModelMetrics.Finite(evaluation.UniformValue),
             PerRater = raters.Count > 0 ? raters : null,
+            LatentGain = latent?.Gain,
+            OwnLatentAccuracy = latent?.Own,
+            ShuffledLatentAccuracy = latent?.Shuffled,
+            PriorLatentAccuracy = latent?.Prior,
         };
         return new ModelReport(heldout, trainCount, epic, evaluation, policy, metrics);
     }

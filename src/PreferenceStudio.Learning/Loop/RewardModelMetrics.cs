@@ -53,6 +53,21 @@ public sealed record RewardModelMetrics
     /// <summary>Each rater's held-out accuracy (and, for a per-rater model, how unsure it is of the rater), by rater name.</summary>
     [JsonPropertyName("per_rater")] public SortedDictionary<string, RaterMetrics>? PerRater { get; init; }
 
+    /// <summary>
+    /// Per-rater models: held-out accuracy of each rater's pairs with their own latent minus with another rater's
+    /// (raters shuffled). Near zero means the latent carries nothing about who answered.
+    /// </summary>
+    [JsonPropertyName("latent_gain")] public double? LatentGain { get; init; }
+
+    /// <summary>Per-rater models: held-out accuracy of known raters' pairs with their own latents.</summary>
+    [JsonPropertyName("own_latent_accuracy")] public double? OwnLatentAccuracy { get; init; }
+
+    /// <summary>Per-rater models: the same pairs scored with another rater's latent (mean over shuffles).</summary>
+    [JsonPropertyName("shuffled_latent_accuracy")] public double? ShuffledLatentAccuracy { get; init; }
+
+    /// <summary>Per-rater models: the same pairs scored with the prior's latent (z = 0), as for a rater never seen.</summary>
+    [JsonPropertyName("prior_latent_accuracy")] public double? PriorLatentAccuracy { get; init; }
+
     /// <summary>Which label sources trained the run and how many labels each gave (web rounds).</summary>
     [JsonPropertyName("sources")] public LabelSourceCounts? Sources { get; init; }
 

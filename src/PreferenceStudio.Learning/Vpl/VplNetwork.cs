@@ -85,6 +85,13 @@ internal sealed class VplNetwork : Module
         }
     }
 
+    /// <summary>The set encoder's parameters (pair embedding, mean and log-variance heads).</summary>
+    public IEnumerable<TorchSharp.Modules.Parameter> EncoderParameters() =>
+        pairEmbedding.parameters().Concat(meanHead.parameters()).Concat(logVarHead.parameters());
+
+    /// <summary>The decoder r(s, z)'s parameters.</summary>
+    public IEnumerable<TorchSharp.Modules.Parameter> DecoderParameters() => decoder.parameters();
+
     /// <summary>Per-pair embeddings: [..., In] -> [..., H].</summary>
     public Tensor Embed(Tensor pairInputs) => pairEmbedding.forward(pairInputs);
 

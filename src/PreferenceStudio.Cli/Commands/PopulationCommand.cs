@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Text.Json;
+using PreferenceStudio.Core.Exchange;
+using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Teachers;
+
+namespace PreferenceStudio.Cli.Commands;
+
+/// <summary>
+/// <c>studio population</c>: writes a simulated rater population (<see cref="RaterPopulation"/>) as an exchange file
+/// for <c>studio train --model vpl</c>: raters of unequal kinds that weigh the reward factors in conflicting ways,
+/// Boltzmann answers, some noisy raters. Each record's <c>group</c> is its rater's kind (the models never read it).
+/// The last line says what a model that knew the kinds could reach (<c>oracle_accuracy</c>) and what one reward for
+/// everyone reaches (<c>pooled_accuracy</c>).
+/// </summary>
+public static class PopulationCommand
+{
+    public static Command Create()
+    {
+        var env = CliOptions.Environment("the environment whose reward factors the kinds weigh");
+        var kinds = CliOptions.Counts("--kinds", [16, 8], "raters of each kind, e.g. 16,8 (two kinds of unequal size)");
+        var minLabels = CliOptions.With("--min-labels", 40, "fewest labels a rater gives");
+        var maxLabels = CliOptions.With("--max-labels", 100, "most labels a rater gives");
+        var length = CliOptions.With("--segment-length", 3, "steps per segment");
+        var beta = CliOptions.With("--beta", 2.0, "Boltzmann rationality of a rater, per standard deviation of their kind's segment returns");
+        var noisyShare = CliOptions.With("--noisy-share", 0.2, "share of each kind's raters who are noisy");
+        var noisyBeta = CliOptions.With("--noisy-beta", 0.5, "the noisy raters' beta");
+        var pool = CliOptions.With("--pool", 600, "segments the pairs are drawn from");
+        var seed = CliOptions.With("--seed", 1, "seed of rollouts, kinds and answers");
+        var output = CliOptions.Required<string>("--out", "the exchange file to write", "FILE.jsonl");
+        return new Command("population", "write a simulated population of raters of conflicting kinds as an exchange file (for per-rater models)")
+        {
+            env, kinds, minLabels, maxLabels, length, beta, noisyShare, noisyBeta, pool, seed, output,
+        }.WithAction(async (parse, ct) =>
+        {
+            var environment = EnvironmentRegistry.Get(parse.GetRequiredValue(env));
+            var settings = new PopulationSettings(parse.GetRequiredValue(kinds), parse.GetValue(minLabels), parse.GetValue(maxLabels), parse.GetValue(length),
+                parse.GetValue(beta), parse.GetValue(noisyShare), parse.GetValue(noisyBeta), parse.GetValue(pool), parse.GetValue(seed));
+            var population = RaterPopulation.Generate(environment, settings);
+            var path = Path.GetFullPath(parse.GetRequiredValue(output));
+            await using (var writer = new StreamWriter(path))
+                foreach (var rater in population.Raters)
+                    for (int i = 0; i < rater.Labels.Count; i++)
+                    {
+                        var label = rater.Labels[i];
+                        await writer.WriteLineAsync(PreferenceJsonl.Write(new PreferenceRecord($"{rater.Name}/{i}", environment.Name, label.Left, label.Right, label.Answer)
+                        {
+                            Rater = rater.Name,
+                            Group = $"kind-{rater.Kind}",
+                        }));
+                    }
+            static double R(double v) => Math.Round(v, 4);
+            parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new
+            {
+                environment = environment.Name, path, raters = population.Raters.Count, kinds = settings.KindSizes,
+                noisy = population.Raters.Count(r => r.Noisy), labels = population.Raters.Sum(r => r.Labels.Count),
+                labels_min = population.Raters.Min(r => r.Labels.Count), labels_max = population.Raters.Max(r => r.Labels.Count),
+                beta = settings.Beta, noisy_beta = settings.NoisyBeta, segment_length = settings.SegmentLength,
+                oracle_accuracy = R(population.OracleAccuracy), pooled_accuracy = R(population.PooledAccuracy),
+                kind_weights = population.KindWeights.Select(w => w.Select(R)), factors = environment.Factors.Select(f => f.Name), seed = settings.Seed,
+            }));
+            return 0;
+        });
+    }
+}
