@@ -78,8 +78,8 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
             using (leftX) using (leftMask) using (rightX) using (rightMask)
             using (var pairInputs = PairInputs(leftX, leftMask, rightX, rightMask, target))
             // Weight decay regularises the decoder only: on the encoder it shrank the weak early signal of who a rater is
-            // until the decoder ignored z (measured on the independent population: the latent collapsed on seeds
-            // where it survived without it).
+            // until the decoder ignored z (measured on the independent population: seeds whose latent collapsed with
+            // decay on the encoder kept it without).
             using (var optimizer = new Optimization.AdamOptimizer(net.DecoderParameters(), options.LearningRate, options.WeightDecay))
             using (var encoderOptimizer = new Optimization.AdamOptimizer(net.EncoderParameters(), options.LearningRate))
             {
