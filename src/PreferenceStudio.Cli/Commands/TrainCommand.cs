@@ -289,8 +289,9 @@ public static class TrainCommand
     private static void MeanStd(JsonObject json, string name, IEnumerable<double?> values)
     {
         var v = values.Where(x => x is not null).Select(x => x!.Value).ToList();
-        json[name] = v.Count == 0 ? null : v.Average();
-        json[name + "_std"] = v.Count < 2 ? null : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Count - 1));
+        double mean = v.Count == 0 ? double.NaN : v.Average();
+        json[name] = v.Count == 0 ? null : mean;
+        json[name + "_std"] = v.Count < 2 ? null : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1));
     }
 
     /// <summary>Prints straight from the torch thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>

@@ -11,7 +11,6 @@ namespace PreferenceStudio.Learning.Loop;
 public sealed record ModelReport(
     PreferenceMetricsResult Heldout,
     int TrainCount,
-    double? Epic,
     ScaledReturnResult? Evaluation,
     int[]? Policy,
     RewardModelMetrics Metrics);
@@ -83,6 +82,6 @@ public static class ModelEvaluation
             ShuffledLatentAccuracy = latent?.Shuffled,
             PriorLatentAccuracy = latent?.Prior,
         };
-        return new ModelReport(heldout, trainCount, epic, evaluation, policy, metrics);
+        return new ModelReport(heldout, trainCount, evaluation, policy, metrics);
     }
 }

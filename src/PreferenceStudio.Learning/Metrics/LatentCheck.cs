@@ -29,25 +29,19 @@ public static class LatentCheck
         var raters = usable.Select(p => p.Rater!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         if (raters.Length < 2) return null;
 
-        double own = Accuracy(PreferenceMetrics.Predict(model, usable), usable);
-        double prior = Accuracy(model.PreferRightProbabilities(usable), usable);
+        // Only which latent predicts changes (the pairs' rater); the labels scored against stay the same, so
+        // PreferenceMetrics' accuracy (a 0.5 prediction counts half) serves all three.
+        static double Accuracy(IRewardModel model, IEnumerable<PreferencePair> pairs) => PreferenceMetrics.Evaluate(model, pairs.ToList()).Accuracy;
+        double own = Accuracy(model, usable);
+        double prior = Accuracy(model, usable.Select(p => p with { Rater = null }));
         var rng = new Random(seed);
         double shuffled = 0;
         for (int s = 0; s < Shuffles; s++)
         {
             var other = Derangement(raters, rng);
-            var relabelled = usable.Select(p => p with { Rater = other[p.Rater!] }).ToList();
-            shuffled += Accuracy(PreferenceMetrics.Predict(model, relabelled), usable);
+            shuffled += Accuracy(model, usable.Select(p => p with { Rater = other[p.Rater!] }));
         }
         return new LatentCheckResult(own, shuffled / Shuffles, prior, usable.Count, raters.Length);
-    }
-
-    private static double Accuracy(double[] preferRight, IReadOnlyList<PreferencePair> pairs)
-    {
-        double hits = 0;
-        for (int i = 0; i < pairs.Count; i++)
-            hits += preferRight[i] == 0.5 ? 0.5 : (preferRight[i] > 0.5) == (pairs[i].RightTarget == 1.0) ? 1 : 0;
-        return hits / pairs.Count;
     }
 
     /// <summary>A uniformly drawn permutation with no fixed point (redrawn until it has none; about e tries).</summary>
