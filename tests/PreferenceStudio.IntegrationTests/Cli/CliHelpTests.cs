@@ -116,12 +116,9 @@ public sealed class CliHelpTests
     [Fact]
     public async Task The_built_program_prints_a_verbs_help_and_exits_0()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "studio.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", dll, "bench", "vpl", "--help"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var help = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-        Assert.Equal(0, process.ExitCode);
+        var (exit, stdout, stderr) = await StudioProcess.RunAsync(["bench", "vpl", "--help"]);
+        Assert.True(exit == 0, stderr);
+        var help = string.Join("\n", stdout);
         Assert.Contains("--labels-per-rater", help);
         Assert.Contains("[default: 200]", help);
     }

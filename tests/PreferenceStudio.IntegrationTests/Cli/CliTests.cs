@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using PreferenceStudio.Core.Exchange;
@@ -14,18 +13,8 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
 {
     private static Task<(int Exit, string[] Stdout, string Stderr)> StudioAsync(params string[] args) => StudioWithInputAsync(null, args);
 
-    private static async Task<(int Exit, string[] Stdout, string Stderr)> StudioWithInputAsync(string? stdin, params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "studio.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        using var process = Process.Start(start)!;
-        if (stdin is not null) await process.StandardInput.WriteLineAsync(stdin);
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        return (process.ExitCode, (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries), await stderr);
-    }
+    private static Task<(int Exit, string[] Stdout, string Stderr)> StudioWithInputAsync(string? stdin, params string[] args) =>
+        StudioProcess.RunAsync(args, stdin);
 
     private static string WriteOracleDataset(int pairs, int seed)
     {
@@ -234,14 +223,7 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         Assert.Contains("Unknown scope(s) everything", badScopeErr);
     }
 
-    private static long DuckCount(string file)
-    {
-        using var duck = new DuckDB.NET.Data.DuckDBConnection("DataSource=:memory:");
-        duck.Open();
-        using var command = duck.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM '{file}'";
-        return Convert.ToInt64(command.ExecuteScalar());
-    }
+    private static long DuckCount(string file) => StudioProcess.DuckCount(file);
 
     [Fact]
     public async Task Export_writes_a_campaigns_tables_and_bundle_into_a_folder()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using PreferenceStudio.IntegrationTests.Infrastructure;
@@ -67,30 +66,15 @@ public sealed class ExportMemoryTests(PostgresFixture postgres) : IClassFixture<
             Assert.True(exit == 0, $"{format}: exit {exit}: {stderr}");
             var file = JsonDocument.Parse(stdout[^1]).RootElement.GetProperty("files")[0];
             var path = file.GetProperty("path").GetString()!;
-            long rows = format == "jsonl" ? File.ReadLines(path).LongCount() : DuckCount(path, format);
+            long rows = format == "jsonl" ? File.ReadLines(path).LongCount() : StudioProcess.DuckCount(path);
             Assert.Equal(Labels, rows);
             File.Delete(path);
         }
     }
 
-    private static long DuckCount(string path, string format)
-    {
-        using var duck = new DuckDB.NET.Data.DuckDBConnection("DataSource=:memory:");
-        duck.Open();
-        using var command = duck.CreateCommand();
-        command.CommandText = format == "csv" ? $"SELECT count(*) FROM read_csv_auto('{path}')" : $"SELECT count(*) FROM read_parquet('{path}')";
-        return Convert.ToInt64(command.ExecuteScalar());
-    }
-
-    private static async Task<(int Exit, string[] Stdout, string Stderr)> StudioWithHeapLimitAsync(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "studio.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["DOTNET_GCHeapHardLimit"] = Environment.GetEnvironmentVariable("STUDIO_TEST_EXPORT_HEAP_LIMIT") ?? HeapLimit;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        return (process.ExitCode, (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries), await stderr);
-    }
+    private static Task<(int Exit, string[] Stdout, string Stderr)> StudioWithHeapLimitAsync(params string[] args) =>
+        StudioProcess.RunAsync(args, environment: new Dictionary<string, string>
+        {
+            ["DOTNET_GCHeapHardLimit"] = Environment.GetEnvironmentVariable("STUDIO_TEST_EXPORT_HEAP_LIMIT") ?? HeapLimit,
+        }, limit: TimeSpan.FromMinutes(5));
 }
