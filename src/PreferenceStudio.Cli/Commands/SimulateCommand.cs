@@ -8,6 +8,7 @@ using PreferenceStudio.Environments.Teachers;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Loop;
 using PreferenceStudio.Learning.Policies;
+using PreferenceStudio.Learning.Surf;
 using PreferenceStudio.Learning.QuerySelection;
 
 namespace PreferenceStudio.Cli.Commands;
@@ -35,7 +36,13 @@ public static class SimulateCommand
         public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of rollouts, teachers and training");
         public readonly Option<int> Epochs = CliOptions.With("--epochs", 200, "reward-model training epochs");
         public readonly Option<int> Ensemble = CliOptions.With("--ensemble", TrainCommand.Defaults.EnsembleSize, "members of the Bradley-Terry ensemble", "K");
-        public readonly Option<int> PolicySteps = CliOptions.With("--policy-steps", 50_000, "PPO steps per round in continuous environments");
+        public readonly Option<int> PolicySteps = CliOptions.With("--policy-steps", 50_000, "policy-training steps per round in continuous environments");
+        public readonly Option<string> Learner = CliOptions.Choice("--learner", PolicyLearners.Ppo, PolicyLearners.All,
+            "continuous environments: ppo, or sac (off-policy, replay buffer relabelled when the reward model changes)");
+        public readonly Option<long> ExploreSteps = CliOptions.With("--explore-steps", 0L,
+            "continuous environments: steps of unsupervised state-entropy exploration (PEBBLE) before the first round; 0: none");
+        public readonly Option<bool> Surf = CliOptions.Flag("--surf", "SURF: pseudo-labels on confident unlabelled pairs and temporally cropped pairs");
+        public readonly Option<double> SurfThreshold = CliOptions.With("--surf-threshold", new SurfOptions().Threshold, "--surf: confidence a pseudo-label needs");
         public readonly Option<string?> Save = CliOptions.Optional<string>("--save", "write the last round's reward model here", "REWARD.bin");
         public readonly Option<string> Device = CliOptions.Choice("--device", "auto", ["auto", "cpu", "cuda"], "where to train (auto: the GPU when there is one)");
         public readonly Option<int?> Threads = CliOptions.Optional<int?>("--threads", "libtorch intra-op threads (default: libtorch's own, 1 with --crowd)", "N");
@@ -58,7 +65,7 @@ public static class SimulateCommand
         public readonly Option<string?> Out = CliOptions.Optional<string>("--out", "--crowd: write the crowd's labels here (exchange JSONL)", "CROWD.jsonl");
         public readonly Option<string?> TestOut = CliOptions.Optional<string>("--test-out", "--crowd: write the clean test set here", "CLEAN.jsonl");
 
-        public Option[] RoundsOnly => [Strategy, Teacher, Raters, Rounds, PairsPerRound, PolicySteps, Save, Source, Hierarchy, Margins, HierarchyWeight, HierarchyPairs, HierarchySegmentLength];
+        public Option[] RoundsOnly => [Strategy, Teacher, Raters, Rounds, PairsPerRound, PolicySteps, Learner, ExploreSteps, Surf, SurfThreshold, Save, Source, Hierarchy, Margins, HierarchyWeight, HierarchyPairs, HierarchySegmentLength];
 
         public Option[] CrowdOnly => [RaterWeighting, Pool, LabelsPerRater, GoldPerRater, GoldMargin, TestPairs, Out, TestOut];
 
@@ -121,7 +128,14 @@ public static class SimulateCommand
             ModelOptions: new RewardModelOptions { Epochs = p.GetValue(o.Epochs), EnsembleSize = p.GetValue(o.Ensemble) },
             RaterKinds: p.GetValue(o.Raters) is { } r ? ParseCounts(r) : null,
             PolicySteps: p.GetValue(o.PolicySteps),
-            SaveModelPath: p.GetValue(o.Save) is { } save ? Path.GetFullPath(save) : null);
+            SaveModelPath: p.GetValue(o.Save) is { } save ? Path.GetFullPath(save) : null,
+            Learner: p.GetRequiredValue(o.Learner),
+            ExplorationSteps: p.GetValue(o.ExploreSteps),
+            Surf: p.GetValue(o.Surf) ? new SurfOptions(Threshold: p.GetValue(o.SurfThreshold)) : null);
+        if (p.Given(o.SurfThreshold) && s.Surf is null) throw new CliUsageException("--surf-threshold applies with --surf.");
+        if (s.ExplorationSteps < 0) throw new CliUsageException("--explore-steps cannot be negative.");
+        if (env.ActionSpace.IsDiscrete && (s.ExplorationSteps > 0 || s.Learner != PolicyLearners.Ppo))
+            throw new CliUsageException($"{env.Name} has discrete actions: --learner and --explore-steps apply to continuous-action environments.");
         if (s.Rounds < 1 || s.PairsPerRound < 2 || s.SegmentLength < 1 || s.ModelOptions!.Epochs < 1 || s.PolicySteps < 1)
             throw new CliUsageException("--rounds, --epochs, --segment-length and --policy-steps must be at least 1, --pairs-per-round at least 2.");
         return WithSource(p, o, env, s);
@@ -202,7 +216,10 @@ public static class SimulateCommand
             line["mean_return"] = Math.Round(mean, 2);
             line["success_rate"] = r.SuccessRate;
             line["policy_steps"] = r.PolicySteps;
+            line["learner"] = s.Learner;
+            line["explore_steps"] = s.ExplorationSteps;
         }
+        if (s.Surf is not null) line["pseudo_labels"] = r.PseudoLabels;
         line["teacher"] = s.Teacher;
         line["device"] = device;
         line["seconds"] = Math.Round(elapsed.TotalSeconds, 2);
