@@ -9,7 +9,7 @@ namespace PreferenceStudio.Learning.Policies.Sac;
 public sealed record SacOptions
 {
     /// <summary>Hidden layer widths of the actor and of each critic.</summary>
-    public IReadOnlyList<int> HiddenSizes { get; init; } = [128, 128];
+    public IReadOnlyList<int> HiddenSizes { get; init; } = [64, 64];
 
     public double ActorLearningRate { get; init; } = 3e-4;
 
@@ -25,7 +25,7 @@ public sealed record SacOptions
     /// <summary>Polyak rate of the target critics.</summary>
     public double Tau { get; init; } = 0.005;
 
-    public int BatchSize { get; init; } = 256;
+    public int BatchSize { get; init; } = 128;
 
     /// <summary>Uniformly random actions before the first update.</summary>
     public int LearningStarts { get; init; } = 1_000;
@@ -40,7 +40,7 @@ public sealed record SacOptions
     public int EntropyNeighbours { get; init; } = 5;
 
     /// <summary>Buffer states the k-NN distance of each batch state is measured against (a random sample).</summary>
-    public int EntropySample { get; init; } = 4_096;
+    public int EntropySample { get; init; } = 1_024;
 
     /// <summary>Seeds the networks, the replay sampling and the exploration noise.</summary>
     public int Seed { get; init; } = 1;
