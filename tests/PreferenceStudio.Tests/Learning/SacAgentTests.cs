@@ -68,6 +68,41 @@ public class SacAgentTests(ITestOutputHelper output)
         Assert.True(explored >= wandered + 5, $"the explorer visited {explored} of {free} cells, random actions {wandered}");
     }
 
+    [Fact]
+    public void A_saved_agent_loads_with_its_networks_buffer_and_step_count()
+    {
+        var env = new PointTask();
+        string path = Path.Combine(Path.GetTempPath(), $"sac-{Guid.NewGuid():N}.sac");
+        try
+        {
+            using var agent = new SacAgent(env, Quick);
+            agent.UseReward(null);
+            agent.Train(400);
+            agent.Save(path);
+            using var loaded = SacAgent.Load(path, env);
+            Assert.Equal(agent.Steps, loaded.Steps);
+            Assert.Equal(agent.Buffer.Count, loaded.Buffer.Count);
+            Assert.Equal(agent.Alpha, loaded.Alpha, 6);
+            for (int i = 0; i < agent.Buffer.Count; i += 37)
+            {
+                Assert.Equal(agent.Buffer.Reward(i), loaded.Buffer.Reward(i));
+                Assert.Equal(agent.Buffer.Features(i), loaded.Buffer.Features(i));
+            }
+            foreach (var x in new[] { -0.8, 0.1, 0.6 })
+                Assert.Equal(agent.Act([x, 3], deterministic: true), loaded.Act([x, 3], deterministic: true));
+            // It trains on from where it was.
+            loaded.UseReward(null);
+            loaded.Train(100);
+            Assert.Equal(500, loaded.Steps);
+            File.WriteAllText(path, "not an agent");
+            Assert.Throws<PolicyTrainingException>(() => SacAgent.Load(path, env));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static int Cells(ReplayBuffer buffer) =>
         Enumerable.Range(0, buffer.Count).Select(i => ((int)buffer.Next(i)[0], (int)buffer.Next(i)[1])).Distinct().Count();
 

@@ -112,4 +112,45 @@ public sealed class ReplayBuffer
             notDone[k] = _terminal[i] ? 0f : 1f;
         }
     }
+
+    /// <summary>Writes the held transitions and the ring's position.</summary>
+    internal void Write(BinaryWriter w)
+    {
+        w.Write(Count);
+        w.Write(_head);
+        w.Write(Added);
+        for (int i = 0; i < Count; i++)
+        {
+            foreach (var v in Observation(i)) w.Write(v);
+            foreach (var v in Next(i)) w.Write(v);
+            foreach (var v in Action(i)) w.Write(v);
+            w.Write(_rewards[i]);
+            w.Write(_trueRewards[i]);
+            w.Write(_terminal[i]);
+            w.Write(_features[i].Length);
+            foreach (var v in _features[i]) w.Write(v);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote into this (empty, same-shaped) buffer.</summary>
+    internal void Read(BinaryReader r)
+    {
+        int count = r.ReadInt32(), head = r.ReadInt32();
+        long added = r.ReadInt64();
+        if (count < 0 || count > Capacity || head < 0 || head >= Capacity)
+            throw new InvalidDataException($"The stored replay buffer holds {count} transitions at {head}; this one holds at most {Capacity}.");
+        for (int i = 0; i < count; i++)
+        {
+            for (int k = 0; k < ObservationSize; k++) _observations[i * ObservationSize + k] = r.ReadSingle();
+            for (int k = 0; k < ObservationSize; k++) _next[i * ObservationSize + k] = r.ReadSingle();
+            for (int k = 0; k < ActionSize; k++) _actions[i * ActionSize + k] = r.ReadSingle();
+            _rewards[i] = r.ReadSingle();
+            _trueRewards[i] = r.ReadDouble();
+            _terminal[i] = r.ReadBoolean();
+            var features = new float[r.ReadInt32()];
+            for (int k = 0; k < features.Length; k++) features[k] = r.ReadSingle();
+            _features[i] = features;
+        }
+        (Count, _head, Added) = (count, head, added);
+    }
 }

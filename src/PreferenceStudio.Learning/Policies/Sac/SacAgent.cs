@@ -331,6 +331,75 @@ public sealed class SacAgent : IDisposable
         }
     }
 
+    private const string Magic = "preferencestudio/sac-agent@1";
+
+    private sealed record SacHeader(string Algorithm, string Environment, SacOptions Options, long Steps, double RewardScale,
+        double[] State, int EpisodeStep, double EpisodeReturn, double[] RecentReturns);
+
+    /// <summary>
+    /// Writes the whole agent (networks, temperature, replay buffer, the episode in progress) to one file, written beside
+    /// it and moved over it so a crash never leaves half a file. Adam's moments are not kept: they restart on load, as
+    /// PPO's do. The reward it trains on is not kept either: call <see cref="UseReward"/> after <see cref="Load"/>.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        var header = new SacHeader(AlgorithmName, _env.Name, _o, Steps, RewardScale, _state, _episodeStep, _episodeReturn, _recentReturns.ToArray());
+        string temp = path + ".tmp";
+        using (var stream = File.Create(temp))
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8))
+        {
+            writer.Write(Magic);
+            writer.Write(System.Text.Json.JsonSerializer.Serialize(header));
+            foreach (var module in new[] { _actor, _q1, _q2, _q1Target, _q2Target }) module.save(writer);
+            writer.Write(_logAlpha.data<float>()[0]);
+            Buffer.Write(writer);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Loads an agent written by <see cref="Save"/>; <see cref="PolicyTrainingException"/> for a file that is not one.</summary>
+    public static SacAgent Load(string path, IPreferenceEnvironment env)
+    {
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8);
+        SacHeader header;
+        try
+        {
+            if (reader.ReadString() != Magic) throw new PolicyTrainingException($"{path} is not a PreferenceStudio SAC agent.");
+            header = System.Text.Json.JsonSerializer.Deserialize<SacHeader>(reader.ReadString())
+                     ?? throw new PolicyTrainingException($"{path} has an empty SAC header.");
+        }
+        catch (Exception e) when (e is EndOfStreamException or System.Text.Json.JsonException or IOException)
+        {
+            throw new PolicyTrainingException($"{path} is not a readable SAC agent: {e.Message}", e);
+        }
+        if (header.Environment != env.Name)
+            throw new PolicyTrainingException($"{path} holds a SAC agent for {header.Environment}, not {env.Name}.");
+        var agent = new SacAgent(env, header.Options);
+        try
+        {
+            foreach (var module in new[] { agent._actor, agent._q1, agent._q2, agent._q1Target, agent._q2Target }) module.load(reader);
+            float logAlpha = reader.ReadSingle();
+            using (torch.no_grad()) agent._logAlpha.fill_(logAlpha);
+            agent.Buffer.Read(reader);
+        }
+        catch (Exception e) when (e is not PolicyTrainingException)
+        {
+            agent.Dispose();
+            throw new PolicyTrainingException($"{path} has an unreadable SAC agent: {e.Message}", e);
+        }
+        agent.Steps = header.Steps;
+        agent.RewardScale = header.RewardScale;
+        agent._state = header.State;
+        agent._episodeStep = header.EpisodeStep;
+        agent._episodeReturn = header.EpisodeReturn;
+        foreach (var r in header.RecentReturns) agent._recentReturns.Enqueue(r);
+        return agent;
+    }
+
     public void Dispose()
     {
         _actorOptimizer.Dispose();
