@@ -219,7 +219,6 @@ public static class SimulateCommand
             line["learner"] = s.Learner;
             line["explore_steps"] = s.ExplorationSteps;
         }
-        if (s.Surf is not null) line["pseudo_labels"] = r.PseudoLabels;
         line["teacher"] = s.Teacher;
         line["device"] = device;
         line["seconds"] = Math.Round(elapsed.TotalSeconds, 2);

@@ -77,8 +77,7 @@ public sealed record SimulationRound(
     double? SuccessRate,
     long PolicySteps,
     int LabelsClip,
-    int LabelsHierarchy,
-    int PseudoLabels = 0);
+    int LabelsHierarchy);
 
 /// <summary>
 /// The studio's preference loop with simulated raters: each round rolls out the current policy, picks pairs
@@ -160,6 +159,7 @@ public static class SimulationLoop
                 SurfTrainer? surf = s.Surf is null ? null : new SurfTrainer(trainer, seen, s.Surf, s.Seed * 1000 + round);
                 model = (surf ?? trainer).Train(env, train, options, null, ct);
                 var report = ModelEvaluation.Evaluate(env, model, s.Model, train, test, s.Seed * 1000 + round);
+                if (surf is not null) report = report with { Metrics = report.Metrics with { SurfPseudoLabels = surf.PseudoLabels, SurfCrops = surf.Crops } };
                 if (s.SaveModelPath is not null) model.Save(s.SaveModelPath);
                 double? scaled = report.Evaluation?.ScaledReturn, meanReturn = null, success = null;
                 if (report.Policy is { } table && env is ITabularEnvironment tabular)
@@ -203,7 +203,7 @@ public static class SimulationLoop
                     policy = st => current.Act(st, deterministic: true);
                 }
                 yield return new SimulationRound(round + 1, clipLabels + test.Count, answered, report, scaled, meanReturn, success, policySteps,
-                    clipLabels, hierarchyLabels, surf?.PseudoLabels ?? 0);
+                    clipLabels, hierarchyLabels);
             }
         }
         finally

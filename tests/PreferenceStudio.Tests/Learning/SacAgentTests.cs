@@ -3,6 +3,7 @@ using PreferenceStudio.Environments.Control;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Policies;
 using PreferenceStudio.Learning.Policies.Sac;
+using Xunit.Abstractions;
 
 namespace PreferenceStudio.Tests.Learning;
 

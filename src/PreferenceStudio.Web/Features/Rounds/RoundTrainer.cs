@@ -151,9 +151,10 @@ public sealed class RoundTrainer(
         {
             if (labels.Refusal is not null) throw new InvalidOperationException(labels.Refusal);
             IReadOnlyDictionary<string, double>? reliability = null;
+            SurfTrainer? surf = null;
             IRewardModelTrainer Trainer() => unlabelled is null
                 ? RewardModels.Trainer(type)
-                : new SurfTrainer(RewardModels.Trainer(type), unlabelled, new SurfOptions(), seed);
+                : surf = new SurfTrainer(RewardModels.Trainer(type), unlabelled, new SurfOptions(), seed);
             var report = await trainingThread.RunAsync(() =>
             {
                 var modelOptions = ModelOptions(seed, options.Value.Training.Device);
@@ -172,6 +173,8 @@ public sealed class RoundTrainer(
                 else trained = Trainer().Train(env, train, modelOptions, progress, ct);
                 using var model = trained;
                 var measured = ModelEvaluation.Evaluate(env, model, type, train, test, seed);
+                if (surf is not null)
+                    measured = measured with { Metrics = measured.Metrics with { SurfPseudoLabels = surf.PseudoLabels, SurfCrops = surf.Crops } };
                 model.Save(checkpoint);
                 return measured;
             }, ct);
