@@ -38,7 +38,7 @@ public sealed class SacAgent : IDisposable
     private readonly Parameter _logAlpha;
     private readonly AdamOptimizer _actorOptimizer, _criticOptimizer, _alphaOptimizer;
     private readonly Random _rng;
-    private readonly double _targetEntropy;
+    private readonly Scalars _k;
 
     // The episode in progress carries over between calls, as an environment would.
     private double[] _state;
@@ -67,13 +67,13 @@ public sealed class SacAgent : IDisposable
         _q2 = Mlp(_obsSize + _actSize, 1);
         _q1Target = Mlp(_obsSize + _actSize, 1);
         _q2Target = Mlp(_obsSize + _actSize, 1);
-        CopyInto(_q1, _q1Target, 1);
-        CopyInto(_q2, _q2Target, 1);
+        CopyInto(_q1, _q1Target);
+        CopyInto(_q2, _q2Target);
         _logAlpha = new Parameter(torch.tensor(new[] { (float)Math.Log(_o.InitialAlpha) }));
         _actorOptimizer = new AdamOptimizer(_actor.parameters(), _o.ActorLearningRate);
         _criticOptimizer = new AdamOptimizer(_q1.parameters().Concat(_q2.parameters()), _o.CriticLearningRate);
         _alphaOptimizer = new AdamOptimizer([_logAlpha], _o.AlphaLearningRate);
-        _targetEntropy = -_actSize;
+        _k = new Scalars(_o, targetEntropy: -_actSize);
         _rng = new Random(_o.Seed);
         Buffer = new ReplayBuffer(_o.BufferCapacity, _obsSize, _actSize);
         _state = env.SampleStart(_rng);
@@ -238,7 +238,7 @@ public sealed class SacAgent : IDisposable
             var (nextAction, nextLogProb) = Sample(next);
             var input = torch.cat([next, nextAction], 1);
             var q = torch.minimum(_q1Target.forward(input), _q2Target.forward(input)) - alpha * nextLogProb;
-            target = reward + _o.Gamma * notDone * q;
+            target = reward + notDone.mul(_k.Gamma) * q;
         }
         var sa = torch.cat([obs, act], 1);
         var criticLoss = functional.mse_loss(_q1.forward(sa), target) + functional.mse_loss(_q2.forward(sa), target);
@@ -253,13 +253,13 @@ public sealed class SacAgent : IDisposable
         actorLoss.backward();
         _actorOptimizer.step();
 
-        var alphaLoss = -(_logAlpha * (logProb.detach() + _targetEntropy)).mean();
+        var alphaLoss = -(_logAlpha * logProb.detach().add(_k.TargetEntropy)).mean();
         _alphaOptimizer.zero_grad();
         alphaLoss.backward();
         _alphaOptimizer.step();
 
-        CopyInto(_q1, _q1Target, _o.Tau);
-        CopyInto(_q2, _q2Target, _o.Tau);
+        SoftUpdate(_q1, _q1Target);
+        SoftUpdate(_q2, _q2Target);
         double loss = criticLoss.item<float>();
         if (!double.IsFinite(loss)) throw new PolicyTrainingException($"SAC's critic loss became {loss}; the reward may be non-finite.");
         return loss;
@@ -278,19 +278,19 @@ public sealed class SacAgent : IDisposable
         using (torch.no_grad())
         {
             var reference = torch.tensor(sample, [m, _obsSize]);
-            var spread = reference.std(0, keepdim: true) + 1e-6;
+            var spread = reference.std(0, keepdim: true).add(_k.Tiny);
             var distances = torch.cdist(next / spread, reference / spread);
             int k = Math.Min(_o.EntropyNeighbours + 1, m);
             var kth = distances.kthvalue(k, 1, keepdim: true).values;
-            var reward = torch.log(kth + 1);
-            return reward / (reward.std() + 1e-6);
+            var reward = torch.log(kth.add(_k.One));
+            return reward / reward.std().add(_k.Tiny);
         }
     }
 
     private (Tensor Mean, Tensor LogStd) Head(Tensor output)
     {
         var parts = output.chunk(2, 1);
-        var logStd = LogStdMin + 0.5 * (LogStdMax - LogStdMin) * (torch.tanh(parts[1]) + 1);
+        var logStd = torch.tanh(parts[1]).add(_k.One).mul(_k.LogStdHalfRange).add(_k.LogStdMin);
         return (parts[0], logStd);
     }
 
@@ -301,8 +301,8 @@ public sealed class SacAgent : IDisposable
         var std = logStd.exp();
         var raw = mean + std * torch.randn_like(mean);
         var action = torch.tanh(raw);
-        var logProb = (-0.5 * ((raw - mean) / std).pow(2) - logStd - 0.5 * Math.Log(2 * Math.PI)
-                       - torch.log(1 - action.pow(2) + 1e-6)).sum(1, keepdim: true);
+        var squash = torch.log(action.pow(_k.Two).neg().add(_k.One).add(_k.Tiny));
+        var logProb = (((raw - mean) / std).pow(_k.Two).mul(_k.NegativeHalf) - logStd - squash).sub(_k.HalfLogTwoPi).sum(1, keepdim: true);
         return (action, logProb);
     }
 
@@ -320,14 +320,36 @@ public sealed class SacAgent : IDisposable
         return Sequential(layers);
     }
 
-    /// <summary>target = tau source + (1 - tau) target, parameter by parameter.</summary>
-    private static void CopyInto(Sequential source, Sequential target, double tau)
+    /// <summary>target = source, parameter by parameter.</summary>
+    private static void CopyInto(Sequential source, Sequential target)
     {
         using var noGrad = torch.no_grad();
-        foreach (var (s, t) in source.parameters().Zip(target.parameters()))
+        foreach (var (s, t) in source.parameters().Zip(target.parameters())) t.copy_(s);
+    }
+
+    /// <summary>target = tau source + (1 - tau) target, parameter by parameter (Polyak averaging).</summary>
+    private void SoftUpdate(Sequential source, Sequential target)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (s, t) in source.parameters().Zip(target.parameters())) t.mul_(_k.Keep).add_(s, alpha: _k.Tau);
+    }
+
+    /// <summary>
+    /// Every constant the updates combine with tensors, made once and kept alive with the agent: TorchSharp 0.107 turns
+    /// a double in <c>tensor + 1.0</c> into a temporary native Scalar that the garbage collector may free while libtorch
+    /// still reads it (see <see cref="AdamOptimizer"/>). Millions of SAC updates made that rare failure ("Unknown scalar
+    /// type" in add) certain within minutes.
+    /// </summary>
+    private sealed class Scalars(SacOptions o, double targetEntropy) : IDisposable
+    {
+        public readonly Scalar One = 1.0.ToScalar(), Two = 2.0.ToScalar(), NegativeHalf = (-0.5).ToScalar(), Tiny = 1e-6.ToScalar(),
+            LogStdMin = SacAgent.LogStdMin.ToScalar(), LogStdHalfRange = (0.5 * (LogStdMax - SacAgent.LogStdMin)).ToScalar(),
+            HalfLogTwoPi = (0.5 * Math.Log(2 * Math.PI)).ToScalar(), Gamma = o.Gamma.ToScalar(), Tau = o.Tau.ToScalar(),
+            Keep = (1 - o.Tau).ToScalar(), TargetEntropy = targetEntropy.ToScalar();
+
+        public void Dispose()
         {
-            if (tau >= 1) t.copy_(s);
-            else t.mul_(1 - tau).add_(s, alpha: tau);
+            foreach (var s in new[] { One, Two, NegativeHalf, Tiny, LogStdMin, LogStdHalfRange, HalfLogTwoPi, Gamma, Tau, Keep, TargetEntropy }) s.Dispose();
         }
     }
 
@@ -383,7 +405,9 @@ public sealed class SacAgent : IDisposable
         {
             foreach (var module in new[] { agent._actor, agent._q1, agent._q2, agent._q1Target, agent._q2Target }) module.load(reader);
             float logAlpha = reader.ReadSingle();
-            using (torch.no_grad()) agent._logAlpha.fill_(logAlpha);
+            using (torch.no_grad())
+            using (var value = logAlpha.ToScalar())
+                agent._logAlpha.fill_(value);
             agent.Buffer.Read(reader);
         }
         catch (Exception e) when (e is not PolicyTrainingException)
@@ -411,5 +435,6 @@ public sealed class SacAgent : IDisposable
         _q1Target.Dispose();
         _q2Target.Dispose();
         _logAlpha.Dispose();
+        _k.Dispose();
     }
 }
