@@ -29,7 +29,7 @@ public static class BenchLabelsCommand
         var envOption = CliOptions.With("--env", "delivery-gridworld", "the environment", "NAME");
         var modelsOption = CliOptions.With("--models", "bt,regret,vpl", "reward-model types to compare, comma-separated", "M,M");
         var strategiesOption = CliOptions.With("--strategies", "random,disagreement,info-gain", "query strategies to compare, comma-separated", "S,S");
-        var learnersOption = CliOptions.With("--learners", PolicyLearners.Ppo, "continuous environments: policy learners to compare (ppo, sac)", "L,L");
+        var learnersOption = CliOptions.Optional<string>("--learners", "continuous environments: policy learners to compare (ppo, sac; default sac)", "L,L");
         var teachersOption = CliOptions.With("--teachers", "oracle", "B-Pref teachers to compare (oracle, mistake, equal, skip, myopic, noisy)", "T,T");
         var seedsOption = CliOptions.With("--seeds", 5, "seeds per combination");
         var roundsOption = CliOptions.With("--rounds", 10, "rounds at most per seed");
@@ -37,8 +37,8 @@ public static class BenchLabelsCommand
         var lengthOption = CliOptions.Optional<int?>("--segment-length", "steps per segment (default: the environment's)", "N");
         var targetOption = CliOptions.With("--target", 0.9, "scaled return (tabular) or success rate (goal tasks) to reach");
         var targetReturnOption = CliOptions.Optional<double?>("--target-return", "continuous tasks without a goal: mean true return to reach (Pendulum: -200)", "R");
-        var policyStepsOption = CliOptions.With("--policy-steps", 50_000, "continuous environments: policy-training steps per round");
-        var exploreOption = CliOptions.With("--explore-steps", 0L, "continuous environments: unsupervised exploration steps before the first round (PEBBLE)");
+        var policyStepsOption = CliOptions.Optional<int?>("--policy-steps", "continuous environments: policy-training steps per round (default: 10000 with sac, 50000 with ppo)", "N");
+        var exploreOption = CliOptions.Optional<long?>("--explore-steps", "continuous environments: unsupervised exploration steps before the first round (PEBBLE; default: 10000 on mountain-car, else 0)", "N");
         var surfOption = CliOptions.Flag("--surf", "SURF: pseudo-labels and temporal crops in every reward-model training");
         var epochsOption = CliOptions.With("--epochs", 200, "reward-model training epochs");
         var threadsOption = CliOptions.With("--threads", 1, "libtorch intra-op threads");
@@ -52,7 +52,7 @@ public static class BenchLabelsCommand
             static string[] List(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var models = List(parse.GetRequiredValue(modelsOption));
             var strategies = List(parse.GetRequiredValue(strategiesOption));
-            var learners = List(parse.GetRequiredValue(learnersOption));
+            var learners = List(parse.GetValue(learnersOption) ?? PolicyLearners.DefaultFor(env));
             var teachers = List(parse.GetRequiredValue(teachersOption));
             if (models.FirstOrDefault(m => !RewardModels.Types.Contains(m)) is { } unknown)
                 throw new CliUsageException($"unknown model {unknown}. Known models: {string.Join(", ", RewardModels.Types)}.");
@@ -77,7 +77,7 @@ public static class BenchLabelsCommand
             var run = new Run(env, models, strategies, tabular ? [PolicyLearners.Ppo] : learners, teachers, parse.GetValue(seedsOption),
                 parse.GetValue(roundsOption), parse.GetValue(pairsOption), parse.GetValue(lengthOption) ?? env.DefaultSegmentLength,
                 criterion, criterion == Criterion.Return ? targetReturn!.Value : parse.GetValue(targetOption),
-                parse.GetValue(policyStepsOption), parse.GetValue(exploreOption), parse.GetValue(surfOption),
+                parse.GetValue(policyStepsOption), parse.GetValue(exploreOption) ?? PolicyLearners.DefaultExplorationSteps(env), parse.GetValue(surfOption),
                 parse.GetValue(epochsOption), parse.GetValue(threadsOption));
             if (run.Seeds < 1 || run.Rounds < 1 || run.Pairs < 2 || run.PolicySteps < 1 || run.ExploreSteps < 0)
                 throw new CliUsageException("--seeds, --rounds and --policy-steps must be at least 1, --pairs-per-round at least 2, --explore-steps at least 0.");
@@ -93,7 +93,7 @@ public static class BenchLabelsCommand
     }
 
     private sealed record Run(IPreferenceEnvironment Env, string[] Models, string[] Strategies, string[] Learners, string[] Teachers, int Seeds,
-        int Rounds, int Pairs, int SegmentLength, Criterion Criterion, double Target, long PolicySteps, long ExploreSteps, bool Surf, int Epochs, int Threads);
+        int Rounds, int Pairs, int SegmentLength, Criterion Criterion, double Target, int? PolicySteps, long ExploreSteps, bool Surf, int Epochs, int Threads);
 
     private static async Task<int> RunAsync(Run r)
     {
@@ -111,7 +111,7 @@ public static class BenchLabelsCommand
                         for (int seed = 1; seed <= r.Seeds; seed++)
                         {
                             var settings = new SimulationSettings(model, strategy, teacher, r.Rounds, r.Pairs, r.SegmentLength, seed,
-                                new RewardModelOptions { Epochs = r.Epochs, Device = "cpu" }, PolicySteps: r.PolicySteps, Learner: learner,
+                                new RewardModelOptions { Epochs = r.Epochs, Device = "cpu" }, PolicySteps: r.PolicySteps ?? PolicyLearners.DefaultSteps(learner), Learner: learner,
                                 ExplorationSteps: r.ExploreSteps, Surf: r.Surf ? new Learning.Surf.SurfOptions() : null);
                             int? labels = await worker.RunAsync(() =>
                             {
@@ -143,7 +143,7 @@ public static class BenchLabelsCommand
         Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["env"] = r.Env.Name, ["measure"] = measure, ["target"] = r.Target, ["pairs_per_round"] = r.Pairs, ["rounds"] = r.Rounds,
-            ["policy_steps"] = r.Env is ITabularEnvironment ? null : r.PolicySteps, ["explore_steps"] = r.ExploreSteps, ["surf"] = r.Surf,
+            ["policy_steps"] = r.Env is ITabularEnvironment ? null : r.Learners.ToDictionary(l => l, l => r.PolicySteps ?? PolicyLearners.DefaultSteps(l)), ["explore_steps"] = r.ExploreSteps, ["surf"] = r.Surf,
             ["results"] = results.Select(x => new { teacher = x["teacher"], learner = x["learner"], model = x["model"], strategy = x["strategy"], median = x["median"], reached = x["reached"] }),
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
             ["load_average"] = LoadAverage(),

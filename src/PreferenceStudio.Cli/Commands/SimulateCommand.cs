@@ -36,11 +36,11 @@ public static class SimulateCommand
         public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of rollouts, teachers and training");
         public readonly Option<int> Epochs = CliOptions.With("--epochs", 200, "reward-model training epochs");
         public readonly Option<int> Ensemble = CliOptions.With("--ensemble", TrainCommand.Defaults.EnsembleSize, "members of the Bradley-Terry ensemble", "K");
-        public readonly Option<int> PolicySteps = CliOptions.With("--policy-steps", 50_000, "policy-training steps per round in continuous environments");
-        public readonly Option<string> Learner = CliOptions.Choice("--learner", PolicyLearners.Ppo, PolicyLearners.All,
-            "continuous environments: ppo, or sac (off-policy, replay buffer relabelled when the reward model changes)");
-        public readonly Option<long> ExploreSteps = CliOptions.With("--explore-steps", 0L,
-            "continuous environments: steps of unsupervised state-entropy exploration (PEBBLE) before the first round; 0: none");
+        public readonly Option<int?> PolicySteps = CliOptions.Optional<int?>("--policy-steps",
+            "policy-training steps per round in continuous environments (default: 10000 with sac, 50000 with ppo)", "N");
+        public readonly Option<string?> Learner = LearnerOption();
+        public readonly Option<long?> ExploreSteps = CliOptions.Optional<long?>("--explore-steps",
+            "continuous environments: steps of unsupervised state-entropy exploration (PEBBLE) before the first round; 0: none (default: 10000 on mountain-car, else 0)", "N");
         public readonly Option<bool> Surf = CliOptions.Flag("--surf", "SURF: pseudo-labels on confident unlabelled pairs and temporally cropped pairs");
         public readonly Option<double> SurfThreshold = CliOptions.With("--surf-threshold", new SurfOptions().Threshold, "--surf: confidence a pseudo-label needs");
         public readonly Option<string?> Save = CliOptions.Optional<string>("--save", "write the last round's reward model here", "REWARD.bin");
@@ -70,6 +70,15 @@ public static class SimulateCommand
         public Option[] CrowdOnly => [RaterWeighting, Pool, LabelsPerRater, GoldPerRater, GoldMargin, TestPairs, Out, TestOut];
 
         public IEnumerable<Option> All => [Env, Params, Model, SegmentLength, Seed, Epochs, Ensemble, Device, Threads, Crowd, .. RoundsOnly, .. CrowdOnly];
+    }
+
+    /// <summary>--learner: ppo or sac; left out, the measured default for the environment (<see cref="PolicyLearners.DefaultFor"/>).</summary>
+    internal static Option<string?> LearnerOption()
+    {
+        var option = CliOptions.Optional<string>("--learner",
+            "continuous environments: ppo, or sac (off-policy, replay buffer relabelled when the reward model changes); default sac", "ppo|sac");
+        option.AcceptOnlyFromAmong(StringComparer.Ordinal, [.. PolicyLearners.All]);
+        return option;
     }
 
     public static Command Create()
@@ -117,6 +126,7 @@ public static class SimulateCommand
 
     private static SimulationSettings Settings(ParseResult p, Options o, IPreferenceEnvironment env)
     {
+        var learner = p.GetValue(o.Learner) ?? PolicyLearners.DefaultFor(env);
         var s = new SimulationSettings(
             Model: p.GetRequiredValue(o.Model),
             Strategy: p.GetRequiredValue(o.Strategy),
@@ -127,14 +137,14 @@ public static class SimulateCommand
             Seed: p.GetValue(o.Seed),
             ModelOptions: new RewardModelOptions { Epochs = p.GetValue(o.Epochs), EnsembleSize = p.GetValue(o.Ensemble) },
             RaterKinds: p.GetValue(o.Raters) is { } r ? ParseCounts(r) : null,
-            PolicySteps: p.GetValue(o.PolicySteps),
+            PolicySteps: p.GetValue(o.PolicySteps) ?? PolicyLearners.DefaultSteps(learner),
             SaveModelPath: p.GetValue(o.Save) is { } save ? Path.GetFullPath(save) : null,
-            Learner: p.GetRequiredValue(o.Learner),
-            ExplorationSteps: p.GetValue(o.ExploreSteps),
+            Learner: learner,
+            ExplorationSteps: p.GetValue(o.ExploreSteps) ?? (env.ActionSpace.IsDiscrete ? 0 : PolicyLearners.DefaultExplorationSteps(env)),
             Surf: p.GetValue(o.Surf) ? new SurfOptions(Threshold: p.GetValue(o.SurfThreshold)) : null);
         if (p.Given(o.SurfThreshold) && s.Surf is null) throw new CliUsageException("--surf-threshold applies with --surf.");
         if (s.ExplorationSteps < 0) throw new CliUsageException("--explore-steps cannot be negative.");
-        if (env.ActionSpace.IsDiscrete && (s.ExplorationSteps > 0 || s.Learner != PolicyLearners.Ppo))
+        if (env.ActionSpace.IsDiscrete && (s.ExplorationSteps > 0 || p.Given(o.Learner)))
             throw new CliUsageException($"{env.Name} has discrete actions: --learner and --explore-steps apply to continuous-action environments.");
         if (s.Rounds < 1 || s.PairsPerRound < 2 || s.SegmentLength < 1 || s.ModelOptions!.Epochs < 1 || s.PolicySteps < 1)
             throw new CliUsageException("--rounds, --epochs, --segment-length and --policy-steps must be at least 1, --pairs-per-round at least 2.");

@@ -23,7 +23,7 @@ public sealed class ControlLoopTests(PostgresFixture postgres) : IClassFixture<P
         var campaign = await StudioTestApi.CreateCampaignAsync(http, "pendulum", pairs: pairs, labels: pairs, rounds: 2, seed: 5,
             extra: new Dictionary<string, object?>
             {
-                ["environment"] = "pendulum", ["segment_length"] = 20, ["policy_steps"] = 2048,
+                ["environment"] = "pendulum", ["segment_length"] = 20, ["policy_steps"] = 2048, ["policy_learner"] = "ppo",
                 ["environment_parameters"] = new Dictionary<string, double> { ["episode_steps"] = 60 },
             });
 
