@@ -105,7 +105,7 @@ public sealed class ControlLoopTests(PostgresFixture postgres) : IClassFixture<P
             Assert.Equal(explore + steps, agent.Steps);
             Assert.Equal(explore + steps, agent.Buffer.Count);
             using var model = PreferenceStudio.Learning.RewardModels.Load(run.CheckpointPath!, env, "cpu");
-            var learned = model.StepRewards([agent.Buffer.Features(0)])[0] / agent.RewardScale;
+            var learned = (model.StepRewards([agent.Buffer.Features(0)])[0] - agent.RewardShift) / agent.RewardScale;
             Assert.Equal(learned, agent.Buffer.Reward(0), 3);
         }
         var rollouts = await check.Rollouts.AsNoTracking().Where(r => r.RoundId == second.Id).ToListAsync();

@@ -37,17 +37,19 @@ public class SacAgentTests(ITestOutputHelper output)
         agent.UseReward(distance);
         agent.Train(500);
         int i = agent.Buffer.Recent(0);
-        double expected = -agent.Buffer.Features(i)[0] / agent.RewardScale;
+        double expected = (-agent.Buffer.Features(i)[0] - agent.RewardShift) / agent.RewardScale;
         Assert.Equal(expected, agent.Buffer.Reward(i), 4);
 
         int changed = agent.UseReward(effort);
         Assert.True(changed > 450, $"only {changed} of 500 stored rewards changed");
         for (int k = 0; k < agent.Buffer.Count; k++)
-            Assert.Equal(-2 * agent.Buffer.Features(k)[1] / agent.RewardScale, agent.Buffer.Reward(k), 4);
-        // Learned rewards are scaled to unit spread over the buffer, whatever the model's own scale.
+            Assert.Equal((-2 * agent.Buffer.Features(k)[1] - agent.RewardShift) / agent.RewardScale, agent.Buffer.Reward(k), 4);
+        // Learned rewards are scaled to unit spread over the buffer, whatever the model's own scale, and shifted so the
+        // largest is 0 (ending an episode is never a loss).
         var rewards = Enumerable.Range(0, agent.Buffer.Count).Select(k => (double)agent.Buffer.Reward(k)).ToArray();
         double mean = rewards.Average();
         Assert.Equal(1.0, Math.Sqrt(rewards.Average(r => (r - mean) * (r - mean))), 2);
+        Assert.Equal(0.0, rewards.Max(), 5);
 
         Assert.True(agent.UseReward(null) > 450, "the true reward relabels too");
         Assert.Equal(agent.Buffer.TrueReward(i), agent.Buffer.Reward(i), 5);

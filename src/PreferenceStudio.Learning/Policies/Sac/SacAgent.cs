@@ -89,6 +89,14 @@ public sealed class SacAgent : IDisposable
     /// <summary>Learned rewards are divided by this (their standard deviation over the buffer at the last relabel).</summary>
     public double RewardScale { get; private set; } = 1;
 
+    /// <summary>
+    /// Subtracted from learned rewards before scaling: their largest value over the buffer at the last relabel, so that
+    /// (almost) every learned reward is at most 0. A learned reward is only defined up to a constant; where episodes can
+    /// end (mountain car's flag), a positive constant would teach SAC to avoid the end, and on tasks that never end a
+    /// constant changes nothing.
+    /// </summary>
+    public double RewardShift { get; private set; }
+
     public double Alpha => Math.Exp(_logAlpha.data<float>()[0]);
 
     /// <summary>Mean return of the last 20 finished training episodes under the reward being optimised (NaN before one).</summary>
@@ -111,7 +119,7 @@ public sealed class SacAgent : IDisposable
     {
         _model = model;
         _trueReward = model is null;
-        RewardScale = 1;
+        (RewardScale, RewardShift) = (1, 0);
         if (model is not null && Buffer.Count > 0)
         {
             // One scale for the whole buffer: SAC's temperature and learning rates assume rewards of order one.
@@ -119,6 +127,7 @@ public sealed class SacAgent : IDisposable
             double mean = all.Average();
             double std = Math.Sqrt(all.Sum(r => (r - mean) * (r - mean)) / all.Length);
             RewardScale = std > 1e-8 ? std : 1;
+            RewardShift = all.Max();
         }
         return Buffer.Relabel(Label);
     }
@@ -205,7 +214,7 @@ public sealed class SacAgent : IDisposable
     {
         if (_trueReward) return indices.Select(Buffer.TrueReward).ToArray();
         var raw = LabelRaw(indices);
-        for (int i = 0; i < raw.Length; i++) raw[i] /= RewardScale;
+        for (int i = 0; i < raw.Length; i++) raw[i] = (raw[i] - RewardShift) / RewardScale;
         return raw;
     }
 
@@ -356,7 +365,7 @@ public sealed class SacAgent : IDisposable
     private const string Magic = "preferencestudio/sac-agent@1";
 
     private sealed record SacHeader(string Algorithm, string Environment, SacOptions Options, long Steps, double RewardScale,
-        double[] State, int EpisodeStep, double EpisodeReturn, double[] RecentReturns);
+        double RewardShift, double[] State, int EpisodeStep, double EpisodeReturn, double[] RecentReturns);
 
     /// <summary>
     /// Writes the whole agent (networks, temperature, replay buffer, the episode in progress) to one file, written beside
@@ -368,7 +377,7 @@ public sealed class SacAgent : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        var header = new SacHeader(AlgorithmName, _env.Name, _o, Steps, RewardScale, _state, _episodeStep, _episodeReturn, _recentReturns.ToArray());
+        var header = new SacHeader(AlgorithmName, _env.Name, _o, Steps, RewardScale, RewardShift, _state, _episodeStep, _episodeReturn, _recentReturns.ToArray());
         string temp = path + ".tmp";
         using (var stream = File.Create(temp))
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8))
@@ -417,6 +426,7 @@ public sealed class SacAgent : IDisposable
         }
         agent.Steps = header.Steps;
         agent.RewardScale = header.RewardScale;
+        agent.RewardShift = header.RewardShift;
         agent._state = header.State;
         agent._episodeStep = header.EpisodeStep;
         agent._episodeReturn = header.EpisodeReturn;
