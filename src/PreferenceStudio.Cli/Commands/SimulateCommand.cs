@@ -229,6 +229,7 @@ public static class SimulateCommand
             line["learner"] = s.Learner;
             line["explore_steps"] = s.ExplorationSteps;
         }
+        if (r.GoalSegments is { } goal) line["goal_segments"] = goal;
         line["teacher"] = s.Teacher;
         line["device"] = device;
         line["seconds"] = Math.Round(elapsed.TotalSeconds, 2);

@@ -67,6 +67,8 @@ public sealed record SimulationSettings(
 /// <param name="MeanReturn">Continuous environments: mean true return of the PPO policy over 10 episodes.</param>
 /// <param name="LabelsClip">Training labels so far from the teacher's clip choices.</param>
 /// <param name="LabelsHierarchy">Training labels so far from the simulated rater's factor hierarchy.</param>
+/// <param name="GoalSegments">Tasks with a goal: how many of the round's segments reach it (what raters could see of
+/// the goal); null elsewhere.</param>
 public sealed record SimulationRound(
     int Round,
     int Labels,
@@ -77,7 +79,8 @@ public sealed record SimulationRound(
     double? SuccessRate,
     long PolicySteps,
     int LabelsClip,
-    int LabelsHierarchy);
+    int LabelsHierarchy,
+    int? GoalSegments = null);
 
 /// <summary>
 /// The studio's preference loop with simulated raters: each round rolls out the current policy, picks pairs
@@ -203,7 +206,7 @@ public static class SimulationLoop
                     policy = st => current.Act(st, deterministic: true);
                 }
                 yield return new SimulationRound(round + 1, clipLabels + test.Count, answered, report, scaled, meanReturn, success, policySteps,
-                    clipLabels, hierarchyLabels);
+                    clipLabels, hierarchyLabels, GoalSegments(env, plan));
             }
         }
         finally
@@ -214,6 +217,9 @@ public static class SimulationLoop
             if (s.WorkFolder is null && Directory.Exists(work)) Directory.Delete(work, recursive: true);
         }
     }
+
+    private static int? GoalSegments(IPreferenceEnvironment env, PlannedRound plan) =>
+        env is Environments.Control.IGoalEnvironment goal ? plan.Segments.Count(p => goal.ReachedGoal(p.Segment)) : null;
 
     private static void CheckLearner(IPreferenceEnvironment env, SimulationSettings s)
     {
