@@ -37,9 +37,9 @@ public static class SacPresets
 {
     /// <summary>
     /// Mountain car takes 100-200 steps to reach the flag, and a learned reward charges for throttle: at gamma 0.99 the
-    /// discounted cost of idling for ever (100 steps' worth) is close to that of driving to the flag, so SAC learned to
-    /// idle (0% success over 450 labels, seed 1); gamma 0.999 makes ending the episode at the flag clearly cheaper
-    /// (the RL Zoo's SAC setting for this task is 0.9999).
+    /// discounted cost of idling for ever (100 steps' worth) is close to that of driving to the flag. Gamma 0.999 (the
+    /// RL Zoo's SAC setting is 0.9999) removes that argument, but did not make SAC solve the task here: 0% success over
+    /// 10 rounds in seeds 1 and 2, and 0% on the true reward in 40,000 steps after exploration (README).
     /// </summary>
     public static SacOptions For(string environment) => environment switch
     {
