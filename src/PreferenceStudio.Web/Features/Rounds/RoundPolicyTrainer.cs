@@ -87,14 +87,7 @@ public sealed class RoundPolicyTrainer(
         return await trainingThread.RunAsync(() =>
         {
             using var model = RewardModels.Load(checkpoint, env, device);
-            if (model is Learning.Regret.RegretRewardModel { Form: Learning.Regret.RegretForm.Advantage } advantage)
-            {
-                // Knox et al. 2023: a learned optimal advantage is best used greedily as the policy, not as a reward
-                // to train one on; the policy is the reward model itself.
-                var greedy = Learning.Policies.PolicyEvaluation.Evaluate(env, s => advantage.GreedyAction(s), EvaluationEpisodes);
-                return new NextPolicies([new Policy { Kind = RolloutPolicy.AdvantageGreedy, CheckpointPath = checkpoint, MeanReturn = greedy.MeanReturn }],
-                    null, greedy.MeanReturn);
-            }
+            if (AdvantageGreedy(env, model, checkpoint) is { } greedy) return greedy;
             var ppo = PpoOptionsFor(campaign, roundIndex);
             var policies = new List<Policy>();
             double? meanReturn = null;
@@ -119,6 +112,18 @@ public sealed class RoundPolicyTrainer(
     }
 
     /// <summary>
+    /// Knox et al. 2023: a learned optimal advantage is best used greedily as the policy, not as a reward to train one
+    /// on; the policy is the reward model itself. Null for any other model.
+    /// </summary>
+    private static NextPolicies? AdvantageGreedy(IPreferenceEnvironment env, IRewardModel model, string checkpoint)
+    {
+        if (model is not Learning.Regret.RegretRewardModel { Form: Learning.Regret.RegretForm.Advantage } advantage) return null;
+        var greedy = Learning.Policies.PolicyEvaluation.Evaluate(env, s => advantage.GreedyAction(s), EvaluationEpisodes);
+        return new NextPolicies([new Policy { Kind = RolloutPolicy.AdvantageGreedy, CheckpointPath = checkpoint, MeanReturn = greedy.MeanReturn }],
+            null, greedy.MeanReturn);
+    }
+
+    /// <summary>
     /// SAC (PEBBLE): the agent that rolled out this round (the explorer before round 1, else the last round's agent;
     /// a fresh one when there is none) loads with its whole replay buffer, relabels it with the new reward, trains for the
     /// campaign's step budget and is saved whole as the next round's policy. A file already written (a restart after
@@ -140,12 +145,7 @@ public sealed class RoundPolicyTrainer(
         return await trainingThread.RunAsync(() =>
         {
             using var model = RewardModels.Load(checkpoint, env, device);
-            if (model is Learning.Regret.RegretRewardModel { Form: Learning.Regret.RegretForm.Advantage } advantage)
-            {
-                var greedy = Learning.Policies.PolicyEvaluation.Evaluate(env, s => advantage.GreedyAction(s), EvaluationEpisodes);
-                return new NextPolicies([new Policy { Kind = RolloutPolicy.AdvantageGreedy, CheckpointPath = checkpoint, MeanReturn = greedy.MeanReturn }],
-                    null, greedy.MeanReturn);
-            }
+            if (AdvantageGreedy(env, model, checkpoint) is { } greedy) return greedy;
             if (!File.Exists(path))
             {
                 using var agent = previous is not null
