@@ -118,7 +118,7 @@ public static class SimulationLoop
         IRewardModel? model = null;
         SimulatedTeacher? teacher = null;
         string work = s.WorkFolder ?? Path.Combine(Path.GetTempPath(), $"studio-simulate-{Environment.ProcessId}-{s.Seed}");
-        long policySteps = 0;
+        long policySteps = 0, ppoSteps = 0;
         SacAgent? sac = null;
         var seen = new List<Segment>();
         try
@@ -195,7 +195,9 @@ public static class SimulationLoop
                     Directory.CreateDirectory(work);
                     var checkpoint = Path.Combine(work, "policy.partial");
                     policySteps += s.PolicySteps;
-                    var ppo = PpoPresets.For(env.Name) with { TotalSteps = policySteps, Seed = s.Seed, CheckpointPath = checkpoint };
+                    // PPO's own steps: exploration, if any, was the explorer's, not this policy's.
+                    ppoSteps += s.PolicySteps;
+                    var ppo = PpoPresets.For(env.Name) with { TotalSteps = ppoSteps, Seed = s.Seed, CheckpointPath = checkpoint };
                     var result = new PpoTrainer().Train(env, new LearnedRewardSource(model), ppo, null, null, ct, resumeFrom: checkpoint);
                     ppoPolicy?.Dispose();
                     ppoPolicy = result.Policy;
