@@ -52,6 +52,17 @@ public class SacAgentTests(ITestOutputHelper output)
         Assert.Equal(0.0, rewards.Max(), 5);
 
         Assert.True(agent.UseReward(null) > 450, "the true reward relabels too");
+
+        // A reward given to an empty buffer is scaled and shifted once learning starts, before any update.
+        using var fresh = new SacAgent(env, Quick with { LearningStarts = 200 });
+        fresh.UseReward(distance);
+        Assert.Equal((1.0, 0.0), (fresh.RewardScale, fresh.RewardShift));
+        fresh.Train(150);
+        Assert.Equal((1.0, 0.0), (fresh.RewardScale, fresh.RewardShift));
+        fresh.Train(150);
+        Assert.NotEqual(1.0, fresh.RewardScale);
+        Assert.NotEqual(0.0, fresh.RewardShift);
+        Assert.Equal((-fresh.Buffer.Features(0)[0] - fresh.RewardShift) / fresh.RewardScale, fresh.Buffer.Reward(0), 4);
         Assert.Equal(agent.Buffer.TrueReward(i), agent.Buffer.Reward(i), 5);
     }
 

@@ -49,6 +49,8 @@ public sealed class SacAgent : IDisposable
     // null: intrinsic (state-entropy) rewards, computed per batch at update time.
     private IRewardModel? _model;
     private bool _trueReward;
+    // False while a learned reward's scale and shift still await enough transitions to be measured on.
+    private bool _calibrated = true;
 
     public SacAgent(IPreferenceEnvironment env, SacOptions? options = null)
     {
@@ -129,6 +131,7 @@ public sealed class SacAgent : IDisposable
             RewardScale = std > 1e-8 ? std : 1;
             RewardShift = all.Max();
         }
+        _calibrated = model is null || Buffer.Count >= Math.Max(_o.LearningStarts, _o.BatchSize);
         return Buffer.Relabel(Label);
     }
 
@@ -170,6 +173,8 @@ public sealed class SacAgent : IDisposable
             pending.Clear();
             for (int k = 0; k < _o.TrainEvery && Steps < end; k++) pending.Add(Collect());
             if (_model is not null || _trueReward) Buffer.SetRewards(pending, Label(pending));
+            // A reward given to an empty buffer is scaled and shifted once there is enough to measure it on, before any update.
+            if (_model is not null && !_calibrated && Buffer.Count >= Math.Max(_o.LearningStarts, _o.BatchSize)) UseReward(_model);
             if (Buffer.Count >= Math.Max(_o.LearningStarts, _o.BatchSize))
                 for (int k = 0; k < pending.Count; k++) criticLoss = Update();
             progress?.Report(new SacProgress(Steps, end, RecentReturn, criticLoss, Alpha, clock.Elapsed));
