@@ -669,6 +669,10 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("exclude_flagged_raters");
 
+                    b.Property<int>("ExplorationSteps")
+                        .HasColumnType("integer")
+                        .HasColumnName("exploration_steps");
+
                     b.Property<double>("FastAnswerSeconds")
                         .HasColumnType("double precision")
                         .HasColumnName("fast_answer_seconds");
@@ -753,6 +757,11 @@ namespace PreferenceStudio.Migrations.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("personalised_policies");
 
+                    b.Property<string>("PolicyLearner")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("policy_learner");
+
                     b.Property<int>("PolicySteps")
                         .HasColumnType("integer")
                         .HasColumnName("policy_steps");
@@ -810,6 +819,10 @@ namespace PreferenceStudio.Migrations.Migrations
                     b.Property<string>("StatusMessage")
                         .HasColumnType("text")
                         .HasColumnName("status_message");
+
+                    b.Property<bool>("Surf")
+                        .HasColumnType("boolean")
+                        .HasColumnName("surf");
 
                     b.HasKey("Id");
 

@@ -8,6 +8,7 @@ using PreferenceStudio.Environments.Teachers;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Loop;
 using PreferenceStudio.Learning.Policies;
+using PreferenceStudio.Learning.Surf;
 using PreferenceStudio.Learning.QuerySelection;
 
 namespace PreferenceStudio.Cli.Commands;
@@ -35,7 +36,13 @@ public static class SimulateCommand
         public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of rollouts, teachers and training");
         public readonly Option<int> Epochs = CliOptions.With("--epochs", 200, "reward-model training epochs");
         public readonly Option<int> Ensemble = CliOptions.With("--ensemble", TrainCommand.Defaults.EnsembleSize, "members of the Bradley-Terry ensemble", "K");
-        public readonly Option<int> PolicySteps = CliOptions.With("--policy-steps", 50_000, "PPO steps per round in continuous environments");
+        public readonly Option<int?> PolicySteps = CliOptions.Optional<int?>("--policy-steps",
+            "policy-training steps per round in continuous environments (default: 10000 with sac, 50000 with ppo)", "N");
+        public readonly Option<string?> Learner = LearnerOption();
+        public readonly Option<long?> ExploreSteps = CliOptions.Optional<long?>("--explore-steps",
+            "continuous environments: steps of unsupervised state-entropy exploration (PEBBLE) before the first round; 0: none (default: 10000 on mountain-car, else 0)", "N");
+        public readonly Option<bool> Surf = CliOptions.Flag("--surf", "SURF: pseudo-labels on confident unlabelled pairs and temporally cropped pairs");
+        public readonly Option<double> SurfThreshold = CliOptions.With("--surf-threshold", new SurfOptions().Threshold, "--surf: confidence a pseudo-label needs");
         public readonly Option<string?> Save = CliOptions.Optional<string>("--save", "write the last round's reward model here", "REWARD.bin");
         public readonly Option<string> Device = CliOptions.Choice("--device", "auto", ["auto", "cpu", "cuda"], "where to train (auto: the GPU when there is one)");
         public readonly Option<int?> Threads = CliOptions.Optional<int?>("--threads", "libtorch intra-op threads (default: libtorch's own, 1 with --crowd)", "N");
@@ -58,11 +65,20 @@ public static class SimulateCommand
         public readonly Option<string?> Out = CliOptions.Optional<string>("--out", "--crowd: write the crowd's labels here (exchange JSONL)", "CROWD.jsonl");
         public readonly Option<string?> TestOut = CliOptions.Optional<string>("--test-out", "--crowd: write the clean test set here", "CLEAN.jsonl");
 
-        public Option[] RoundsOnly => [Strategy, Teacher, Raters, Rounds, PairsPerRound, PolicySteps, Save, Source, Hierarchy, Margins, HierarchyWeight, HierarchyPairs, HierarchySegmentLength];
+        public Option[] RoundsOnly => [Strategy, Teacher, Raters, Rounds, PairsPerRound, PolicySteps, Learner, ExploreSteps, Surf, SurfThreshold, Save, Source, Hierarchy, Margins, HierarchyWeight, HierarchyPairs, HierarchySegmentLength];
 
         public Option[] CrowdOnly => [RaterWeighting, Pool, LabelsPerRater, GoldPerRater, GoldMargin, TestPairs, Out, TestOut];
 
         public IEnumerable<Option> All => [Env, Params, Model, SegmentLength, Seed, Epochs, Ensemble, Device, Threads, Crowd, .. RoundsOnly, .. CrowdOnly];
+    }
+
+    /// <summary>--learner: ppo or sac; left out, the measured default for the environment (<see cref="PolicyLearners.DefaultFor"/>).</summary>
+    internal static Option<string?> LearnerOption()
+    {
+        var option = CliOptions.Optional<string>("--learner",
+            "continuous environments: ppo, or sac (off-policy, replay buffer relabelled when the reward model changes); default sac", "ppo|sac");
+        option.AcceptOnlyFromAmong(StringComparer.Ordinal, [.. PolicyLearners.All]);
+        return option;
     }
 
     public static Command Create()
@@ -110,6 +126,7 @@ public static class SimulateCommand
 
     private static SimulationSettings Settings(ParseResult p, Options o, IPreferenceEnvironment env)
     {
+        var learner = p.GetValue(o.Learner) ?? PolicyLearners.DefaultFor(env);
         var s = new SimulationSettings(
             Model: p.GetRequiredValue(o.Model),
             Strategy: p.GetRequiredValue(o.Strategy),
@@ -120,8 +137,15 @@ public static class SimulateCommand
             Seed: p.GetValue(o.Seed),
             ModelOptions: new RewardModelOptions { Epochs = p.GetValue(o.Epochs), EnsembleSize = p.GetValue(o.Ensemble) },
             RaterKinds: p.GetValue(o.Raters) is { } r ? ParseCounts(r) : null,
-            PolicySteps: p.GetValue(o.PolicySteps),
-            SaveModelPath: p.GetValue(o.Save) is { } save ? Path.GetFullPath(save) : null);
+            PolicySteps: p.GetValue(o.PolicySteps) ?? PolicyLearners.DefaultSteps(learner),
+            SaveModelPath: p.GetValue(o.Save) is { } save ? Path.GetFullPath(save) : null,
+            Learner: learner,
+            ExplorationSteps: p.GetValue(o.ExploreSteps) ?? (env.ActionSpace.IsDiscrete ? 0 : PolicyLearners.DefaultExplorationSteps(env)),
+            Surf: p.GetValue(o.Surf) ? new SurfOptions(Threshold: p.GetValue(o.SurfThreshold)) : null);
+        if (p.Given(o.SurfThreshold) && s.Surf is null) throw new CliUsageException("--surf-threshold applies with --surf.");
+        if (s.ExplorationSteps < 0) throw new CliUsageException("--explore-steps cannot be negative.");
+        if (env.ActionSpace.IsDiscrete && (s.ExplorationSteps > 0 || p.Given(o.Learner)))
+            throw new CliUsageException($"{env.Name} has discrete actions: --learner and --explore-steps apply to continuous-action environments.");
         if (s.Rounds < 1 || s.PairsPerRound < 2 || s.SegmentLength < 1 || s.ModelOptions!.Epochs < 1 || s.PolicySteps < 1)
             throw new CliUsageException("--rounds, --epochs, --segment-length and --policy-steps must be at least 1, --pairs-per-round at least 2.");
         return WithSource(p, o, env, s);
@@ -202,7 +226,10 @@ public static class SimulateCommand
             line["mean_return"] = Math.Round(mean, 2);
             line["success_rate"] = r.SuccessRate;
             line["policy_steps"] = r.PolicySteps;
+            line["learner"] = s.Learner;
+            line["explore_steps"] = s.ExplorationSteps;
         }
+        if (r.GoalSegments is { } goal) line["goal_segments"] = goal;
         line["teacher"] = s.Teacher;
         line["device"] = device;
         line["seconds"] = Math.Round(elapsed.TotalSeconds, 2);

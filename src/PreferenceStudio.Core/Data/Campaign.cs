@@ -28,6 +28,12 @@ public class Campaign
     public bool PersonalisedPolicies { get; set; }
     /// <summary>Environment steps of policy training per round (PPO, continuous environments).</summary>
     public int PolicySteps { get; set; } = 50_000;
+    /// <summary>Continuous environments: "ppo", or "sac" (off-policy; its replay buffer is relabelled with each round's reward, PEBBLE).</summary>
+    public string PolicyLearner { get; set; } = "ppo";
+    /// <summary>Continuous environments: steps of unsupervised state-entropy exploration before the first round, whose clips it provides (0: none).</summary>
+    public int ExplorationSteps { get; set; }
+    /// <summary>SURF: every reward model also trains on temporally cropped pairs and confident pseudo-labels of unlabelled pairs.</summary>
+    public bool Surf { get; set; }
 
     /// <summary>
     /// Which labels train the reward models: "clips" (raters' clip choices), "hierarchy" (pairs of the round's segments

@@ -68,6 +68,12 @@ public sealed record RewardModelMetrics
     /// <summary>Per-rater models: the same pairs scored with the prior's latent (z = 0), as for a rater never seen.</summary>
     [JsonPropertyName("prior_latent_accuracy")] public double? PriorLatentAccuracy { get; init; }
 
+    /// <summary>SURF: pseudo-labels of confident unlabelled pairs the model also trained on (null without SURF).</summary>
+    [JsonPropertyName("surf_pseudo_labels")] public int? SurfPseudoLabels { get; init; }
+
+    /// <summary>SURF: temporally cropped copies of labelled pairs the model also trained on.</summary>
+    [JsonPropertyName("surf_crops")] public int? SurfCrops { get; init; }
+
     /// <summary>Which label sources trained the run and how many labels each gave (web rounds).</summary>
     [JsonPropertyName("sources")] public LabelSourceCounts? Sources { get; init; }
 

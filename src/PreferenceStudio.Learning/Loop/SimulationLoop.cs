@@ -2,7 +2,9 @@ using PreferenceStudio.Environments;
 using PreferenceStudio.Environments.Hierarchy;
 using PreferenceStudio.Environments.Teachers;
 using PreferenceStudio.Learning.Policies;
+using PreferenceStudio.Learning.Policies.Sac;
 using PreferenceStudio.Learning.QuerySelection;
+using PreferenceStudio.Learning.Surf;
 
 namespace PreferenceStudio.Learning.Loop;
 
@@ -26,6 +28,11 @@ namespace PreferenceStudio.Learning.Loop;
 /// this long first, as HERON compares single steps of its buffer. Whole 50-step Pendulum segments gave rewards PPO could
 /// not swing up on (mean true return -1482 after 4 rounds with margins 1, -813 with an angle margin of 0); single steps
 /// reached -158 with an angle margin of 0.1 (README, "Measured"). A length at least the segment length compares whole segments.</param>
+/// <param name="Learner">Continuous environments: "ppo" (on-policy, continuing across rounds) or "sac" (off-policy; its
+/// replay buffer is relabelled with each round's reward model, as PEBBLE does). See <see cref="PolicyLearners"/>.</param>
+/// <param name="ExplorationSteps">Continuous environments: steps of unsupervised state-entropy exploration (PEBBLE)
+/// before the first round, whose clips then come from the explorer; 0 for none (the first clips are random actions).</param>
+/// <param name="Surf">SURF's pseudo-labels and temporal crops around every reward-model training; null for none.</param>
 public sealed record SimulationSettings(
     string Model = "bt",
     string Strategy = "random",
@@ -43,7 +50,10 @@ public sealed record SimulationSettings(
     FactorHierarchy? Hierarchy = null,
     double HierarchyWeight = 1.0,
     int HierarchyPairsPerRound = 500,
-    int HierarchySegmentLength = HierarchyLabeler.DefaultPieceLength)
+    int HierarchySegmentLength = HierarchyLabeler.DefaultPieceLength,
+    string Learner = PolicyLearners.Ppo,
+    long ExplorationSteps = 0,
+    SurfOptions? Surf = null)
 {
     public bool UsesClips => LabelSources.UsesClips(Source);
 
@@ -57,6 +67,8 @@ public sealed record SimulationSettings(
 /// <param name="MeanReturn">Continuous environments: mean true return of the PPO policy over 10 episodes.</param>
 /// <param name="LabelsClip">Training labels so far from the teacher's clip choices.</param>
 /// <param name="LabelsHierarchy">Training labels so far from the simulated rater's factor hierarchy.</param>
+/// <param name="GoalSegments">Tasks with a goal: how many of the round's segments reach it (what raters could see of
+/// the goal); null elsewhere.</param>
 public sealed record SimulationRound(
     int Round,
     int Labels,
@@ -67,7 +79,8 @@ public sealed record SimulationRound(
     double? SuccessRate,
     long PolicySteps,
     int LabelsClip,
-    int LabelsHierarchy);
+    int LabelsHierarchy,
+    int? GoalSegments = null);
 
 /// <summary>
 /// The studio's preference loop with simulated raters: each round rolls out the current policy, picks pairs
@@ -92,6 +105,7 @@ public static class SimulationLoop
             : kinds.SelectMany((count, kind) => Enumerable.Range(0, count).Select(i => (Id: (string?)$"kind{kind}-rater{i + 1}", Kind: (int?)kind))).ToList();
         if (raters.Count == 0) throw new ArgumentException("At least one simulated rater is needed.");
         var hierarchy = CheckHierarchy(env, s);
+        CheckLearner(env, s);
         var rng = new Random(s.Seed);
         // Its own random stream, so hierarchy labels leave the rollouts, pairs and teacher answers of a seed unchanged.
         var hierarchyRng = new Random(unchecked(s.Seed * 7919 + 104_729));
@@ -104,9 +118,20 @@ public static class SimulationLoop
         IRewardModel? model = null;
         SimulatedTeacher? teacher = null;
         string work = s.WorkFolder ?? Path.Combine(Path.GetTempPath(), $"studio-simulate-{Environment.ProcessId}-{s.Seed}");
-        long policySteps = 0;
+        long policySteps = 0, ppoSteps = 0;
+        SacAgent? sac = null;
+        var seen = new List<Segment>();
         try
         {
+            if (s.ExplorationSteps > 0)
+            {
+                // PEBBLE: before any label the agent learns to spread over the state space; the first clips show where it went.
+                sac = new SacAgent(env, SacPresets.For(env.Name) with { Seed = s.Seed });
+                sac.Explore(s.ExplorationSteps, null, ct);
+                policySteps = s.ExplorationSteps;
+                var explorer = sac;
+                policy = st => explorer.Act(st, deterministic: false);
+            }
             for (int round = 0; round < s.Rounds; round++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -128,12 +153,16 @@ public static class SimulationLoop
                     answered++;
                 }
                 if (hierarchy is not null) hierarchyLabels += AddHierarchyLabels(env, plan, hierarchy, s, raters.Select(r => r.Id).ToList(), hierarchyRng, train);
+                seen.AddRange(plan.Segments.Select(p => p.Segment));
 
                 var options = (s.ModelOptions ?? new RewardModelOptions { Epochs = 200 }) with { Seed = s.Seed * 1000 + round };
                 model?.Dispose();
                 model = null;
-                model = RewardModels.Trainer(s.Model).Train(env, train, options, null, ct);
+                var trainer = RewardModels.Trainer(s.Model);
+                SurfTrainer? surf = s.Surf is null ? null : new SurfTrainer(trainer, seen, s.Surf, s.Seed * 1000 + round);
+                model = (surf ?? trainer).Train(env, train, options, null, ct);
                 var report = ModelEvaluation.Evaluate(env, model, s.Model, train, test, s.Seed * 1000 + round);
+                if (surf is not null) report = report with { Metrics = report.Metrics with { SurfPseudoLabels = surf.PseudoLabels, SurfCrops = surf.Crops } };
                 if (s.SaveModelPath is not null) model.Save(s.SaveModelPath);
                 double? scaled = report.Evaluation?.ScaledReturn, meanReturn = null, success = null;
                 if (report.Policy is { } table && env is ITabularEnvironment tabular)
@@ -146,13 +175,29 @@ public static class SimulationLoop
                     success = evaluation.SuccessRate;
                     policy = st => advantage.GreedyAction(st);
                 }
+                else if (!env.ActionSpace.IsDiscrete && s.Learner == PolicyLearners.Sac)
+                {
+                    // The same agent all campaign: its buffer (exploration included) is relabelled with the new reward.
+                    sac ??= new SacAgent(env, SacPresets.For(env.Name) with { Seed = s.Seed });
+                    sac.UseReward(model);
+                    sac.Train(s.PolicySteps, null, ct);
+                    policySteps += s.PolicySteps;
+                    var evaluation = PolicyEvaluation.Evaluate(env, st => sac.Act(st, deterministic: true), 10);
+                    meanReturn = evaluation.MeanReturn;
+                    success = evaluation.SuccessRate;
+                    var current = sac;
+                    // Clips come from the stochastic policy, as SAC's own experience does.
+                    policy = st => current.Act(st, deterministic: false);
+                }
                 else if (!env.ActionSpace.IsDiscrete)
                 {
                     // PPO continues from the previous round's policy on the new reward: the step budget is cumulative.
                     Directory.CreateDirectory(work);
                     var checkpoint = Path.Combine(work, "policy.partial");
                     policySteps += s.PolicySteps;
-                    var ppo = PpoPresets.For(env.Name) with { TotalSteps = policySteps, Seed = s.Seed, CheckpointPath = checkpoint };
+                    // PPO's own steps: exploration, if any, was the explorer's, not this policy's.
+                    ppoSteps += s.PolicySteps;
+                    var ppo = PpoPresets.For(env.Name) with { TotalSteps = ppoSteps, Seed = s.Seed, CheckpointPath = checkpoint };
                     var result = new PpoTrainer().Train(env, new LearnedRewardSource(model), ppo, null, null, ct, resumeFrom: checkpoint);
                     ppoPolicy?.Dispose();
                     ppoPolicy = result.Policy;
@@ -163,15 +208,29 @@ public static class SimulationLoop
                     policy = st => current.Act(st, deterministic: true);
                 }
                 yield return new SimulationRound(round + 1, clipLabels + test.Count, answered, report, scaled, meanReturn, success, policySteps,
-                    clipLabels, hierarchyLabels);
+                    clipLabels, hierarchyLabels, GoalSegments(env, plan));
             }
         }
         finally
         {
             model?.Dispose();
             ppoPolicy?.Dispose();
+            sac?.Dispose();
             if (s.WorkFolder is null && Directory.Exists(work)) Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static int? GoalSegments(IPreferenceEnvironment env, PlannedRound plan) =>
+        env is Environments.Control.IGoalEnvironment goal ? plan.Segments.Count(p => goal.ReachedGoal(p.Segment)) : null;
+
+    private static void CheckLearner(IPreferenceEnvironment env, SimulationSettings s)
+    {
+        if (!PolicyLearners.All.Contains(s.Learner))
+            throw new ArgumentException($"Unknown policy learner '{s.Learner}'. Known learners: {string.Join(", ", PolicyLearners.All)}.");
+        ArgumentOutOfRangeException.ThrowIfNegative(s.ExplorationSteps);
+        if ((s.ExplorationSteps > 0 || s.Learner == PolicyLearners.Sac) && env.ActionSpace.IsDiscrete)
+            throw new ArgumentException($"{env.Name} has discrete actions: exploration and SAC are for continuous-action environments.");
+        s.Surf?.Validated();
     }
 
     private static FactorHierarchy? CheckHierarchy(IPreferenceEnvironment env, SimulationSettings s)

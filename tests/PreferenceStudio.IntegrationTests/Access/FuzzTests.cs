@@ -21,13 +21,13 @@ public sealed class FuzzTests(PostgresFixture postgres) : IClassFixture<Postgres
     [
         "comparison_id", "choice", "idempotency_key", "rater_id", "answered_at", "factors", "margins", "name", "environment", "board",
         "segment_length", "pairs_per_round", "labels_per_round", "rounds", "seed", "environment_parameters", "reward_model",
-        "comparison_models", "query_strategy", "personalised_policies", "policy_steps", "label_source", "hierarchy_weight",
+        "comparison_models", "query_strategy", "personalised_policies", "policy_steps", "policy_learner", "exploration_steps", "surf", "label_source", "hierarchy_weight",
         "hierarchy_pairs_per_round", "max_raters", "invite_only", "email", "role", "count", "kind", "pseudonyms",
     ];
 
     private static readonly string[] Words =
     [
-        "left", "right", "equal", "incomparable", "sideways", "delivery-gridworld", "pendulum", "standard", "bt", "vpl", "random", "clips",
+        "left", "right", "equal", "incomparable", "sideways", "delivery-gridworld", "pendulum", "standard", "bt", "vpl", "random", "clips", "sac", "ppo",
         "hierarchy", "both", "goal", "sheep", "gas", "coin", "roadblock", "mud", "owner", "editor", "viewer", "admin", "scripted", "simulated",
         "human", "ada@fuzz.test", "", " ", "null", "💥", "'; DROP TABLE labels; --", "../../etc/passwd", new string('x', 5000),
         "00000000-0000-0000-0000-000000000000", "2026-13-45T99:99:99Z",

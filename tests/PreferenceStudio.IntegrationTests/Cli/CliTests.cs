@@ -113,7 +113,7 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
 
         var reward = Path.Combine(Path.GetTempPath(), $"nav-{Guid.NewGuid():N}.bin");
         var (simExit, simOut, simErr) = await StudioAsync("simulate", "--env", "multi-goal-nav", "--params", "maze=2,episode_steps=60",
-            "--model", "vpl", "--raters", "1,1", "--rounds", "1", "--pairs-per-round", "30", "--segment-length", "20", "--policy-steps", "2048",
+            "--model", "vpl", "--raters", "1,1", "--rounds", "1", "--pairs-per-round", "30", "--segment-length", "20", "--learner", "ppo", "--policy-steps", "2048",
             "--epochs", "20", "--save", reward);
         Assert.True(simExit == 0, simErr);
         var round = JsonDocument.Parse(Assert.Single(simOut)).RootElement;
@@ -128,11 +128,48 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
     }
 
     [Fact]
+    public async Task Simulate_and_bench_labels_run_sac_with_exploration_and_surf_on_a_continuous_task()
+    {
+        var (exit, stdout, stderr) = await StudioAsync("simulate", "--env", "pendulum", "--params", "episode_steps=50", "--rounds", "2",
+            "--pairs-per-round", "20", "--segment-length", "25", "--explore-steps", "300", "--policy-steps", "400", "--surf", "--epochs", "10",
+            "--seed", "2", "--threads", "1");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(2, stdout.Length);
+        var rounds = stdout.Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        // SAC is the default learner on a continuous task; its steps count the exploration and add up over rounds.
+        Assert.All(rounds, r => Assert.Equal("sac", r.GetProperty("learner").GetString()));
+        Assert.Equal([700L, 1100L], rounds.Select(r => r.GetProperty("policy_steps").GetInt64()));
+        Assert.All(rounds, r => Assert.Equal(r.GetProperty("n_train").GetInt32(), r.GetProperty("surf_crops").GetInt32()));
+        Assert.All(rounds, r => Assert.True(r.GetProperty("surf_pseudo_labels").GetInt32() >= 0));
+        Assert.All(rounds, r => Assert.InRange(r.GetProperty("mean_return").GetDouble(), -50 * 16.3, 0));
+
+        var (benchExit, benchOut, benchErr) = await StudioAsync("bench", "labels", "--env", "pendulum", "--models", "bt", "--strategies", "random",
+            "--teachers", "oracle,mistake", "--seeds", "1", "--rounds", "1", "--pairs-per-round", "10", "--policy-steps", "300", "--epochs", "5",
+            "--target-return", "1");
+        Assert.True(benchExit == 0, benchErr);
+        var summary = JsonDocument.Parse(benchOut[^1]).RootElement;
+        Assert.Equal("mean_return", summary.GetProperty("measure").GetString());
+        Assert.Equal(1.0, summary.GetProperty("target").GetDouble());
+        var results = summary.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["oracle", "mistake"], results.Select(r => r.GetProperty("teacher").GetString()));
+        // A pendulum return is never positive: no seed reaches the target, so the median is null, not a count.
+        Assert.All(results, r => Assert.Equal(JsonValueKind.Null, r.GetProperty("median").ValueKind));
+        Assert.All(results, r => Assert.Equal("sac", r.GetProperty("learner").GetString()));
+
+        var (tabularExit, _, tabularErr) = await StudioAsync("bench", "labels", "--env", "delivery-gridworld", "--learners", "sac");
+        Assert.Equal(2, tabularExit);
+        Assert.Contains("tabular", tabularErr);
+        var (discreteExit, _, discreteErr) = await StudioAsync("simulate", "--env", "delivery-gridworld", "--learner", "sac");
+        Assert.Equal(2, discreteExit);
+        Assert.Contains("discrete actions", discreteErr);
+    }
+
+    [Fact]
     public async Task Simulate_trains_on_hierarchy_labels_alone_and_refuses_a_bad_ranking()
     {
         var (exit, stdout, stderr) = await StudioAsync("simulate", "--env", "pendulum", "--params", "episode_steps=50",
             "--source", "hierarchy", "--hierarchy", "angle,velocity,torque", "--margins", "1,1,0", "--rounds", "1", "--pairs-per-round", "20",
-            "--segment-length", "25", "--hierarchy-pairs", "60", "--policy-steps", "1024", "--epochs", "5", "--seed", "1", "--threads", "1");
+            "--segment-length", "25", "--hierarchy-pairs", "60", "--learner", "ppo", "--policy-steps", "1024", "--epochs", "5", "--seed", "1", "--threads", "1");
         Assert.True(exit == 0, stderr);
         var round = JsonDocument.Parse(Assert.Single(stdout)).RootElement;
         Assert.Equal("hierarchy", round.GetProperty("source").GetString());

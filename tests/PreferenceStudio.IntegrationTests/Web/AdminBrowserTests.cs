@@ -103,6 +103,9 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
             var gravity = page.GetByLabel("gravity");
             await gravity.WaitForAsync(new() { Timeout = 10_000 });
             await page.GetByText("(1–30, default 10)", new() { Exact = false }).WaitForAsync(new() { Timeout = 10_000 });
+            // A continuous task shows its policy learner with the measured defaults filled in.
+            Assert.Equal("10000", await page.Locator("#field-policy-steps").InputValueAsync());
+            Assert.Equal("0", await page.Locator("#field-exploration-steps").InputValueAsync());
 
             await page.GetByLabel("Name").FillAsync("Low gravity");
             await gravity.FillAsync("99");
@@ -120,6 +123,7 @@ public sealed class AdminBrowserTests(PostgresFixture postgres) : IClassFixture<
                 var campaign = await db.Campaigns.AsNoTracking().SingleAsync();
                 Assert.Equal("pendulum", campaign.Environment);
                 Assert.Equal(new Dictionary<string, double> { ["gravity"] = 5 }, campaign.EnvironmentParameters);
+                Assert.Equal(("sac", 10_000, 0), (campaign.PolicyLearner, campaign.PolicySteps, campaign.ExplorationSteps));
             }
         });
     }

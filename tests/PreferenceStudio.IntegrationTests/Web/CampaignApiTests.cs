@@ -65,6 +65,26 @@ public sealed class CampaignApiTests(PostgresFixture postgres) : IClassFixture<P
         Assert.True(errors.TryGetProperty("policy_steps", out _), errors.ToString());
         Assert.Empty(await _http.GetFromJsonAsync<JsonElement[]>("/api/v1/campaigns") ?? []);
 
+        // The policy learner and exploration are for continuous-action tasks, and are named.
+        var learner = await _http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+        {
+            ["name"] = "x", ["environment"] = "delivery-gridworld", ["segment_length"] = 3, ["pairs_per_round"] = 10, ["labels_per_round"] = 10,
+            ["rounds"] = 1, ["policy_learner"] = "sac", ["exploration_steps"] = 5_000,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, learner.StatusCode);
+        var learnerErrors = (await learner.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Contains("continuous-action", learnerErrors.GetProperty("policy_learner")[0].GetString());
+        Assert.Contains("continuous-action", learnerErrors.GetProperty("exploration_steps")[0].GetString());
+        var unknown = await _http.PostAsJsonAsync("/api/v1/campaigns", new Dictionary<string, object?>
+        {
+            ["name"] = "x", ["environment"] = "pendulum", ["segment_length"] = 3, ["pairs_per_round"] = 10, ["labels_per_round"] = 10,
+            ["rounds"] = 1, ["policy_learner"] = "dqn", ["exploration_steps"] = -1,
+        });
+        var unknownErrors = (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Contains("ppo, sac", unknownErrors.GetProperty("policy_learner")[0].GetString());
+        Assert.True(unknownErrors.TryGetProperty("exploration_steps", out _), unknownErrors.ToString());
+        Assert.Empty(await _http.GetFromJsonAsync<JsonElement[]>("/api/v1/campaigns") ?? []);
+
         // A parameter out of its range names the parameter and the range; a good one is stored with the campaign.
         var definition = PreferenceStudio.Environments.EnvironmentRegistry.Definitions.FirstOrDefault(d => d.Parameters.Count > 0);
         Assert.NotNull(definition);

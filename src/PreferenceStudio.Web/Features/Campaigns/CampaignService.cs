@@ -1,3 +1,4 @@
+using PreferenceStudio.Environments;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PreferenceStudio.Core.Data;
@@ -90,6 +91,7 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
     {
         var errors = CampaignSettingsValidator.Validate(settings);
         if (errors.Count > 0) throw new CampaignValidationException(errors);
+        var plan = settings.PolicyPlan(EnvironmentRegistry.Create(settings.Environment, settings.EnvironmentParameters));
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = new Campaign
         {
@@ -106,7 +108,10 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
             ComparisonModels = (settings.ComparisonModels ?? []).Where(m => m != settings.RewardModel).Distinct().ToArray(),
             QueryStrategy = settings.QueryStrategy,
             PersonalisedPolicies = settings.PersonalisedPolicies,
-            PolicySteps = settings.PolicySteps,
+            PolicySteps = plan.PolicySteps,
+            PolicyLearner = plan.Learner,
+            ExplorationSteps = plan.ExplorationSteps,
+            Surf = settings.Surf,
             LabelSource = settings.LabelSource,
             HierarchyWeight = settings.HierarchyWeight,
             HierarchyPairsPerRound = settings.HierarchyPairsPerRound,
@@ -227,6 +232,9 @@ public sealed class CampaignService(IDbContextFactory<StudioDbContext> dbFactory
         QueryStrategy = c.QueryStrategy,
         PersonalisedPolicies = c.PersonalisedPolicies,
         PolicySteps = c.PolicySteps,
+        PolicyLearner = c.PolicyLearner,
+        ExplorationSteps = c.ExplorationSteps,
+        Surf = c.Surf,
         LabelSource = c.LabelSource,
         HierarchyWeight = c.HierarchyWeight,
         HierarchyPairsPerRound = c.HierarchyPairsPerRound,

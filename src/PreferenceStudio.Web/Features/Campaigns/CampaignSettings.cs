@@ -32,8 +32,29 @@ public sealed class CampaignSettings
     /// <summary>Train each rater their own policy on their own reward (needs reward_model "vpl").</summary>
     [JsonPropertyName("personalised_policies")] public bool PersonalisedPolicies { get; set; }
 
-    /// <summary>Environment steps of policy training (PPO) per round, for continuous environments.</summary>
-    [JsonPropertyName("policy_steps")] public int PolicySteps { get; set; } = 50_000;
+    /// <summary>Environment steps of policy training per round, for continuous environments (null: the learner's default).</summary>
+    [JsonPropertyName("policy_steps")] public int? PolicySteps { get; set; }
+
+    /// <summary>Continuous environments: "ppo" or "sac" (off-policy, its replay buffer relabelled when the reward changes);
+    /// null: the measured default (<see cref="PreferenceStudio.Learning.Policies.PolicyLearners.DefaultFor"/>).</summary>
+    [JsonPropertyName("policy_learner")] public string? PolicyLearner { get; set; }
+
+    /// <summary>Continuous environments: unsupervised state-entropy exploration steps before the first round (0: none;
+    /// null: the environment's default).</summary>
+    [JsonPropertyName("exploration_steps")] public int? ExplorationSteps { get; set; }
+
+    /// <summary>The learner, steps and exploration this campaign runs with: given values, else the defaults for <paramref name="env"/>.</summary>
+    public (string Learner, int PolicySteps, int ExplorationSteps) PolicyPlan(IPreferenceEnvironment env)
+    {
+        // Per-rater policies are trained with PPO, so a personalised campaign without a named learner gets PPO.
+        var learner = PolicyLearner ?? (PersonalisedPolicies ? PreferenceStudio.Learning.Policies.PolicyLearners.Ppo
+            : PreferenceStudio.Learning.Policies.PolicyLearners.DefaultFor(env));
+        return (learner, PolicySteps ?? PreferenceStudio.Learning.Policies.PolicyLearners.DefaultSteps(learner),
+            ExplorationSteps ?? (env.ActionSpace.IsDiscrete ? 0 : PreferenceStudio.Learning.Policies.PolicyLearners.DefaultExplorationSteps(env)));
+    }
+
+    /// <summary>SURF: temporal crops and confident pseudo-labels in every reward model's training.</summary>
+    [JsonPropertyName("surf")] public bool Surf { get; set; }
 
     /// <summary>
     /// Which labels train the reward models: "clips" (raters' clip choices), "hierarchy" (pairs of each round's segments
@@ -112,6 +133,8 @@ public static class CampaignSettingsValidator
     public const int MinPolicySteps = 1_000;
     public const int MaxPolicySteps = 5_000_000;
 
+    public const int MaxExplorationSteps = 1_000_000;
+
     public const int MaxHierarchyPairsPerRound = 100_000;
     public const int MaxRaters = 1_000_000;
 
@@ -174,8 +197,22 @@ public static class CampaignSettingsValidator
             Add("query_strategy", "Information-gain queries need per-rater latents: choose reward model \"vpl\", or another strategy.");
         if (s.PersonalisedPolicies && s.RewardModel != "vpl")
             Add("personalised_policies", "Personalised policies need a per-rater reward: choose reward model \"vpl\".");
-        if (s.PolicySteps < MinPolicySteps || s.PolicySteps > MaxPolicySteps)
+        if (s.PolicySteps is { } policySteps && (policySteps < MinPolicySteps || policySteps > MaxPolicySteps))
             Add("policy_steps", $"Policy training steps per round must be between {MinPolicySteps:N0} and {MaxPolicySteps:N0}.");
+        var learners = PreferenceStudio.Learning.Policies.PolicyLearners.All;
+        if (s.PolicyLearner is not null && !learners.Contains(s.PolicyLearner))
+            Add("policy_learner", $"Unknown policy learner '{s.PolicyLearner}'. Choose one of: {string.Join(", ", learners)}.");
+        else if (s.PolicyLearner == PreferenceStudio.Learning.Policies.PolicyLearners.Sac && s.PersonalisedPolicies)
+            Add("policy_learner", "Personalised policies are trained with PPO; choose policy learner \"ppo\" or turn personalised policies off.");
+        if (s.ExplorationSteps is < 0 or > MaxExplorationSteps)
+            Add("exploration_steps", $"Exploration steps must be between 0 (none) and {MaxExplorationSteps:N0}.");
+        if (env is not null && env.ActionSpace.IsDiscrete)
+        {
+            if (s.PolicyLearner == PreferenceStudio.Learning.Policies.PolicyLearners.Sac)
+                Add("policy_learner", $"{env.Name} has discrete actions and is planned exactly; SAC is for continuous-action environments.");
+            if (s.ExplorationSteps > 0)
+                Add("exploration_steps", $"{env.Name} has discrete actions; exploration before the first round is for continuous-action environments (use 0).");
+        }
 
         if (!LabelSources.All.Contains(s.LabelSource ?? ""))
             Add("label_source", $"Unknown label source '{s.LabelSource}'. Choose one of: {string.Join(", ", LabelSources.All)}.");

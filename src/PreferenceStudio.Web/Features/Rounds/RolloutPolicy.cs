@@ -6,8 +6,8 @@ namespace PreferenceStudio.Web.Features.Rounds;
 
 /// <summary>
 /// A stored policy ready to act in rollouts: the uniform policy (<see cref="Act"/> null), a tabular action table, or a
-/// PPO Gaussian policy acting on its mean (the round's epsilon-random actions supply the exploration). Use on the
-/// torch thread; dispose to free a PPO network.
+/// PPO Gaussian policy acting on its mean (the round's epsilon-random actions supply the exploration), or a SAC agent
+/// sampling its actions. Use on the torch thread; dispose to free a network.
 /// </summary>
 public sealed class RolloutPolicy : IDisposable
 {
@@ -36,6 +36,10 @@ public sealed class RolloutPolicy : IDisposable
             case AdvantageGreedy:
                 var model = PreferenceStudio.Learning.Regret.RegretRewardModel.Load(localPath, env, "cpu");
                 return new RolloutPolicy(s => model.GreedyAction(s), model);
+            case PreferenceStudio.Learning.Policies.Sac.SacAgent.AlgorithmName:
+                // SAC's own sampled actions: its experience, and so PEBBLE's queries, come from the stochastic policy.
+                var agent = PreferenceStudio.Learning.Policies.Sac.SacAgent.Load(localPath, env);
+                return new RolloutPolicy(s => agent.Act(s, deterministic: false), agent);
             case GaussianPolicy.AlgorithmName:
                 var network = GaussianPolicy.Load(localPath, env);
                 return new RolloutPolicy(s => network.Act(s, deterministic: true), network);

@@ -44,6 +44,8 @@ public sealed class RoundPolicyTrainer(
             return env switch
             {
                 ITabularEnvironment tabular => await trainingThread.RunAsync(() => PlanTabular(campaign, tabular, checkpoint, folder, roundIndex, device), ct),
+                _ when !env.ActionSpace.IsDiscrete && campaign.PolicyLearner == PolicyLearners.Sac =>
+                    await TrainSacAsync(campaign, env, checkpoint, folder, roundIndex, device, ct),
                 _ when !env.ActionSpace.IsDiscrete => await TrainPpoAsync(campaign, env, checkpoint, folder, roundIndex, device, ct),
                 _ => throw new PolicyTrainingException($"{env.Name} has discrete actions but no tabular planner; the studio cannot train its policy."),
             };
@@ -85,14 +87,7 @@ public sealed class RoundPolicyTrainer(
         return await trainingThread.RunAsync(() =>
         {
             using var model = RewardModels.Load(checkpoint, env, device);
-            if (model is Learning.Regret.RegretRewardModel { Form: Learning.Regret.RegretForm.Advantage } advantage)
-            {
-                // Knox et al. 2023: a learned optimal advantage is best used greedily as the policy, not as a reward
-                // to train one on; the policy is the reward model itself.
-                var greedy = Learning.Policies.PolicyEvaluation.Evaluate(env, s => advantage.GreedyAction(s), EvaluationEpisodes);
-                return new NextPolicies([new Policy { Kind = RolloutPolicy.AdvantageGreedy, CheckpointPath = checkpoint, MeanReturn = greedy.MeanReturn }],
-                    null, greedy.MeanReturn);
-            }
+            if (AdvantageGreedy(env, model, checkpoint) is { } greedy) return greedy;
             var ppo = PpoOptionsFor(campaign, roundIndex);
             var policies = new List<Policy>();
             double? meanReturn = null;
@@ -113,6 +108,57 @@ public sealed class RoundPolicyTrainer(
                 }
             }
             return new NextPolicies(policies, null, meanReturn);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Knox et al. 2023: a learned optimal advantage is best used greedily as the policy, not as a reward to train one
+    /// on; the policy is the reward model itself. Null for any other model.
+    /// </summary>
+    private static NextPolicies? AdvantageGreedy(IPreferenceEnvironment env, IRewardModel model, string checkpoint)
+    {
+        if (model is not Learning.Regret.RegretRewardModel { Form: Learning.Regret.RegretForm.Advantage } advantage) return null;
+        var greedy = Learning.Policies.PolicyEvaluation.Evaluate(env, s => advantage.GreedyAction(s), EvaluationEpisodes);
+        return new NextPolicies([new Policy { Kind = RolloutPolicy.AdvantageGreedy, CheckpointPath = checkpoint, MeanReturn = greedy.MeanReturn }],
+            null, greedy.MeanReturn);
+    }
+
+    /// <summary>
+    /// SAC (PEBBLE): the agent that rolled out this round (the explorer before round 1, else the last round's agent;
+    /// a fresh one when there is none) loads with its whole replay buffer, relabels it with the new reward, trains for the
+    /// campaign's step budget and is saved whole as the next round's policy. A file already written (a restart after
+    /// training) is used as it is; a restart during training trains again from the previous agent.
+    /// </summary>
+    private async Task<NextPolicies> TrainSacAsync(Campaign campaign, IPreferenceEnvironment env, string checkpoint, string folder,
+        int roundIndex, string device, CancellationToken ct)
+    {
+        var path = Path.Combine(folder, $"policy-round{roundIndex + 2}.sac");
+        string? previous = null;
+        if (!File.Exists(path))
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var recorded = await db.Policies.AsNoTracking()
+                .Where(p => p.CampaignId == campaign.Id && p.RoundIndex == roundIndex && p.RaterId == null && p.Kind == Learning.Policies.Sac.SacAgent.AlgorithmName)
+                .OrderByDescending(p => p.CreatedAt).Select(p => p.CheckpointPath).FirstOrDefaultAsync(ct);
+            if (recorded is not null) previous = await store.LocalCopyAsync(recorded, ct);
+        }
+        return await trainingThread.RunAsync(() =>
+        {
+            using var model = RewardModels.Load(checkpoint, env, device);
+            if (AdvantageGreedy(env, model, checkpoint) is { } greedy) return greedy;
+            if (!File.Exists(path))
+            {
+                using var agent = previous is not null
+                    ? Learning.Policies.Sac.SacAgent.Load(previous, env)
+                    : new Learning.Policies.Sac.SacAgent(env, SacPresets.For(env.Name) with { Seed = RoundPreparer.RoundSeed(campaign.Seed, roundIndex) });
+                agent.UseReward(model);
+                agent.Train(campaign.PolicySteps, null, ct);
+                agent.Save(path);
+            }
+            using var trained = Learning.Policies.Sac.SacAgent.Load(path, env);
+            var evaluation = Learning.Policies.PolicyEvaluation.Evaluate(env, s => trained.Act(s, deterministic: true), EvaluationEpisodes);
+            return new NextPolicies([new Policy { Kind = Learning.Policies.Sac.SacAgent.AlgorithmName, CheckpointPath = path, MeanReturn = evaluation.MeanReturn }],
+                null, evaluation.MeanReturn);
         }, ct);
     }
 

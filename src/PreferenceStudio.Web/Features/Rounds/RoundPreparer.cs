@@ -8,6 +8,8 @@ using PreferenceStudio.Environments.Rendering;
 using Microsoft.Extensions.Options;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Loop;
+using PreferenceStudio.Learning.Policies;
+using PreferenceStudio.Learning.Policies.Sac;
 using PreferenceStudio.Learning.QuerySelection;
 using PreferenceStudio.Web.Hosting;
 using PreferenceStudio.Web.Features.Live;
@@ -72,6 +74,29 @@ public sealed class RoundPreparer(
         await events.PublishAsync(new CampaignChanged(campaignId, CampaignChangeKind.RoundOpened, roundIndex));
     }
 
+    /// <summary>
+    /// PEBBLE's unsupervised pre-training: a SAC agent learns to spread over the state space (state entropy) for the
+    /// campaign's exploration steps before anyone has labelled anything, and the first round's clips come from it, so
+    /// they show the whole state space (the mountain car's flag included). The agent is saved whole: with the SAC
+    /// learner, the first round's training continues from it and its replay buffer. Done once; a re-plan reuses the file.
+    /// </summary>
+    private async Task<Policy> ExploreAsync(Campaign campaign, IPreferenceEnvironment env, CancellationToken ct)
+    {
+        var path = Path.Combine(options.Value.CheckpointPath, campaign.Id.ToString("N"), "policy-round1.sac");
+        if (await store.LocalCopyAsync(path, ct) is null)
+        {
+            await trainingThread.RunAsync(() =>
+            {
+                using var explorer = new SacAgent(env, SacPresets.For(env.Name) with { Seed = RoundSeed(campaign.Seed, 0) });
+                explorer.Explore(campaign.ExplorationSteps, null, ct);
+                explorer.Save(path);
+                return 0;
+            }, ct);
+            await store.PublishAsync(path, ct);
+        }
+        return new Policy { CampaignId = campaign.Id, RoundIndex = 0, Kind = SacAgent.AlgorithmName, CheckpointPath = path };
+    }
+
     /// <summary>A seed per campaign and round that is the same in every process and on every machine.</summary>
     public static int RoundSeed(int campaignSeed, int roundIndex) => unchecked(campaignSeed * 1_000_003 + roundIndex);
 
@@ -81,7 +106,9 @@ public sealed class RoundPreparer(
         var personal = new List<Policy>();
         if (roundIndex == 0)
         {
-            policy = new Policy { CampaignId = campaign.Id, RoundIndex = 0, Kind = "uniform" };
+            policy = campaign.ExplorationSteps > 0 && !env.ActionSpace.IsDiscrete
+                ? await ExploreAsync(campaign, env, ct)
+                : new Policy { CampaignId = campaign.Id, RoundIndex = 0, Kind = "uniform" };
             db.Policies.Add(policy);
         }
         else

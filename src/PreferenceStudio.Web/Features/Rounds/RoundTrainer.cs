@@ -6,6 +6,7 @@ using PreferenceStudio.Environments;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.Reliability;
 using PreferenceStudio.Learning.Loop;
+using PreferenceStudio.Learning.Surf;
 using PreferenceStudio.Web.Features.Hierarchy;
 using PreferenceStudio.Web.Features.Live;
 using PreferenceStudio.Web.Hosting;
@@ -141,10 +142,19 @@ public sealed class RoundTrainer(
         Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
         var progress = new ThrottledProgress(campaign.Id, roundIndex, type, events);
         int seed = RoundPreparer.RoundSeed(campaign.Seed, roundIndex);
+        // SURF pseudo-labels pairs of the campaign's segments so far (those of later rounds do not exist yet when retrained).
+        var unlabelled = campaign.Surf
+            ? (await db.Segments.AsNoTracking().Where(x => x.CampaignId == campaign.Id && x.RoundId != null)
+                .Select(x => new { x.States, x.Actions }).ToListAsync(ct)).Select(x => new Segment(x.States, x.Actions)).ToList()
+            : null;
         try
         {
             if (labels.Refusal is not null) throw new InvalidOperationException(labels.Refusal);
             IReadOnlyDictionary<string, double>? reliability = null;
+            SurfTrainer? surf = null;
+            IRewardModelTrainer Trainer() => unlabelled is null
+                ? RewardModels.Trainer(type)
+                : surf = new SurfTrainer(RewardModels.Trainer(type), unlabelled, new SurfOptions(), seed);
             var report = await trainingThread.RunAsync(() =>
             {
                 var modelOptions = ModelOptions(seed, options.Value.Training.Device);
@@ -155,14 +165,16 @@ public sealed class RoundTrainer(
                     // Labels drawn from factor rankings by the hierarchical rule join the fit unweighted.
                     var fromRankings = labels.FromRankings.ToHashSet(ReferenceEqualityComparer.Instance);
                     var answered = train.Where(p => !fromRankings.Contains(p)).ToList();
-                    var fit = new ReliabilityWeightedTrainer(RewardModels.Trainer(type))
+                    var fit = new ReliabilityWeightedTrainer(Trainer())
                         .Train(env, answered, modelOptions, progress, ct, fixedPairs: labels.FromRankings);
                     trained = fit.Model;
                     reliability = fit.Reliability;
                 }
-                else trained = RewardModels.Trainer(type).Train(env, train, modelOptions, progress, ct);
+                else trained = Trainer().Train(env, train, modelOptions, progress, ct);
                 using var model = trained;
                 var measured = ModelEvaluation.Evaluate(env, model, type, train, test, seed);
+                if (surf is not null)
+                    measured = measured with { Metrics = measured.Metrics with { SurfPseudoLabels = surf.PseudoLabels, SurfCrops = surf.Crops } };
                 model.Save(checkpoint);
                 return measured;
             }, ct);
