@@ -43,7 +43,7 @@ public static class SacPresets
     /// </summary>
     public static SacOptions For(string environment) => environment switch
     {
-        MountainCar.EnvironmentName => new SacOptions { Gamma = 0.999 },
+        MountainCar.EnvironmentName => new SacOptions { Gamma = 0.999, NSteps = 20 },
         _ => new SacOptions(),
     };
 }

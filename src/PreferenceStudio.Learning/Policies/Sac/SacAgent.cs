@@ -198,7 +198,8 @@ public sealed class SacAgent : IDisposable
         var step = _env.Step(_state, action);
         var obs = Array.ConvertAll(_observe(_state), v => (float)v);
         var next = Array.ConvertAll(_observe(step.Next), v => (float)v);
-        int index = Buffer.Add(obs, scaled, next, step.Terminal, _env.StepFeatures(_state, action, step.Next), step.Reward);
+        bool truncated = _episodeStep + 1 >= _env.MaxEpisodeSteps;
+        int index = Buffer.Add(obs, scaled, next, step.Terminal, _env.StepFeatures(_state, action, step.Next), step.Reward, truncated);
         Steps++;
         _episodeStep++;
         _episodeReturn += step.Reward;
@@ -235,14 +236,21 @@ public sealed class SacAgent : IDisposable
         var nextData = new float[n * _obsSize];
         var actData = new float[n * _actSize];
         var rewData = new float[n];
-        var notDoneData = new float[n];
-        Buffer.Gather(indices, obsData, actData, rewData, nextData, notDoneData);
+        var discountData = new float[n];
+        Buffer.Gather(indices, _o.NSteps, _o.Gamma, obsData, actData, rewData, nextData, discountData);
 
         using var scope = torch.NewDisposeScope();
         var obs = torch.tensor(obsData, [n, _obsSize]);
         var next = torch.tensor(nextData, [n, _obsSize]);
         var act = torch.tensor(actData, [n, _actSize]);
-        var notDone = torch.tensor(notDoneData, [n, 1]);
+        var discount = torch.tensor(discountData, [n, 1]);
+        // The state-entropy reward is computed for the observation reached, so exploration keeps one-step targets.
+        if (_model is null && !_trueReward && _o.NSteps > 1)
+        {
+            Buffer.Gather(indices, 1, _o.Gamma, obsData, actData, rewData, nextData, discountData);
+            next = torch.tensor(nextData, [n, _obsSize]);
+            discount = torch.tensor(discountData, [n, 1]);
+        }
         var reward = _model is null && !_trueReward ? StateEntropyReward(next) : torch.tensor(rewData, [n, 1]);
         var alpha = _logAlpha.exp().detach();
 
@@ -252,7 +260,7 @@ public sealed class SacAgent : IDisposable
             var (nextAction, nextLogProb) = Sample(next);
             var input = torch.cat([next, nextAction], 1);
             var q = torch.minimum(_q1Target.forward(input), _q2Target.forward(input)) - alpha * nextLogProb;
-            target = reward + notDone.mul(_k.Gamma) * q;
+            target = reward + discount * q;
         }
         var sa = torch.cat([obs, act], 1);
         var criticLoss = functional.mse_loss(_q1.forward(sa), target) + functional.mse_loss(_q2.forward(sa), target);
@@ -367,7 +375,8 @@ public sealed class SacAgent : IDisposable
         }
     }
 
-    private const string Magic = "preferencestudio/sac-agent@1";
+    // @2 added episode ends to the buffer (for n-step returns); @1 files still load.
+    private const string Magic = "preferencestudio/sac-agent@2", MagicV1 = "preferencestudio/sac-agent@1";
 
     private sealed record SacHeader(string Algorithm, string Environment, SacOptions Options, long Steps, double RewardScale,
         double RewardShift, double[] State, int EpisodeStep, double EpisodeReturn, double[] RecentReturns);
@@ -402,9 +411,12 @@ public sealed class SacAgent : IDisposable
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8);
         SacHeader header;
+        bool v1;
         try
         {
-            if (reader.ReadString() != Magic) throw new PolicyTrainingException($"{path} is not a PreferenceStudio SAC agent.");
+            string magic = reader.ReadString();
+            v1 = magic == MagicV1;
+            if (magic != Magic && !v1) throw new PolicyTrainingException($"{path} is not a PreferenceStudio SAC agent.");
             header = System.Text.Json.JsonSerializer.Deserialize<SacHeader>(reader.ReadString())
                      ?? throw new PolicyTrainingException($"{path} has an empty SAC header.");
         }
@@ -422,7 +434,7 @@ public sealed class SacAgent : IDisposable
             using (torch.no_grad())
             using (var value = logAlpha.ToScalar())
                 agent._logAlpha.fill_(value);
-            agent.Buffer.Read(reader);
+            agent.Buffer.Read(reader, withEpisodeEnds: !v1);
         }
         catch (Exception e) when (e is not PolicyTrainingException)
         {
