@@ -237,21 +237,16 @@ public sealed class SacAgent : IDisposable
         var actData = new float[n * _actSize];
         var rewData = new float[n];
         var discountData = new float[n];
-        Buffer.Gather(indices, _o.NSteps, _o.Gamma, obsData, actData, rewData, nextData, discountData);
+        bool intrinsic = _model is null && !_trueReward;
+        // The state-entropy reward is computed for the observation reached, so exploration keeps one-step targets.
+        Buffer.Gather(indices, intrinsic ? 1 : _o.NSteps, _o.Gamma, obsData, actData, rewData, nextData, discountData);
 
         using var scope = torch.NewDisposeScope();
         var obs = torch.tensor(obsData, [n, _obsSize]);
         var next = torch.tensor(nextData, [n, _obsSize]);
         var act = torch.tensor(actData, [n, _actSize]);
         var discount = torch.tensor(discountData, [n, 1]);
-        // The state-entropy reward is computed for the observation reached, so exploration keeps one-step targets.
-        if (_model is null && !_trueReward && _o.NSteps > 1)
-        {
-            Buffer.Gather(indices, 1, _o.Gamma, obsData, actData, rewData, nextData, discountData);
-            next = torch.tensor(nextData, [n, _obsSize]);
-            discount = torch.tensor(discountData, [n, 1]);
-        }
-        var reward = _model is null && !_trueReward ? StateEntropyReward(next) : torch.tensor(rewData, [n, 1]);
+        var reward = intrinsic ? StateEntropyReward(next) : torch.tensor(rewData, [n, 1]);
         var alpha = _logAlpha.exp().detach();
 
         Tensor target;
