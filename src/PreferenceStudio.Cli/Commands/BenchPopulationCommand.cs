@@ -143,8 +143,10 @@ public static class BenchPopulationCommand
             // Scored on decisive answers only, as the population's oracle accuracy is.
             var test = new List<PreferencePair>();
             double oracleHits = 0;
-            while (test.Count < testPairs)
+            for (int attempt = 0; test.Count < testPairs; attempt++)
             {
+                if (attempt >= 100 * testPairs)
+                    throw new InvalidOperationException($"{rater.Name}'s kind ties on almost every pair of these segments; there is nothing to score.");
                 var pair = Ask(Pair(), out var prefers);
                 if (pair.Label is not (PreferenceChoice.Left or PreferenceChoice.Right)) continue;
                 test.Add(pair);
