@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using PreferenceStudio.Environments;
-using PreferenceStudio.Environments.Delivery;
 using PreferenceStudio.Environments.Teachers;
 using PreferenceStudio.Learning;
 using PreferenceStudio.Learning.QuerySelection;
@@ -23,32 +22,21 @@ public static class BenchPopulationCommand
 {
     public static Command Create()
     {
+        var population = new PopulationOptions("trained raters of each kind, e.g. 16,8 (the held-out raters come on top)", requireEnvironment: false);
         var o = new Options();
-        return new Command("population", "VPL's latent for raters it never trained on, from actively chosen labels, on a studio population")
+        var command = new Command("population", "VPL's latent for raters it never trained on, from actively chosen labels, on a studio population");
+        foreach (var option in population.All) command.Options.Add(option);
+        foreach (var option in o.All) command.Options.Add(option);
+        return command.WithAction((parse, ct) =>
         {
-            o.Env, o.Kinds, o.MinLabels, o.MaxLabels, o.SegmentLength, o.Beta, o.NoisyShare, o.NoisyBeta, o.Pool, o.Seed,
-            o.NewRaters, o.Queries, o.Candidates, o.TestPairs, o.Scoring, o.Threads, o.Device,
-        }.WithAction((parse, ct) =>
-        {
-            var env = EnvironmentRegistry.Get(parse.GetRequiredValue(o.Env));
-            var kinds = parse.GetRequiredValue(o.Kinds);
+            var env = population.Environment(parse);
             int newRaters = parse.GetValue(o.NewRaters), queries = parse.GetValue(o.Queries), candidates = parse.GetValue(o.Candidates);
             int testPairs = parse.GetValue(o.TestPairs), threads = parse.GetValue(o.Threads);
             if (newRaters < 1 || queries < 1 || testPairs < 1 || threads < 1)
                 throw new CliUsageException("--new-raters, --queries, --test-pairs and --threads must be at least 1.");
             if (candidates < queries) throw new CliUsageException($"--candidates ({candidates}) must be at least --queries ({queries}).");
             // The held-out raters are generated with the rest, so they are drawn exactly as the trained ones are.
-            var settings = new PopulationSettings(kinds.Select(k => k + newRaters).ToArray(), parse.GetValue(o.MinLabels), parse.GetValue(o.MaxLabels),
-                parse.GetValue(o.SegmentLength), parse.GetValue(o.Beta), parse.GetValue(o.NoisyShare), parse.GetValue(o.NoisyBeta),
-                parse.GetValue(o.Pool), parse.GetValue(o.Seed));
-            try
-            {
-                settings.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliUsageException(e.Message);
-            }
+            var settings = population.Read(parse, extraPerKind: newRaters);
             var scoring = parse.GetRequiredValue(o.Scoring) == "variance"
                 ? InformationGainSelector.Scoring.PosteriorVariance
                 : InformationGainSelector.Scoring.MutualInformation;
@@ -58,16 +46,6 @@ public static class BenchPopulationCommand
 
     private sealed class Options
     {
-        public readonly Option<string> Env = CliOptions.With("--env", DeliveryGridworld.EnvironmentName, "the environment whose reward factors the kinds weigh", "NAME");
-        public readonly Option<int[]> Kinds = CliOptions.Counts("--kinds", [16, 8], "trained raters of each kind, e.g. 16,8");
-        public readonly Option<int> MinLabels = CliOptions.With("--min-labels", 40, "fewest labels a trained rater gives");
-        public readonly Option<int> MaxLabels = CliOptions.With("--max-labels", 100, "most labels a trained rater gives");
-        public readonly Option<int> SegmentLength = CliOptions.With("--segment-length", 3, "steps per segment");
-        public readonly Option<double> Beta = CliOptions.With("--beta", 2.0, "Boltzmann rationality of a rater, per standard deviation of their kind's returns");
-        public readonly Option<double> NoisyShare = CliOptions.With("--noisy-share", 0.2, "share of each kind's raters who are noisy");
-        public readonly Option<double> NoisyBeta = CliOptions.With("--noisy-beta", 0.5, "the noisy raters' beta");
-        public readonly Option<int> Pool = CliOptions.With("--pool", 600, "segments the pairs are drawn from");
-        public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of the population, the queries and training");
         public readonly Option<int> NewRaters = CliOptions.With("--new-raters", 2, "held-out raters of each kind");
         public readonly Option<int> Queries = CliOptions.With("--queries", 10, "labels asked of each held-out rater");
         public readonly Option<int> Candidates = CliOptions.With("--candidates", 200, "candidate pairs the queries are chosen from");
@@ -76,6 +54,8 @@ public static class BenchPopulationCommand
             "info-gain score: mutual information, or METHODS.md's posterior variance");
         public readonly Option<int> Threads = CliOptions.With("--threads", 1, "libtorch intra-op threads");
         public readonly Option<string> Device = CliOptions.Choice("--device", "auto", ["auto", "cpu", "cuda"], "where to train");
+
+        public IEnumerable<Option> All => [NewRaters, Queries, Candidates, TestPairs, Scoring, Threads, Device];
     }
 
     private static async Task<int> RunAsync(IPreferenceEnvironment env, PopulationSettings settings, int newPerKind, int queries, int candidates,
