@@ -122,9 +122,37 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         Assert.True(round.TryGetProperty("per_rater_accuracy_mean", out _), round.ToString());
         Assert.True(File.Exists(reward));
 
+        // SAC on that learned reward, after a little exploration; the agent file is written where asked.
+        var agent = Path.Combine(Path.GetTempPath(), $"nav-{Guid.NewGuid():N}.sac");
+        try
+        {
+            var (sacExit, sacOut, sacErr) = await StudioAsync("train-policy", "--env", "multi-goal-nav", "--env-param", "maze=2,episode_steps=60",
+                "--reward", reward, "--learner", "sac", "--explore-steps", "200", "--steps", "800", "--eval-episodes", "2", "--save", agent);
+            Assert.True(sacExit == 0, sacErr);
+            var sac = JsonDocument.Parse(sacOut[^1]).RootElement;
+            Assert.Equal("sac", sac.GetProperty("algorithm").GetString());
+            Assert.StartsWith("vpl:", sac.GetProperty("reward").GetString());
+            Assert.Equal(1000, sac.GetProperty("steps").GetInt64());
+            Assert.Equal(200, sac.GetProperty("explore_steps").GetInt64());
+            Assert.Equal(1, sac.GetProperty("sac").GetProperty("n_steps").GetInt32());
+            Assert.InRange(sac.GetProperty("success_rate").GetDouble(), 0, 1);
+            Assert.True(new FileInfo(agent).Length > 1000);
+        }
+        finally
+        {
+            File.Delete(agent);
+            File.Delete(reward);
+        }
+
         var (badExit, _, badErr) = await StudioAsync("train-policy", "--env", "delivery-gridworld", "--reward", "true", "--steps", "100");
         Assert.Equal(2, badExit);
         Assert.Contains("discrete actions", badErr);
+        var (ppoOnlyExit, _, ppoOnlyErr) = await StudioAsync("train-policy", "--env", "pendulum", "--reward", "true", "--steps", "100", "--learner", "sac", "--param", "lr=0.1");
+        Assert.Equal(2, ppoOnlyExit);
+        Assert.Contains("PPO settings", ppoOnlyErr);
+        var (exploreExit, _, exploreErr) = await StudioAsync("train-policy", "--env", "pendulum", "--reward", "true", "--steps", "100", "--explore-steps", "50");
+        Assert.Equal(2, exploreExit);
+        Assert.Contains("--learner sac", exploreErr);
     }
 
     [Fact]
