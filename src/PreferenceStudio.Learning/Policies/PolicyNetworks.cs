@@ -87,8 +87,9 @@ internal sealed class GaussianPolicyNetwork : Module<Tensor, Tensor>
         if (!StateDependent) return log_std.exp().expand(features.shape[0], -1);
         // As in SB3, the variance does not train the features: only the mean shapes phi.
         using var minVariance = MinVariance.ToScalar();
+        using var one = 1.0.ToScalar();
         var variance = features.detach().square().matmul(log_std.exp().square());
-        return variance.add(minVariance).sqrt();
+        return variance.add(minVariance, one).sqrt();
     }
 
     /// <summary>Log density of raw (unclipped) actions under N(mean, std^2), summed over action dimensions.</summary>
@@ -104,7 +105,9 @@ internal sealed class GaussianPolicyNetwork : Module<Tensor, Tensor>
     public static Tensor Entropy(Tensor std)
     {
         using var constant = (0.5 + 0.5 * Math.Log(2 * Math.PI)).ToScalar();
-        return std.log().add(constant).sum(-1);
+        using var one = 1.0.ToScalar();
+        // add with an explicit alpha: TorchSharp's add(x) makes a temporary Scalar for its alpha of 1 (see PpoTrainer).
+        return std.log().add(constant, one).sum(-1);
     }
 
     protected override void Dispose(bool disposing)

@@ -368,7 +368,8 @@ public sealed class PpoTrainer
             var order = Enumerable.Range(0, r.Count).Select(i => (long)i).ToArray();
             // Constants as Scalars kept alive for the whole update: TorchSharp 0.107 turns a double in `tensor + 0.5` into
             // a temporary native Scalar the garbage collector may free while libtorch still reads it (see AdamOptimizer);
-            // a long mountain-car run crashed that way ("Expected false to be true ... toFloat" in Entropy).
+            // a long mountain-car run crashed that way ("Expected false to be true ... toFloat" in Entropy). Its add(x)
+            // and `+` make one for their alpha of 1 as well, so additions pass `one` as alpha; sub has no alpha.
             using var one = 1.0.ToScalar();
             using var tiny = 1e-8.ToScalar();
             using var clipLow = (1 - _o.ClipRange).ToScalar();
@@ -393,7 +394,7 @@ public sealed class PpoTrainer
                     var idx = tensor(order.AsSpan(start, count).ToArray());
                     var x = inputs.index_select(0, idx);
                     var a = adv.index_select(0, idx);
-                    a = (a - a.mean()) / a.std().add(tiny);
+                    a = (a - a.mean()) / a.std().add(tiny, one);
                     var (mean, features) = _policy.Network.Forward(x);
                     var std = _policy.Network.Std(features);
                     var logProb = GaussianPolicyNetwork.LogProb(mean, std, raw.index_select(0, idx));
@@ -402,7 +403,7 @@ public sealed class PpoTrainer
                     var policyLoss = -torch.minimum(ratio * a, ratio.clamp(clipLow, clipHigh) * a).mean();
                     var valueLoss = (_value.forward(x).squeeze(-1) - ret.index_select(0, idx)).square().mean();
                     var entropy = GaussianPolicyNetwork.Entropy(std).mean();
-                    var loss = policyLoss + valueLoss.mul(valueCoefficient) - entropy.mul(entropyCoefficient);
+                    var loss = policyLoss.add(valueLoss.mul(valueCoefficient), one) - entropy.mul(entropyCoefficient);
                     optimizer.zero_grad();
                     loss.backward();
                     torch.nn.utils.clip_grad_norm_(parameters, _o.MaxGradNorm);

@@ -255,10 +255,10 @@ public sealed class SacAgent : IDisposable
             var (nextAction, nextLogProb) = Sample(next);
             var input = torch.cat([next, nextAction], 1);
             var q = torch.minimum(_q1Target.forward(input), _q2Target.forward(input)) - alpha * nextLogProb;
-            target = reward + discount * q;
+            target = reward.add(discount * q, _k.One);
         }
         var sa = torch.cat([obs, act], 1);
-        var criticLoss = functional.mse_loss(_q1.forward(sa), target) + functional.mse_loss(_q2.forward(sa), target);
+        var criticLoss = functional.mse_loss(_q1.forward(sa), target).add(functional.mse_loss(_q2.forward(sa), target), _k.One);
         _criticOptimizer.zero_grad();
         criticLoss.backward();
         _criticOptimizer.step();
@@ -270,7 +270,7 @@ public sealed class SacAgent : IDisposable
         actorLoss.backward();
         _actorOptimizer.step();
 
-        var alphaLoss = -(_logAlpha * logProb.detach().add(_k.TargetEntropy)).mean();
+        var alphaLoss = -(_logAlpha * logProb.detach().add(_k.TargetEntropy, _k.One)).mean();
         _alphaOptimizer.zero_grad();
         alphaLoss.backward();
         _alphaOptimizer.step();
@@ -295,19 +295,19 @@ public sealed class SacAgent : IDisposable
         using (torch.no_grad())
         {
             var reference = torch.tensor(sample, [m, _obsSize]);
-            var spread = reference.std(0, keepdim: true).add(_k.Tiny);
+            var spread = reference.std(0, keepdim: true).add(_k.Tiny, _k.One);
             var distances = torch.cdist(next / spread, reference / spread);
             int k = Math.Min(_o.EntropyNeighbours + 1, m);
             var kth = distances.kthvalue(k, 1, keepdim: true).values;
-            var reward = torch.log(kth.add(_k.One));
-            return reward / reward.std().add(_k.Tiny);
+            var reward = torch.log(kth.add(_k.One, _k.One));
+            return reward / reward.std().add(_k.Tiny, _k.One);
         }
     }
 
     private (Tensor Mean, Tensor LogStd) Head(Tensor output)
     {
         var parts = output.chunk(2, 1);
-        var logStd = torch.tanh(parts[1]).add(_k.One).mul(_k.LogStdHalfRange).add(_k.LogStdMin);
+        var logStd = torch.tanh(parts[1]).add(_k.One, _k.One).mul(_k.LogStdHalfRange).add(_k.LogStdMin, _k.One);
         return (parts[0], logStd);
     }
 
@@ -316,9 +316,9 @@ public sealed class SacAgent : IDisposable
     {
         var (mean, logStd) = Head(_actor.forward(obs));
         var std = logStd.exp();
-        var raw = mean + std * torch.randn_like(mean);
+        var raw = mean.add(std * torch.randn_like(mean), _k.One);
         var action = torch.tanh(raw);
-        var squash = torch.log(action.pow(_k.Two).neg().add(_k.One).add(_k.Tiny));
+        var squash = torch.log(action.pow(_k.Two).neg().add(_k.One, _k.One).add(_k.Tiny, _k.One));
         var logProb = (((raw - mean) / std).pow(_k.Two).mul(_k.NegativeHalf) - logStd - squash).sub(_k.HalfLogTwoPi).sum(1, keepdim: true);
         return (action, logProb);
     }
@@ -355,7 +355,9 @@ public sealed class SacAgent : IDisposable
     /// Every constant the updates combine with tensors, made once and kept alive with the agent: TorchSharp 0.107 turns
     /// a double in <c>tensor + 1.0</c> into a temporary native Scalar that the garbage collector may free while libtorch
     /// still reads it (see <see cref="AdamOptimizer"/>). Millions of SAC updates made that rare failure ("Unknown scalar
-    /// type" in add) certain within minutes.
+    /// type" in add) certain within minutes. TorchSharp's <c>add</c> without an alpha (and the <c>+</c> operator) makes
+    /// such a temporary for its alpha of 1 too (a Pendulum benchmark crashed in <see cref="Head"/> with every operand
+    /// kept alive), so every addition here passes <see cref="One"/> as its alpha; <c>sub</c> has no alpha.
     /// </summary>
     private sealed class Scalars(SacOptions o, double targetEntropy) : IDisposable
     {
