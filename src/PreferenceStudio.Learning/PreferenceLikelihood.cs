@@ -21,8 +21,10 @@ internal static class PreferenceLikelihood
     public static Tensor PairLoss(Tensor d, Tensor y, bool labelNoise)
     {
         if (!labelNoise) return F.binary_cross_entropy_with_logits(d, y, reduction: nn.Reduction.None);
-        var p = torch.sigmoid(d) * 0.9 + 0.05;
-        return -(y * p.log() + (1 - y) * (1 - p).log());
+        using var scale = 0.9.ToScalar();
+        using var floor = 0.05.ToScalar();
+        var p = torch.sigmoid(d).mul(scale).add(floor, TorchConstants.One);
+        return -(y * p.log()).add((1 - y) * (1 - p).log(), TorchConstants.One);
     }
 
     /// <summary>Mean cross-entropy over all pairs.</summary>

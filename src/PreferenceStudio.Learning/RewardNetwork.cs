@@ -80,7 +80,7 @@ internal sealed class EnsembleNetwork : Module<Tensor, Tensor>
         for (int l = 0; l < _weights.Count; l++)
         {
             x = x.bmm(_weights[l]);
-            if (_biases[l] is { } b) x = x.add_(b);
+            if (_biases[l] is { } b) x = x.add_(b, TorchConstants.One);
             if (l + 1 < _weights.Count) x = F.leaky_relu(x, _leakySlope);
         }
         x = x.squeeze(-1);

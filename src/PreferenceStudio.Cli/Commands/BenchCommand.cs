@@ -10,6 +10,7 @@ public static class BenchCommand
         BenchTrainCommand.Create(),
         BenchRenderCommand.Create(),
         BenchVplCommand.Create(),
+        BenchPopulationCommand.Create(),
         BenchLabelsCommand.Create(),
         BenchServingCommand.Create(),
         BenchIngestCommand.Create(),

@@ -32,6 +32,8 @@ public static class BenchVplCommand
         IPreferenceEnvironment Env, int[] Raters, int LabelsPerRater, int TestPairs, int NewRaters, int Pool, int MaxLabels,
         int Epochs, int Latent, int SegmentLength, int Seed, int Threads, string Device)
     {
+        public int[] Hidden { get; init; } = [.. new RewardModelOptions().HiddenSizes];
+
         public InformationGainSelector.Scoring Scoring { get; init; }
     }
 
@@ -45,8 +47,8 @@ public static class BenchVplCommand
         var o = new Options();
         return new Command("vpl", "per-rater VPL reward models and info-gain queries vs one Bradley-Terry model, raters of conflicting kinds")
         {
-            o.Env, o.Raters, o.LabelsPerRater, o.TestPairs, o.NewRaters, o.Pool, o.MaxLabels, o.Epochs, o.Latent, o.SegmentLength, o.Seed, o.Scoring,
-            o.Threads, o.Device,
+            o.Env, o.Raters, o.LabelsPerRater, o.TestPairs, o.NewRaters, o.Pool, o.MaxLabels, o.Epochs, o.Latent, o.Hidden, o.SegmentLength, o.Seed,
+            o.Scoring, o.Threads, o.Device,
         }.WithAction((parse, ct) =>
         {
             var s = Parse(parse, o);
@@ -68,6 +70,7 @@ public static class BenchVplCommand
         public readonly Option<int> MaxLabels = CliOptions.With("--max-labels", 10, "labels asked of each new rater");
         public readonly Option<int> Epochs = CliOptions.With("--epochs", 100, "training epochs");
         public readonly Option<int> Latent = CliOptions.With("--latent", 32, "latent size of VPL");
+        public readonly Option<int[]> Hidden = CliOptions.Counts("--hidden", [.. new RewardModelOptions().HiddenSizes], "hidden layer widths of the reward networks (VPL's decoder and Bradley-Terry)");
         public readonly Option<int?> SegmentLength = CliOptions.Optional<int?>("--segment-length", "steps per segment (default: the environment's)", "N");
         public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of raters, segments and training");
         public readonly Option<string> Scoring = CliOptions.Choice("--scoring", "mutual", ["mutual", "variance"],
@@ -118,7 +121,7 @@ public static class BenchVplCommand
     private static JsonObject Run(Settings s, RaterKindSet kinds, List<Rater> raters, List<PreferencePair> train, int majority,
         double disagreement, SegmentSource segments, Func<(Segment, Segment), int, string, PreferencePair> label, string device)
     {
-        var options = new RewardModelOptions { Device = device, Seed = s.Seed, Epochs = s.Epochs };
+        var options = new RewardModelOptions { Device = device, Seed = s.Seed, Epochs = s.Epochs, HiddenSizes = s.Hidden };
         var clock = Stopwatch.StartNew();
         using var vpl = new VplTrainer(new VplOptions { LatentSize = s.Latent }).TrainModel(s.Env, train, options, new EpochLog("vpl", 10));
         double vplSeconds = clock.Elapsed.TotalSeconds;
@@ -201,6 +204,7 @@ public static class BenchVplCommand
             ["per_new_rater"] = newRaters,
             ["latent"] = s.Latent,
             ["epochs"] = s.Epochs,
+            ["hidden"] = Array(s.Hidden.Select(h => (double)h).ToArray()),
             ["train_seconds_vpl"] = Round(vplSeconds),
             ["train_seconds_bt"] = Round(btSeconds),
             ["device"] = device,
@@ -287,6 +291,7 @@ public static class BenchVplCommand
             p.GetValue(o.Pool), p.GetValue(o.MaxLabels), p.GetValue(o.Epochs), p.GetValue(o.Latent),
             p.GetValue(o.SegmentLength) ?? env.DefaultSegmentLength, p.GetValue(o.Seed), p.GetValue(o.Threads), p.GetRequiredValue(o.Device))
         {
+            Hidden = p.GetRequiredValue(o.Hidden),
             Scoring = p.GetRequiredValue(o.Scoring) == "variance"
                 ? InformationGainSelector.Scoring.PosteriorVariance
                 : InformationGainSelector.Scoring.MutualInformation,

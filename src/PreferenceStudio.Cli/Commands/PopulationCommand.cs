@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using PreferenceStudio.Core.Exchange;
 using PreferenceStudio.Environments;
+using PreferenceStudio.Environments.Delivery;
 using PreferenceStudio.Environments.Teachers;
 
 namespace PreferenceStudio.Cli.Commands;
@@ -17,25 +18,15 @@ public static class PopulationCommand
 {
     public static Command Create()
     {
-        var env = CliOptions.Environment("the environment whose reward factors the kinds weigh");
-        var kinds = CliOptions.Counts("--kinds", [16, 8], "raters of each kind, e.g. 16,8 (two kinds of unequal size)");
-        var minLabels = CliOptions.With("--min-labels", 40, "fewest labels a rater gives");
-        var maxLabels = CliOptions.With("--max-labels", 100, "most labels a rater gives");
-        var length = CliOptions.With("--segment-length", 3, "steps per segment");
-        var beta = CliOptions.With("--beta", 2.0, "Boltzmann rationality of a rater, per standard deviation of their kind's segment returns");
-        var noisyShare = CliOptions.With("--noisy-share", 0.2, "share of each kind's raters who are noisy");
-        var noisyBeta = CliOptions.With("--noisy-beta", 0.5, "the noisy raters' beta");
-        var pool = CliOptions.With("--pool", 600, "segments the pairs are drawn from");
-        var seed = CliOptions.With("--seed", 1, "seed of rollouts, kinds and answers");
+        var o = new PopulationOptions("raters of each kind, e.g. 16,8 (two kinds of unequal size)", requireEnvironment: true);
         var output = CliOptions.Required<string>("--out", "the exchange file to write", "FILE.jsonl");
-        return new Command("population", "write a simulated population of raters of conflicting kinds as an exchange file (for per-rater models)")
+        var command = new Command("population", "write a simulated population of raters of conflicting kinds as an exchange file (for per-rater models)");
+        foreach (var option in o.All) command.Options.Add(option);
+        command.Options.Add(output);
+        return command.WithAction(async (parse, ct) =>
         {
-            env, kinds, minLabels, maxLabels, length, beta, noisyShare, noisyBeta, pool, seed, output,
-        }.WithAction(async (parse, ct) =>
-        {
-            var environment = EnvironmentRegistry.Get(parse.GetRequiredValue(env));
-            var settings = new PopulationSettings(parse.GetRequiredValue(kinds), parse.GetValue(minLabels), parse.GetValue(maxLabels), parse.GetValue(length),
-                parse.GetValue(beta), parse.GetValue(noisyShare), parse.GetValue(noisyBeta), parse.GetValue(pool), parse.GetValue(seed));
+            var environment = o.Environment(parse);
+            var settings = o.Read(parse);
             var population = RaterPopulation.Generate(environment, settings);
             var path = Path.GetFullPath(parse.GetRequiredValue(output));
             await using (var writer = new StreamWriter(path))
@@ -61,5 +52,43 @@ public static class PopulationCommand
             }));
             return 0;
         });
+    }
+}
+
+/// <summary>The options that describe a simulated population (<see cref="PopulationSettings"/>), shared by the verbs that generate one.</summary>
+internal sealed class PopulationOptions(string kindsDescription, bool requireEnvironment)
+{
+    public readonly Option<string> Env = CliOptions.Environment(requireEnvironment
+        ? "the environment whose reward factors the kinds weigh"
+        : $"the environment whose reward factors the kinds weigh (default: {DeliveryGridworld.EnvironmentName})", requireEnvironment);
+    public readonly Option<int[]> Kinds = CliOptions.Counts("--kinds", [16, 8], kindsDescription);
+    public readonly Option<int> MinLabels = CliOptions.With("--min-labels", 40, "fewest labels a rater gives");
+    public readonly Option<int> MaxLabels = CliOptions.With("--max-labels", 100, "most labels a rater gives");
+    public readonly Option<int> SegmentLength = CliOptions.With("--segment-length", 3, "steps per segment");
+    public readonly Option<double> Beta = CliOptions.With("--beta", 2.0, "Boltzmann rationality of a rater, per standard deviation of their kind's segment returns");
+    public readonly Option<double> NoisyShare = CliOptions.With("--noisy-share", 0.2, "share of each kind's raters who are noisy");
+    public readonly Option<double> NoisyBeta = CliOptions.With("--noisy-beta", 0.5, "the noisy raters' beta");
+    public readonly Option<int> Pool = CliOptions.With("--pool", 600, "segments the pairs are drawn from");
+    public readonly Option<int> Seed = CliOptions.With("--seed", 1, "seed of rollouts, kinds and answers");
+
+    public IPreferenceEnvironment Environment(ParseResult parse) => EnvironmentRegistry.Get(parse.GetValue(Env) ?? DeliveryGridworld.EnvironmentName);
+
+    public IEnumerable<Option> All => [Env, Kinds, MinLabels, MaxLabels, SegmentLength, Beta, NoisyShare, NoisyBeta, Pool, Seed];
+
+    /// <summary>The settings given, with <paramref name="extraPerKind"/> more raters of every kind; bad values are a usage error.</summary>
+    public PopulationSettings Read(ParseResult parse, int extraPerKind = 0)
+    {
+        var settings = new PopulationSettings(parse.GetRequiredValue(Kinds).Select(k => k + extraPerKind).ToArray(), parse.GetValue(MinLabels),
+            parse.GetValue(MaxLabels), parse.GetValue(SegmentLength), parse.GetValue(Beta), parse.GetValue(NoisyShare), parse.GetValue(NoisyBeta),
+            parse.GetValue(Pool), parse.GetValue(Seed));
+        try
+        {
+            settings.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+        return settings;
     }
 }

@@ -10,8 +10,9 @@ using PreferenceStudio.Learning.Policies;
 namespace PreferenceStudio.Cli.Commands;
 
 /// <summary>
-/// <c>studio train-policy</c>: trains a PPO policy headless on the true reward or a learned reward model, then
-/// evaluates it (deterministic actions, true reward). Progress goes to stderr; the last stdout line is one JSON object.
+/// <c>studio train-policy</c>: trains a policy headless (PPO, or SAC with optional state-entropy exploration first) on the
+/// true reward or a learned reward model, then evaluates it (deterministic actions, true reward). Progress goes to
+/// stderr; the last stdout line is one JSON object.
 /// </summary>
 public static class TrainPolicyCommand
 {
@@ -32,6 +33,9 @@ public static class TrainPolicyCommand
         public readonly Option<string?> Rater = CliOptions.Optional<string>("--rater", "a rater of a per-rater reward model: the policy is conditioned on that rater's latent", "NAME");
         public readonly Option<string[]> Param = Repeated("--param", "PPO settings, repeatable or comma-separated: " + PpoParameters.Names);
         public readonly Option<string[]> EnvParam = Repeated("--env-param", "environment parameters, repeatable or comma-separated, e.g. gravity=10");
+        public readonly Option<string> Learner = CliOptions.Choice("--learner", PolicyLearners.Ppo, PolicyLearners.All,
+            "ppo, or sac (the task's SAC preset; --param, --checkpoint and --resume are PPO's)");
+        public readonly Option<long> ExploreSteps = CliOptions.With("--explore-steps", 0L, "sac: steps of state-entropy exploration (PEBBLE) before training on the reward; they do not count towards --steps");
 
         private static Option<string[]> Repeated(string name, string description) => new(name)
         {
@@ -45,9 +49,10 @@ public static class TrainPolicyCommand
     public static Command Create()
     {
         var o = new Options();
-        return new Command("train-policy", "train a policy headless (PPO) on the true reward or a learned one, then evaluate it on the true reward")
+        return new Command("train-policy", "train a policy headless (PPO or SAC) on the true reward or a learned one, then evaluate it on the true reward")
         {
             o.Env, o.Reward, o.Steps, o.Seed, o.Threads, o.Save, o.EvalEpisodes, o.Checkpoint, o.CheckpointEvery, o.Resume, o.Rater, o.Param, o.EnvParam,
+            o.Learner, o.ExploreSteps,
         }.WithAction((parse, ct) => RunAsync(Settings.From(parse, o), parse.InvocationConfiguration.Output));
     }
 
@@ -95,6 +100,7 @@ public static class TrainPolicyCommand
                     reward = new LearnedRewardSource(model, $"{model.ModelType}:{Path.GetFileName(s.RewardPath)}");
                 }
             }
+            if (s.Learner == PolicyLearners.Sac) return TrainSac(s, reward);
             Console.Error.WriteLine($"PPO on {s.Environment.Name}, reward {reward.Name}, {s.Ppo.TotalSteps} steps, " +
                                     $"rollout {s.Ppo.Envs} x {s.Ppo.StepsPerEnv}, seed {s.Ppo.Seed}.");
             var result = new PpoTrainer().Train(s.Environment, reward, s.Ppo, latent, new StderrProgress(),
@@ -104,12 +110,34 @@ public static class TrainPolicyCommand
             var evaluation = PolicyEvaluation.Evaluate(s.Environment, policy, s.EvalEpisodes, seed: s.Ppo.Seed + 1_000_003);
             Console.Error.WriteLine($"evaluation over {evaluation.Episodes} episodes: mean return {evaluation.MeanReturn:F2} " +
                                     $"(std {evaluation.StdReturn:F2})" + (evaluation.SuccessRate is { } sr ? $", success {sr:P0}" : ""));
-            return new Outcome(result.Steps, result.StartSteps, result.Iterations, result.Last, evaluation, reward.Name, policy.ActionStd().Average());
+            return new Outcome(result.Steps, result.StartSteps, result.Iterations, result.Last?.MeanEpisodeReturn, evaluation, reward.Name, policy.ActionStd().Average());
         }
         finally
         {
             model?.Dispose();
         }
+    }
+
+    /// <summary>SAC as campaigns run it: the task's preset, exploration first if asked, then the reward for --steps steps.</summary>
+    private static Outcome TrainSac(Settings s, IStepRewardSource reward)
+    {
+        using var agent = new Learning.Policies.Sac.SacAgent(s.Environment, s.Sac);
+        var progress = new SacStderrProgress();
+        if (s.ExploreSteps > 0)
+        {
+            Console.Error.WriteLine($"SAC exploration on {s.Environment.Name}: {s.ExploreSteps} steps of state entropy.");
+            agent.Explore(s.ExploreSteps, progress);
+        }
+        Console.Error.WriteLine($"SAC on {s.Environment.Name}, reward {reward.Name}, {s.Steps} steps, seed {s.Sac.Seed}.");
+        agent.UseReward(reward is LearnedRewardSource learned ? learned.Model : null);
+        agent.Train(s.Steps, progress);
+        if (s.SavePath is not null) agent.Save(s.SavePath);
+        int goals = Enumerable.Range(0, agent.Buffer.Count).Count(agent.Buffer.Terminal);
+        var evaluation = PolicyEvaluation.Evaluate(s.Environment, st => agent.Act(st, deterministic: true), s.EvalEpisodes, seed: s.Sac.Seed + 1_000_003);
+        Console.Error.WriteLine($"evaluation over {evaluation.Episodes} episodes: mean return {evaluation.MeanReturn:F2} " +
+                                $"(std {evaluation.StdReturn:F2})" + (evaluation.SuccessRate is { } sr ? $", success {sr:P0}" : "") +
+                                $"; terminal transitions in the buffer: {goals}");
+        return new Outcome(agent.Steps, 0, 0, agent.RecentReturn, evaluation, reward.Name, double.NaN) { TerminalTransitions = goals };
     }
 
     private static string ResultJson(Settings s, Outcome o, double seconds, double cpuSeconds)
@@ -118,26 +146,39 @@ public static class TrainPolicyCommand
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("algorithm", GaussianPolicy.AlgorithmName);
+            w.WriteString("algorithm", s.Learner == PolicyLearners.Sac ? Learning.Policies.Sac.SacAgent.AlgorithmName : GaussianPolicy.AlgorithmName);
             w.WriteString("env", s.Environment.Name);
             w.WriteString("reward", o.Reward);
             w.WriteNumber("steps", o.Steps);
             w.WriteNumber("start_steps", o.StartSteps);
-            w.WriteNumber("iterations", o.Iterations);
+            if (s.Learner == PolicyLearners.Sac)
+            {
+                w.WriteNumber("explore_steps", s.ExploreSteps);
+                w.WriteNumber("terminal_transitions", o.TerminalTransitions);
+            }
+            else w.WriteNumber("iterations", o.Iterations);
             w.WriteNumber("eval_episodes", o.Evaluation.Episodes);
             Number(w, "mean_return", o.Evaluation.MeanReturn);
             Number(w, "std_return", o.Evaluation.StdReturn);
             Number(w, "mean_episode_length", o.Evaluation.MeanLength);
             if (o.Evaluation.SuccessRate is { } success) Number(w, "success_rate", success);
             else w.WriteNull("success_rate");
-            Number(w, "train_mean_return", o.Last?.MeanEpisodeReturn ?? double.NaN);
+            Number(w, "train_mean_return", o.TrainReturn ?? double.NaN);
             Number(w, "action_std", o.ActionStd);
             w.WriteNumber("seed", s.Ppo.Seed);
             w.WriteNumber("threads", s.Threads);
             Number(w, "seconds", seconds);
             Number(w, "cpu_seconds", cpuSeconds);
-            w.WritePropertyName("ppo");
-            PpoParameters.Write(w, s.Ppo);
+            if (s.Learner == PolicyLearners.Sac)
+            {
+                w.WritePropertyName("sac");
+                JsonSerializer.Serialize(w, new { gamma = s.Sac.Gamma, n_steps = s.Sac.NSteps, batch = s.Sac.BatchSize, hidden = string.Join("x", s.Sac.HiddenSizes), tau = s.Sac.Tau });
+            }
+            else
+            {
+                w.WritePropertyName("ppo");
+                PpoParameters.Write(w, s.Ppo);
+            }
             if (s.SavePath is not null) w.WriteString("policy", Path.GetFullPath(s.SavePath));
             if (s.Ppo.CheckpointPath is not null) w.WriteString("checkpoint", Path.GetFullPath(s.Ppo.CheckpointPath));
             w.WriteEndObject();
@@ -151,8 +192,25 @@ public static class TrainPolicyCommand
         else w.WriteNull(name);
     }
 
-    private sealed record Outcome(long Steps, long StartSteps, int Iterations, PolicyTrainingProgress? Last,
-        PolicyEvaluationResult Evaluation, string Reward, double ActionStd);
+    private sealed record Outcome(long Steps, long StartSteps, int Iterations, double? TrainReturn,
+        PolicyEvaluationResult Evaluation, string Reward, double ActionStd)
+    {
+        /// <summary>SAC: transitions in its replay buffer that ended an episode at a terminal state (mountain car: flag visits).</summary>
+        public int TerminalTransitions { get; init; }
+    }
+
+    private sealed class SacStderrProgress : IProgress<Learning.Policies.Sac.SacProgress>
+    {
+        private long _next;
+
+        public void Report(Learning.Policies.Sac.SacProgress p)
+        {
+            if (p.Steps < _next && p.Steps < p.TotalSteps) return;
+            _next = p.Steps + 5_000;
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"steps {p.Steps}/{p.TotalSteps}  return {p.MeanEpisodeReturn:F1}  critic {p.CriticLoss:F4}  alpha {p.Alpha:F4}  {p.Elapsed.TotalSeconds:F0}s"));
+        }
+    }
 
     /// <summary>Prints straight from the torch thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
     private sealed class StderrProgress : IProgress<PolicyTrainingProgress>
@@ -167,6 +225,11 @@ public static class TrainPolicyCommand
         IPreferenceEnvironment Environment, string? RewardPath, string? Rater, int Threads, string? SavePath, int EvalEpisodes,
         bool Resume, PpoOptions Ppo)
     {
+        public string Learner { get; init; } = PolicyLearners.Ppo;
+        public long Steps => Ppo.TotalSteps;
+        public long ExploreSteps { get; init; }
+        public Learning.Policies.Sac.SacOptions Sac { get; init; } = new();
+
         public static Settings From(ParseResult p, Options o)
         {
             var env = EnvironmentRegistry.Create(p.GetRequiredValue(o.Env), ParseEnvParameters(Pairs(p.GetRequiredValue(o.EnvParam))));
@@ -195,7 +258,21 @@ public static class TrainPolicyCommand
             var rater = p.GetValue(o.Rater);
             if (rater is not null && rewardPath is null) throw new CliUsageException("--rater needs --reward FILE (a per-rater reward model).");
             options.Validate();
-            return new Settings(env, rewardPath, rater, threads, p.GetValue(o.Save), episodes, resume, options);
+            string learner = p.GetRequiredValue(o.Learner);
+            long explore = p.GetValue(o.ExploreSteps);
+            if (explore < 0) throw new CliUsageException("--explore-steps cannot be negative.");
+            if (learner == PolicyLearners.Sac)
+            {
+                if (p.GetRequiredValue(o.Param).Length > 0 || options.CheckpointPath is not null || resume)
+                    throw new CliUsageException("--param, --checkpoint and --resume are PPO settings; SAC runs with the task's preset (SacPresets).");
+            }
+            else if (explore > 0) throw new CliUsageException("--explore-steps needs --learner sac (exploration trains a SAC agent).");
+            return new Settings(env, rewardPath, rater, threads, p.GetValue(o.Save), episodes, resume, options)
+            {
+                Learner = learner,
+                ExploreSteps = explore,
+                Sac = SacPresets.For(env.Name) with { Seed = options.Seed },
+            };
         }
 
         /// <summary>Repeated values, each possibly comma-separated, as one list of name=value pairs.</summary>

@@ -40,6 +40,19 @@ public sealed record PopulationLabel(Segment Left, Segment Right, PreferenceChoi
 /// <param name="KindWeights">Each kind's weight on each reward factor (factor order of the environment), scaled so its segment returns have standard deviation 1 on the pool.</param>
 public sealed record Population(IPreferenceEnvironment Environment, PopulationSettings Settings, double[][] KindWeights, IReadOnlyList<PopulationRater> Raters)
 {
+    /// <summary>The segments every pair was drawn from.</summary>
+    public IReadOnlyList<Segment> Segments { get; init; } = [];
+
+    /// <summary>
+    /// A further answer of <paramref name="rater"/> (a new query), drawn as the population's answers were: Boltzmann
+    /// on the rater's kind's reward at the rater's beta. For asking raters who were held out of training.
+    /// </summary>
+    public PopulationLabel Ask(PopulationRater rater, Segment left, Segment right, Random rng)
+    {
+        var (answer, prefers) = RaterPopulation.Answer(KindWeights[rater.Kind], rater.Beta, Environment.SegmentFactors(left), Environment.SegmentFactors(right), rng);
+        return new PopulationLabel(left, right, answer, prefers);
+    }
+
     /// <summary>Accuracy of predicting each decisive answer by what the rater's own kind prefers: what a model that knows the kinds can reach.</summary>
     public double OracleAccuracy => Score(l => l.KindPrefers);
 
@@ -126,10 +139,7 @@ public static class RaterPopulation
                 {
                     int a = rng.Next(pool.Count), b = rng.Next(pool.Count - 1);
                     if (b >= a) b++;
-                    double d = Dot(weights[k], factors[b]) - Dot(weights[k], factors[a]);
-                    var prefers = d > 0 ? PreferenceChoice.Right : d < 0 ? PreferenceChoice.Left : PreferenceChoice.Equal;
-                    var answer = d == 0 ? PreferenceChoice.Equal
-                        : rng.NextDouble() < 1 / (1 + Math.Exp(-beta * d)) ? PreferenceChoice.Right : PreferenceChoice.Left;
+                    var (answer, prefers) = Answer(weights[k], beta, factors[a], factors[b], rng);
                     labels.Add(new PopulationLabel(pool[a], pool[b], answer, prefers));
                 }
                 raters.Add(new PopulationRater($"p{index++:000}", k, beta, isNoisy, labels));
@@ -138,7 +148,23 @@ public static class RaterPopulation
         // Rater names carry no kind: shuffle who gets which name.
         var names = raters.Select(r => r.Name).ToArray();
         rng.Shuffle(names);
-        return new Population(env, settings, weights, raters.Select((r, i) => r with { Name = names[i] }).OrderBy(r => r.Name, StringComparer.Ordinal).ToList());
+        return new Population(env, settings, weights, raters.Select((r, i) => r with { Name = names[i] }).OrderBy(r => r.Name, StringComparer.Ordinal).ToList())
+        {
+            Segments = pool,
+        };
+    }
+
+    /// <summary>
+    /// A Boltzmann answer to one pair by a linear reward: P(right) = sigmoid(beta (R(right) - R(left))); an exact tie is
+    /// "equal" (and draws nothing from <paramref name="rng"/>). Also returns what the reward itself prefers.
+    /// </summary>
+    public static (PreferenceChoice Answer, PreferenceChoice Prefers) Answer(double[] weights, double beta, double[] leftFactors, double[] rightFactors, Random rng)
+    {
+        double d = Dot(weights, rightFactors) - Dot(weights, leftFactors);
+        var prefers = d > 0 ? PreferenceChoice.Right : d < 0 ? PreferenceChoice.Left : PreferenceChoice.Equal;
+        var answer = d == 0 ? PreferenceChoice.Equal
+            : rng.NextDouble() < 1 / (1 + Math.Exp(-beta * d)) ? PreferenceChoice.Right : PreferenceChoice.Left;
+        return (answer, prefers);
     }
 
     /// <summary>What a linear reward with <paramref name="weights"/> prefers between two segments.</summary>

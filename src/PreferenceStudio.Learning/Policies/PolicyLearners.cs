@@ -37,13 +37,15 @@ public static class SacPresets
 {
     /// <summary>
     /// Mountain car takes 100-200 steps to reach the flag, and a learned reward charges for throttle: at gamma 0.99 the
-    /// discounted cost of idling for ever (100 steps' worth) is close to that of driving to the flag. Gamma 0.999 (the
-    /// RL Zoo's SAC setting is 0.9999) removes that argument, but did not make SAC solve the task here: 0% success over
-    /// 10 rounds in seeds 1 and 2, and 0% on the true reward in 40,000 steps after exploration (README).
+    /// discounted cost of idling for ever (100 steps' worth) is close to that of driving to the flag, hence gamma 0.999.
+    /// That alone did not make SAC solve it, even on the true reward after exploration (0% success in 40,000 steps): one-step
+    /// targets carry the flag's value back one step per critic update, through slowly moving target networks, over a
+    /// path of 100+ steps. With 20-step returns the same run succeeded in every evaluation episode within 5,000 steps,
+    /// and from learned rewards after 50 labels in most seeds (README, "Continuous control from few labels").
     /// </summary>
     public static SacOptions For(string environment) => environment switch
     {
-        MountainCar.EnvironmentName => new SacOptions { Gamma = 0.999 },
+        MountainCar.EnvironmentName => new SacOptions { Gamma = 0.999, NSteps = 20 },
         _ => new SacOptions(),
     };
 }

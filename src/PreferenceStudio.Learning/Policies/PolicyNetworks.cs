@@ -86,19 +86,29 @@ internal sealed class GaussianPolicyNetwork : Module<Tensor, Tensor>
     {
         if (!StateDependent) return log_std.exp().expand(features.shape[0], -1);
         // As in SB3, the variance does not train the features: only the mean shapes phi.
-        var variance = features.detach().pow(2).matmul(log_std.exp().pow(2));
-        return (variance + MinVariance).sqrt();
+        using var minVariance = MinVariance.ToScalar();
+        using var one = 1.0.ToScalar();
+        var variance = features.detach().square().matmul(log_std.exp().square());
+        return variance.add(minVariance, one).sqrt();
     }
 
     /// <summary>Log density of raw (unclipped) actions under N(mean, std^2), summed over action dimensions.</summary>
     public static Tensor LogProb(Tensor means, Tensor std, Tensor raw)
     {
+        using var negativeHalf = (-0.5).ToScalar();
+        using var halfLogTwoPi = (0.5 * Math.Log(2 * Math.PI)).ToScalar();
         var z = (raw - means) / std;
-        return (-0.5 * z.pow(2) - std.log() - 0.5 * Math.Log(2 * Math.PI)).sum(-1);
+        return (z.square().mul(negativeHalf) - std.log()).sub(halfLogTwoPi).sum(-1);
     }
 
     /// <summary>Entropy of the diagonal Gaussian of each sample: [N].</summary>
-    public static Tensor Entropy(Tensor std) => (std.log() + 0.5 + 0.5 * Math.Log(2 * Math.PI)).sum(-1);
+    public static Tensor Entropy(Tensor std)
+    {
+        using var constant = (0.5 + 0.5 * Math.Log(2 * Math.PI)).ToScalar();
+        using var one = 1.0.ToScalar();
+        // add with an explicit alpha: TorchSharp's add(x) makes a temporary Scalar for its alpha of 1 (see PpoTrainer).
+        return std.log().add(constant, one).sum(-1);
+    }
 
     protected override void Dispose(bool disposing)
     {

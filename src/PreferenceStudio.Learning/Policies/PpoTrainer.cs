@@ -366,6 +366,17 @@ public sealed class PpoTrainer
             _policy.Network.train();
             _value.train();
             var order = Enumerable.Range(0, r.Count).Select(i => (long)i).ToArray();
+            // Constants as Scalars kept alive for the whole update: TorchSharp 0.107 turns a double in `tensor + 0.5` into
+            // a temporary native Scalar the garbage collector may free while libtorch still reads it (see AdamOptimizer);
+            // a long mountain-car run crashed that way ("Expected false to be true ... toFloat" in Entropy). Its add(x)
+            // and `+` make one for their alpha of 1 as well, so additions pass `one` as alpha; sub has no alpha.
+            using var one = 1.0.ToScalar();
+            using var tiny = 1e-8.ToScalar();
+            using var clipLow = (1 - _o.ClipRange).ToScalar();
+            using var clipHigh = (1 + _o.ClipRange).ToScalar();
+            using var clipRange = _o.ClipRange.ToScalar();
+            using var valueCoefficient = _o.ValueCoefficient.ToScalar();
+            using var entropyCoefficient = _o.EntropyCoefficient.ToScalar();
             double policySum = 0, valueSum = 0, entropySum = 0, klSum = 0, clipSum = 0;
             int batches = 0;
             for (int epoch = 0; epoch < _o.Epochs; epoch++)
@@ -383,16 +394,16 @@ public sealed class PpoTrainer
                     var idx = tensor(order.AsSpan(start, count).ToArray());
                     var x = inputs.index_select(0, idx);
                     var a = adv.index_select(0, idx);
-                    a = (a - a.mean()) / (a.std() + 1e-8);
+                    a = (a - a.mean()) / a.std().add(tiny, one);
                     var (mean, features) = _policy.Network.Forward(x);
                     var std = _policy.Network.Std(features);
                     var logProb = GaussianPolicyNetwork.LogProb(mean, std, raw.index_select(0, idx));
                     var logRatio = logProb - oldLogProb.index_select(0, idx);
                     var ratio = logRatio.exp();
-                    var policyLoss = -torch.minimum(ratio * a, ratio.clamp(1 - _o.ClipRange, 1 + _o.ClipRange) * a).mean();
-                    var valueLoss = (_value.forward(x).squeeze(-1) - ret.index_select(0, idx)).pow(2).mean();
+                    var policyLoss = -torch.minimum(ratio * a, ratio.clamp(clipLow, clipHigh) * a).mean();
+                    var valueLoss = (_value.forward(x).squeeze(-1) - ret.index_select(0, idx)).square().mean();
                     var entropy = GaussianPolicyNetwork.Entropy(std).mean();
-                    var loss = policyLoss + _o.ValueCoefficient * valueLoss - _o.EntropyCoefficient * entropy;
+                    var loss = policyLoss.add(valueLoss.mul(valueCoefficient), one) - entropy.mul(entropyCoefficient);
                     optimizer.zero_grad();
                     loss.backward();
                     torch.nn.utils.clip_grad_norm_(parameters, _o.MaxGradNorm);
@@ -405,8 +416,8 @@ public sealed class PpoTrainer
                     double kl;
                     using (torch.no_grad())
                     {
-                        kl = ((ratio - 1) - logRatio).mean().ToDouble();
-                        clipSum += ((ratio - 1).abs() > _o.ClipRange).to_type(ScalarType.Float32).mean().ToDouble();
+                        kl = (ratio.sub(one) - logRatio).mean().ToDouble();
+                        clipSum += ratio.sub(one).abs().gt(clipRange).to_type(ScalarType.Float32).mean().ToDouble();
                     }
                     policySum += policyLoss.ToDouble();
                     valueSum += valueLoss.ToDouble();

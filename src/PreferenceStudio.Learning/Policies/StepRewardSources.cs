@@ -49,6 +49,9 @@ public sealed class LearnedRewardSource(IRewardModel model, string? name = null)
 {
     public string Name { get; } = name ?? model.ModelType;
 
+    /// <summary>The reward model the rewards come from (SAC relabels its buffer with it).</summary>
+    public IRewardModel Model => model;
+
     public double[] Rewards(IPreferenceEnvironment env, StepBatch steps)
     {
         var features = new float[steps.Count][];

@@ -83,6 +83,9 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
             using (var optimizer = new Optimization.AdamOptimizer(net.DecoderParameters(), options.LearningRate, options.WeightDecay))
             using (var encoderOptimizer = new Optimization.AdamOptimizer(net.EncoderParameters(), options.LearningRate))
             {
+                // Kept-alive Scalars: TorchSharp's temporaries for `x * 0.5` or `x - 1` can be freed mid-call (TorchConstants).
+                using var half = 0.5.ToScalar();
+                using var one = 1.0.ToScalar();
                 for (int epoch = 1; epoch <= options.Epochs; epoch++)
                 {
                     net.train();
@@ -101,16 +104,17 @@ public sealed class VplTrainer(VplOptions? vpl = null) : IRewardModelTrainer
 
                         var (mean, logVar) = net.Encode(pairInputs.index_select(0, context.flatten()).view(b, c, -1), contextMask);
                         var noise = torch.randn(mean.shape, generator: generator).to(device);
-                        var z = mean + (logVar * 0.5).exp() * noise;
+                        var z = mean.add(logVar.mul(half).exp() * noise, TorchConstants.One);
                         var zTargets = z.unsqueeze(1).expand(b, t, z.shape[1]).reshape(b * t, z.shape[1]);
                         var idx = targets.flatten();
                         var d = net.SegmentReturns(rightX.index_select(0, idx), rightMask.index_select(0, idx), zTargets)
                               - net.SegmentReturns(leftX.index_select(0, idx), leftMask.index_select(0, idx), zTargets);
                         var bce = PreferenceLikelihood.PairLoss(d, target.index_select(0, idx), options.LabelNoise) * targetMask.flatten()
                                   * weights.index_select(0, idx);
-                        var kl = ((mean.pow(2) + logVar.exp() - 1 - logVar) * 0.5).sum();
+                        var kl = (mean.square().add(logVar.exp(), TorchConstants.One).sub(one) - logVar).mul(half).sum();
                         var pairs = targetMask.sum();
-                        var loss = (bce.sum() + kl * beta) / pairs;
+                        using var betaScalar = beta.ToScalar();
+                        var loss = bce.sum().add(kl.mul(betaScalar), TorchConstants.One) / pairs;
 
                         optimizer.zero_grad();
                         encoderOptimizer.zero_grad();

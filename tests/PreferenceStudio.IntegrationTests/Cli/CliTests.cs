@@ -122,9 +122,37 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         Assert.True(round.TryGetProperty("per_rater_accuracy_mean", out _), round.ToString());
         Assert.True(File.Exists(reward));
 
+        // SAC on that learned reward, after a little exploration; the agent file is written where asked.
+        var agent = Path.Combine(Path.GetTempPath(), $"nav-{Guid.NewGuid():N}.sac");
+        try
+        {
+            var (sacExit, sacOut, sacErr) = await StudioAsync("train-policy", "--env", "multi-goal-nav", "--env-param", "maze=2,episode_steps=60",
+                "--reward", reward, "--learner", "sac", "--explore-steps", "200", "--steps", "800", "--eval-episodes", "2", "--save", agent);
+            Assert.True(sacExit == 0, sacErr);
+            var sac = JsonDocument.Parse(sacOut[^1]).RootElement;
+            Assert.Equal("sac", sac.GetProperty("algorithm").GetString());
+            Assert.StartsWith("vpl:", sac.GetProperty("reward").GetString());
+            Assert.Equal(1000, sac.GetProperty("steps").GetInt64());
+            Assert.Equal(200, sac.GetProperty("explore_steps").GetInt64());
+            Assert.Equal(1, sac.GetProperty("sac").GetProperty("n_steps").GetInt32());
+            Assert.InRange(sac.GetProperty("success_rate").GetDouble(), 0, 1);
+            Assert.True(new FileInfo(agent).Length > 1000);
+        }
+        finally
+        {
+            File.Delete(agent);
+            File.Delete(reward);
+        }
+
         var (badExit, _, badErr) = await StudioAsync("train-policy", "--env", "delivery-gridworld", "--reward", "true", "--steps", "100");
         Assert.Equal(2, badExit);
         Assert.Contains("discrete actions", badErr);
+        var (ppoOnlyExit, _, ppoOnlyErr) = await StudioAsync("train-policy", "--env", "pendulum", "--reward", "true", "--steps", "100", "--learner", "sac", "--param", "lr=0.1");
+        Assert.Equal(2, ppoOnlyExit);
+        Assert.Contains("PPO settings", ppoOnlyErr);
+        var (exploreExit, _, exploreErr) = await StudioAsync("train-policy", "--env", "pendulum", "--reward", "true", "--steps", "100", "--explore-steps", "50");
+        Assert.Equal(2, exploreExit);
+        Assert.Contains("--learner sac", exploreErr);
     }
 
     [Fact]
@@ -162,6 +190,50 @@ public sealed class CliTests(PostgresFixture postgres) : IClassFixture<PostgresF
         var (discreteExit, _, discreteErr) = await StudioAsync("simulate", "--env", "delivery-gridworld", "--learner", "sac");
         Assert.Equal(2, discreteExit);
         Assert.Contains("discrete actions", discreteErr);
+    }
+
+    [Fact]
+    public async Task Population_writes_its_raters_and_bench_population_asks_held_out_raters()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"population-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            var (exit, stdout, stderr) = await StudioAsync("population", "--env", "delivery-gridworld", "--kinds", "3,2", "--min-labels", "40",
+                "--max-labels", "50", "--seed", "2", "--out", path);
+            Assert.True(exit == 0, stderr);
+            var summary = JsonDocument.Parse(stdout[^1]).RootElement;
+            PreferenceJsonlReadResult read;
+            using (var file = File.OpenText(path)) read = PreferenceJsonl.ReadAll(file);
+            Assert.True(read.IsValid, string.Join("; ", read.Errors));
+            var records = read.Records;
+            Assert.Equal(summary.GetProperty("labels").GetInt32(), records.Count);
+            Assert.Equal(5, records.Select(r => r.Rater).Distinct().Count());
+            Assert.Equal(["kind-0", "kind-1"], records.Select(r => r.Group).Distinct().Order());
+            Assert.All(records.GroupBy(r => r.Rater), g => Assert.InRange(g.Count(), 40, 50));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        var (benchExit, benchOut, benchErr) = await StudioAsync("bench", "population", "--kinds", "3,3", "--min-labels", "40", "--max-labels", "40",
+            "--beta", "4", "--noisy-share", "0", "--new-raters", "1", "--queries", "4", "--candidates", "30", "--test-pairs", "40", "--seed", "2");
+        Assert.True(benchExit == 0, benchErr);
+        var bench = JsonDocument.Parse(benchOut[^1]).RootElement;
+        // One rater of each kind held out of the 4 + 4 generated; the others' 40 labels each are the training set.
+        Assert.Equal(6, bench.GetProperty("trained_raters").GetInt32());
+        Assert.Equal(240, bench.GetProperty("training_labels").GetInt32());
+        var raters = bench.GetProperty("per_rater").EnumerateArray().ToList();
+        Assert.Equal([0, 1], raters.Select(r => r.GetProperty("kind").GetInt32()));
+        Assert.Equal([1.0, 2, 4], bench.GetProperty("label_budgets").EnumerateArray().Select(b => b.GetDouble()));
+        Assert.All(raters, r => Assert.Equal(3, r.GetProperty("active").GetArrayLength()));
+        Assert.All(raters, r => Assert.InRange(r.GetProperty("oracle").GetDouble(), 0.5, 1));
+        Assert.Equal(bench.GetProperty("oracle").GetDouble() - bench.GetProperty("active_at_max").GetDouble(),
+            bench.GetProperty("oracle_minus_active").GetDouble(), 3);
+
+        var (badExit, _, badErr) = await StudioAsync("bench", "population", "--queries", "10", "--candidates", "5");
+        Assert.Equal(2, badExit);
+        Assert.Contains("--candidates", badErr);
     }
 
     [Fact]

@@ -102,6 +102,10 @@ public class SacAgentTests(ITestOutputHelper output)
                 Assert.Equal(agent.Buffer.Reward(i), loaded.Buffer.Reward(i));
                 Assert.Equal(agent.Buffer.Features(i), loaded.Buffer.Features(i));
             }
+            // Episode ends (20-step episodes) come back too: n-step targets stop at them.
+            var ends = Enumerable.Range(0, agent.Buffer.Count).Where(agent.Buffer.EpisodeEnd).ToList();
+            Assert.Equal(Enumerable.Range(1, 20).Select(k => 20 * k - 1), ends);
+            Assert.Equal(ends, Enumerable.Range(0, loaded.Buffer.Count).Where(loaded.Buffer.EpisodeEnd));
             foreach (var x in new[] { -0.8, 0.1, 0.6 })
                 Assert.Equal(agent.Act([x, 3], deterministic: true), loaded.Act([x, 3], deterministic: true));
             // It trains on from where it was.

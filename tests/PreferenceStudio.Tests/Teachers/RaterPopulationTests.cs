@@ -66,4 +66,26 @@ public sealed class RaterPopulationTests
         Assert.True(population.OracleAccuracy > population.PooledAccuracy + 0.1,
             $"oracle {population.OracleAccuracy:F3}, pooled {population.PooledAccuracy:F3}");
     }
+
+    [Fact]
+    public void A_further_question_is_answered_as_the_generated_labels_were()
+    {
+        var population = RaterPopulation.Generate(Delivery, new PopulationSettings([4, 4], MinLabels: 40, MaxLabels: 40, Beta: 8, NoisyShare: 0, Seed: 4));
+        Assert.Equal(600, population.Segments.Count);
+        var rng = new Random(1);
+        foreach (var rater in population.Raters)
+        {
+            var asked = Enumerable.Range(0, 60).Select(_ => population.Ask(rater, population.Segments[rng.Next(600)], population.Segments[rng.Next(600)], rng)).ToList();
+            // What the kind prefers is its own reward's verdict, and a careful rater mostly agrees with it.
+            Assert.All(asked, l => Assert.Equal(RaterPopulation.Prefers(Delivery, population.KindWeights[rater.Kind], l.Left, l.Right), l.KindPrefers));
+            Assert.All(asked.Where(l => l.KindPrefers == PreferenceChoice.Equal), l => Assert.Equal(PreferenceChoice.Equal, l.Answer));
+            Assert.True(Agreement(asked) > 0.8, $"{rater.Name} agrees with their kind on {Agreement(asked):F3} of new questions");
+        }
+        // The two kinds answer the same questions differently (the other kind's verdicts disagree often).
+        var kind0 = population.Raters.First(r => r.Kind == 0);
+        var shared = Enumerable.Range(0, 200).Select(_ => (population.Segments[rng.Next(600)], population.Segments[rng.Next(600)])).ToList();
+        int differ = shared.Count(p => RaterPopulation.Prefers(Delivery, population.KindWeights[1], p.Item1, p.Item2) is var other
+            && population.Ask(kind0, p.Item1, p.Item2, rng).KindPrefers is var own && own != PreferenceChoice.Equal && other != PreferenceChoice.Equal && own != other);
+        Assert.True(differ > 20, $"kinds differ on {differ} of 200 questions");
+    }
 }

@@ -12,7 +12,7 @@ public sealed class ReplayBuffer
 {
     private readonly float[] _observations, _next, _actions, _rewards;
     private readonly double[] _trueRewards;
-    private readonly bool[] _terminal;
+    private readonly bool[] _terminal, _episodeEnd;
     private readonly float[][] _features;
     private int _head;
 
@@ -28,6 +28,7 @@ public sealed class ReplayBuffer
         _rewards = new float[capacity];
         _trueRewards = new double[capacity];
         _terminal = new bool[capacity];
+        _episodeEnd = new bool[capacity];
         _features = new float[capacity][];
     }
 
@@ -44,15 +45,19 @@ public sealed class ReplayBuffer
     /// <summary>Index of the transition added <paramref name="back"/> additions ago (0: the latest).</summary>
     public int Recent(int back) => ((_head - 1 - back) % Capacity + Capacity) % Capacity;
 
-    /// <summary>Stores a transition with reward 0 until it is labelled; returns its index.</summary>
+    /// <summary>
+    /// Stores a transition with reward 0 until it is labelled; returns its index. <paramref name="episodeEnd"/> marks the
+    /// last transition of an episode (terminal or cut by the step limit): n-step returns stop there.
+    /// </summary>
     public int Add(ReadOnlySpan<float> observation, ReadOnlySpan<float> scaledAction, ReadOnlySpan<float> next, bool terminal,
-        float[] features, double trueReward)
+        float[] features, double trueReward, bool episodeEnd = false)
     {
         int i = _head;
         observation.CopyTo(_observations.AsSpan(i * ObservationSize, ObservationSize));
         next.CopyTo(_next.AsSpan(i * ObservationSize, ObservationSize));
         scaledAction.CopyTo(_actions.AsSpan(i * ActionSize, ActionSize));
         _terminal[i] = terminal;
+        _episodeEnd[i] = terminal || episodeEnd;
         _features[i] = features;
         _trueRewards[i] = trueReward;
         _rewards[i] = 0;
@@ -68,6 +73,7 @@ public sealed class ReplayBuffer
     public float Reward(int i) => _rewards[i];
     public double TrueReward(int i) => _trueRewards[i];
     public bool Terminal(int i) => _terminal[i];
+    public bool EpisodeEnd(int i) => _episodeEnd[i];
     public float[] Features(int i) => _features[i];
 
     /// <summary>Sets the reward of the given transitions.</summary>
@@ -99,17 +105,35 @@ public sealed class ReplayBuffer
         return changed;
     }
 
-    /// <summary>Copies a batch of transitions into flat arrays for the update.</summary>
-    public void Gather(IReadOnlyList<int> indices, float[] observations, float[] actions, float[] rewards, float[] next, float[] notDone)
+    /// <summary>
+    /// Copies a batch into flat arrays for the update, as n-step returns: from each sampled transition the rewards of up to
+    /// <paramref name="steps"/> consecutive transitions of its episode, discounted, and the observation after the last;
+    /// <paramref name="discount"/> receives gamma^m for the m steps taken (0 where the episode terminated). The walk
+    /// stops at an episode's end and at the newest transition. One step is the usual one-step target.
+    /// </summary>
+    public void Gather(IReadOnlyList<int> indices, int steps, double gamma, float[] observations, float[] actions, float[] rewards,
+        float[] next, float[] discount)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        int newest = Recent(0);
         for (int k = 0; k < indices.Count; k++)
         {
             int i = indices[k];
             Observation(i).CopyTo(observations.AsSpan(k * ObservationSize, ObservationSize));
-            Next(i).CopyTo(next.AsSpan(k * ObservationSize, ObservationSize));
             Action(i).CopyTo(actions.AsSpan(k * ActionSize, ActionSize));
-            rewards[k] = _rewards[i];
-            notDone[k] = _terminal[i] ? 0f : 1f;
+            double sum = 0, factor = 1;
+            int j = i;
+            for (int m = 0; ; m++)
+            {
+                sum += factor * _rewards[j];
+                factor *= gamma;
+                if (_terminal[j]) { factor = 0; break; }
+                if (_episodeEnd[j] || j == newest || m + 1 >= steps) break;
+                j = (j + 1) % Capacity;
+            }
+            Next(j).CopyTo(next.AsSpan(k * ObservationSize, ObservationSize));
+            rewards[k] = (float)sum;
+            discount[k] = (float)factor;
         }
     }
 
@@ -127,13 +151,17 @@ public sealed class ReplayBuffer
             w.Write(_rewards[i]);
             w.Write(_trueRewards[i]);
             w.Write(_terminal[i]);
+            w.Write(_episodeEnd[i]);
             w.Write(_features[i].Length);
             foreach (var v in _features[i]) w.Write(v);
         }
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote into this (empty, same-shaped) buffer.</summary>
-    internal void Read(BinaryReader r)
+    /// <summary>
+    /// Reads what <see cref="Write"/> wrote into this (empty, same-shaped) buffer. Files of the first format have no
+    /// episode ends (<paramref name="withEpisodeEnds"/> false): only terminal transitions end an episode there.
+    /// </summary>
+    internal void Read(BinaryReader r, bool withEpisodeEnds = true)
     {
         int count = r.ReadInt32(), head = r.ReadInt32();
         long added = r.ReadInt64();
@@ -147,6 +175,7 @@ public sealed class ReplayBuffer
             _rewards[i] = r.ReadSingle();
             _trueRewards[i] = r.ReadDouble();
             _terminal[i] = r.ReadBoolean();
+            _episodeEnd[i] = withEpisodeEnds ? r.ReadBoolean() : _terminal[i];
             var features = new float[r.ReadInt32()];
             for (int k = 0; k < features.Length; k++) features[k] = r.ReadSingle();
             _features[i] = features;

@@ -198,7 +198,8 @@ public sealed class SacAgent : IDisposable
         var step = _env.Step(_state, action);
         var obs = Array.ConvertAll(_observe(_state), v => (float)v);
         var next = Array.ConvertAll(_observe(step.Next), v => (float)v);
-        int index = Buffer.Add(obs, scaled, next, step.Terminal, _env.StepFeatures(_state, action, step.Next), step.Reward);
+        bool truncated = _episodeStep + 1 >= _env.MaxEpisodeSteps;
+        int index = Buffer.Add(obs, scaled, next, step.Terminal, _env.StepFeatures(_state, action, step.Next), step.Reward, truncated);
         Steps++;
         _episodeStep++;
         _episodeReturn += step.Reward;
@@ -235,15 +236,17 @@ public sealed class SacAgent : IDisposable
         var nextData = new float[n * _obsSize];
         var actData = new float[n * _actSize];
         var rewData = new float[n];
-        var notDoneData = new float[n];
-        Buffer.Gather(indices, obsData, actData, rewData, nextData, notDoneData);
+        var discountData = new float[n];
+        bool intrinsic = _model is null && !_trueReward;
+        // The state-entropy reward is computed for the observation reached, so exploration keeps one-step targets.
+        Buffer.Gather(indices, intrinsic ? 1 : _o.NSteps, _o.Gamma, obsData, actData, rewData, nextData, discountData);
 
         using var scope = torch.NewDisposeScope();
         var obs = torch.tensor(obsData, [n, _obsSize]);
         var next = torch.tensor(nextData, [n, _obsSize]);
         var act = torch.tensor(actData, [n, _actSize]);
-        var notDone = torch.tensor(notDoneData, [n, 1]);
-        var reward = _model is null && !_trueReward ? StateEntropyReward(next) : torch.tensor(rewData, [n, 1]);
+        var discount = torch.tensor(discountData, [n, 1]);
+        var reward = intrinsic ? StateEntropyReward(next) : torch.tensor(rewData, [n, 1]);
         var alpha = _logAlpha.exp().detach();
 
         Tensor target;
@@ -252,10 +255,10 @@ public sealed class SacAgent : IDisposable
             var (nextAction, nextLogProb) = Sample(next);
             var input = torch.cat([next, nextAction], 1);
             var q = torch.minimum(_q1Target.forward(input), _q2Target.forward(input)) - alpha * nextLogProb;
-            target = reward + notDone.mul(_k.Gamma) * q;
+            target = reward.add(discount * q, _k.One);
         }
         var sa = torch.cat([obs, act], 1);
-        var criticLoss = functional.mse_loss(_q1.forward(sa), target) + functional.mse_loss(_q2.forward(sa), target);
+        var criticLoss = functional.mse_loss(_q1.forward(sa), target).add(functional.mse_loss(_q2.forward(sa), target), _k.One);
         _criticOptimizer.zero_grad();
         criticLoss.backward();
         _criticOptimizer.step();
@@ -267,7 +270,7 @@ public sealed class SacAgent : IDisposable
         actorLoss.backward();
         _actorOptimizer.step();
 
-        var alphaLoss = -(_logAlpha * logProb.detach().add(_k.TargetEntropy)).mean();
+        var alphaLoss = -(_logAlpha * logProb.detach().add(_k.TargetEntropy, _k.One)).mean();
         _alphaOptimizer.zero_grad();
         alphaLoss.backward();
         _alphaOptimizer.step();
@@ -292,19 +295,19 @@ public sealed class SacAgent : IDisposable
         using (torch.no_grad())
         {
             var reference = torch.tensor(sample, [m, _obsSize]);
-            var spread = reference.std(0, keepdim: true).add(_k.Tiny);
+            var spread = reference.std(0, keepdim: true).add(_k.Tiny, _k.One);
             var distances = torch.cdist(next / spread, reference / spread);
             int k = Math.Min(_o.EntropyNeighbours + 1, m);
             var kth = distances.kthvalue(k, 1, keepdim: true).values;
-            var reward = torch.log(kth.add(_k.One));
-            return reward / reward.std().add(_k.Tiny);
+            var reward = torch.log(kth.add(_k.One, _k.One));
+            return reward / reward.std().add(_k.Tiny, _k.One);
         }
     }
 
     private (Tensor Mean, Tensor LogStd) Head(Tensor output)
     {
         var parts = output.chunk(2, 1);
-        var logStd = torch.tanh(parts[1]).add(_k.One).mul(_k.LogStdHalfRange).add(_k.LogStdMin);
+        var logStd = torch.tanh(parts[1]).add(_k.One, _k.One).mul(_k.LogStdHalfRange).add(_k.LogStdMin, _k.One);
         return (parts[0], logStd);
     }
 
@@ -313,9 +316,9 @@ public sealed class SacAgent : IDisposable
     {
         var (mean, logStd) = Head(_actor.forward(obs));
         var std = logStd.exp();
-        var raw = mean + std * torch.randn_like(mean);
+        var raw = mean.add(std * torch.randn_like(mean), _k.One);
         var action = torch.tanh(raw);
-        var squash = torch.log(action.pow(_k.Two).neg().add(_k.One).add(_k.Tiny));
+        var squash = torch.log(action.pow(_k.Two).neg().add(_k.One, _k.One).add(_k.Tiny, _k.One));
         var logProb = (((raw - mean) / std).pow(_k.Two).mul(_k.NegativeHalf) - logStd - squash).sub(_k.HalfLogTwoPi).sum(1, keepdim: true);
         return (action, logProb);
     }
@@ -352,7 +355,9 @@ public sealed class SacAgent : IDisposable
     /// Every constant the updates combine with tensors, made once and kept alive with the agent: TorchSharp 0.107 turns
     /// a double in <c>tensor + 1.0</c> into a temporary native Scalar that the garbage collector may free while libtorch
     /// still reads it (see <see cref="AdamOptimizer"/>). Millions of SAC updates made that rare failure ("Unknown scalar
-    /// type" in add) certain within minutes.
+    /// type" in add) certain within minutes. TorchSharp's <c>add</c> without an alpha (and the <c>+</c> operator) makes
+    /// such a temporary for its alpha of 1 too (a Pendulum benchmark crashed in <see cref="Head"/> with every operand
+    /// kept alive), so every addition here passes <see cref="One"/> as its alpha; <c>sub</c> has no alpha.
     /// </summary>
     private sealed class Scalars(SacOptions o, double targetEntropy) : IDisposable
     {
@@ -367,7 +372,8 @@ public sealed class SacAgent : IDisposable
         }
     }
 
-    private const string Magic = "preferencestudio/sac-agent@1";
+    // @2 added episode ends to the buffer (for n-step returns); @1 files still load.
+    private const string Magic = "preferencestudio/sac-agent@2", MagicV1 = "preferencestudio/sac-agent@1";
 
     private sealed record SacHeader(string Algorithm, string Environment, SacOptions Options, long Steps, double RewardScale,
         double RewardShift, double[] State, int EpisodeStep, double EpisodeReturn, double[] RecentReturns);
@@ -402,9 +408,12 @@ public sealed class SacAgent : IDisposable
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8);
         SacHeader header;
+        bool v1;
         try
         {
-            if (reader.ReadString() != Magic) throw new PolicyTrainingException($"{path} is not a PreferenceStudio SAC agent.");
+            string magic = reader.ReadString();
+            v1 = magic == MagicV1;
+            if (magic != Magic && !v1) throw new PolicyTrainingException($"{path} is not a PreferenceStudio SAC agent.");
             header = System.Text.Json.JsonSerializer.Deserialize<SacHeader>(reader.ReadString())
                      ?? throw new PolicyTrainingException($"{path} has an empty SAC header.");
         }
@@ -422,7 +431,7 @@ public sealed class SacAgent : IDisposable
             using (torch.no_grad())
             using (var value = logAlpha.ToScalar())
                 agent._logAlpha.fill_(value);
-            agent.Buffer.Read(reader);
+            agent.Buffer.Read(reader, withEpisodeEnds: !v1);
         }
         catch (Exception e) when (e is not PolicyTrainingException)
         {

@@ -22,6 +22,12 @@ public sealed record SacOptions
 
     public double Gamma { get; init; } = 0.99;
 
+    /// <summary>
+    /// Rewards summed into each critic target (n-step returns; 1 is SAC's one-step target). Longer targets carry a distant
+    /// reward back in fewer updates, at the price of some bias from the older actions in the buffer.
+    /// </summary>
+    public int NSteps { get; init; } = 1;
+
     /// <summary>Polyak rate of the target critics.</summary>
     public double Tau { get; init; } = 0.005;
 
@@ -52,6 +58,7 @@ public sealed record SacOptions
         if (!(InitialAlpha > 0)) throw new ArgumentException("The initial temperature must be positive.");
         if (!(Gamma is > 0 and < 1)) throw new ArgumentException($"Gamma must lie in (0, 1); got {Gamma}.");
         if (!(Tau is > 0 and <= 1)) throw new ArgumentException($"Tau must lie in (0, 1]; got {Tau}.");
+        if (NSteps < 1) throw new ArgumentException("NSteps must be at least 1.");
         if (BatchSize < 2) throw new ArgumentException("The batch needs at least two transitions.");
         if (LearningStarts < 0) throw new ArgumentException("LearningStarts cannot be negative.");
         if (BufferCapacity < BatchSize) throw new ArgumentException("The replay buffer must hold at least one batch.");
