@@ -46,7 +46,10 @@ public sealed class BradleyTerryTrainer : IRewardModelTrainer
         var header = new BradleyTerryRewardModel.CheckpointHeader(
             BradleyTerryRewardModel.TypeName, env.Name, env.FeatureSize, options.HiddenSizes.ToArray(),
             options.LeakySlope, options.TanhOutput, options.LabelNoise, options.Bias, k);
-        var net = new EnsembleNetwork(k, env.FeatureSize, options.HiddenSizes, options.LeakySlope, options.TanhOutput, options.Bias);
+        // A private generator seeded as the global one is: the same weights as before, whatever other threads draw.
+        EnsembleNetwork net;
+        using (var generator = new Generator((ulong)options.Seed))
+            net = new EnsembleNetwork(k, env.FeatureSize, options.HiddenSizes, options.LeakySlope, options.TanhOutput, options.Bias, generator);
         try
         {
             net.to(device);

@@ -44,7 +44,9 @@ internal sealed class EnsembleNetwork : Module<Tensor, Tensor>
     private readonly double _leakySlope;
     private readonly bool _tanhOutput;
 
-    public EnsembleNetwork(int members, int featureSize, IReadOnlyList<int> hiddenSizes, double leakySlope, bool tanhOutput, bool bias)
+    /// <param name="generator">Draws the initial weights; null: libtorch's global generator (shared by every thread).</param>
+    public EnsembleNetwork(int members, int featureSize, IReadOnlyList<int> hiddenSizes, double leakySlope, bool tanhOutput, bool bias,
+        Generator? generator = null)
         : base(nameof(EnsembleNetwork))
     {
         Members = members;
@@ -57,13 +59,13 @@ internal sealed class EnsembleNetwork : Module<Tensor, Tensor>
         {
             // torch.nn.Linear's default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases.
             double bound = 1.0 / Math.Sqrt(sizes[l]);
-            var w = new Parameter(torch.empty(members, sizes[l], sizes[l + 1]).uniform_(-bound, bound));
+            var w = new Parameter(torch.empty(members, sizes[l], sizes[l + 1]).uniform_(-bound, bound, generator));
             register_parameter($"w{l}", w);
             _weights.Add(w);
             Parameter? b = null;
             if (bias)
             {
-                b = new Parameter(torch.empty(members, 1, sizes[l + 1]).uniform_(-bound, bound));
+                b = new Parameter(torch.empty(members, 1, sizes[l + 1]).uniform_(-bound, bound, generator));
                 register_parameter($"b{l}", b);
             }
             _biases.Add(b);

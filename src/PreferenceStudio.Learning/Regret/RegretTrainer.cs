@@ -54,6 +54,8 @@ public sealed class RegretTrainer(RegretOptions? regret = null) : IRewardModelTr
         var header = RegretRewardModel.CheckpointHeader.For(env, form, options, Regret.Temperature, horizon);
         double lr = form == RegretForm.LinearReward ? Regret.LinearLearningRate : Regret.NetworkLearningRate;
         var net = header.BuildNetwork();
+        // Weights from a private generator: the global one is shared with every other thread (LinearInitialization).
+        using (var generator = new Generator((ulong)options.Seed)) LinearInitialization.Reset(net, generator);
         try
         {
             net.to(device);

@@ -73,17 +73,7 @@ internal sealed class VplNetwork : Module
     /// so a seed fixes the weights even when other threads draw from libtorch's global generator at the same time.
     /// Call on the CPU, before moving the network.
     /// </summary>
-    public void Initialize(Generator generator)
-    {
-        using var noGrad = torch.no_grad();
-        foreach (var (_, module) in named_modules())
-        {
-            if (module is not Linear linear) continue;
-            double bound = 1.0 / Math.Sqrt(linear.weight.shape[1]);
-            linear.weight.uniform_(-bound, bound, generator);
-            linear.bias?.uniform_(-bound, bound, generator);
-        }
-    }
+    public void Initialize(Generator generator) => LinearInitialization.Reset(this, generator);
 
     /// <summary>The set encoder's parameters (pair embedding, mean and log-variance heads).</summary>
     public IEnumerable<TorchSharp.Modules.Parameter> EncoderParameters() =>
